@@ -1,0 +1,6 @@
+"""optgym: Gymnasium environments for compiler optimization (LLVM 19 pass ordering, memory mapping)."""
+
+__version__ = "0.1.0"
+
+#: The LLVM major version every result of this package is measured with.
+LLVM_VERSION = "19"

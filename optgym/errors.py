@@ -1,0 +1,40 @@
+"""Typed errors shared by every part of optgym, so callers can catch one family."""
+
+from __future__ import annotations
+
+
+class OptgymError(Exception):
+    """Base class of every error optgym raises on purpose."""
+
+
+class LlvmError(OptgymError):
+    """LLVM reported a failure (bad IR, a pipeline it cannot parse, a failed verification)."""
+
+
+class ParseError(LlvmError):
+    """The bytes given as a module are not valid LLVM IR text or bitcode."""
+
+
+class PipelineError(LlvmError):
+    """The pass pipeline text is not one LLVM's new pass manager accepts."""
+
+
+class CompilerCrash(OptgymError):
+    """The compiler worker died (LLVM aborted) while running a pass; the session restarted it."""
+
+    def __init__(self, message: str, *, passes: str | None = None, module_hash: str | None = None):
+        super().__init__(message)
+        self.passes = passes
+        self.module_hash = module_hash
+
+
+class PassTimeout(CompilerCrash):
+    """A pass ran past the session's time-out; the worker was killed and restarted."""
+
+
+class BenchmarkError(OptgymError):
+    """A benchmark cannot be found, built or parsed; the message names it and says why."""
+
+
+class ToolchainError(OptgymError):
+    """A required LLVM 19 tool or library is missing; the message says how to install it."""
