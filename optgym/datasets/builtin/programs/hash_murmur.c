@@ -125,7 +125,9 @@ int main(void)
     uint64_t flips = 0;
     int trials = 0;
     for (int t = 0; t < 200; ++t) {
-        uint32_t v[2] = {rng(), rng()};
+        uint32_t v[2];
+        v[0] = rng();
+        v[1] = rng();
         uint32_t base = murmur_like(v, sizeof v, 0);
         for (int bit = 0; bit < 64; ++bit) {
             uint32_t w[2] = {v[0], v[1]};
