@@ -1,0 +1,31 @@
+"""Where optgym keeps what it builds (native helper, bitcode, baselines): one versioned directory.
+
+``$OPTGYM_CACHE`` overrides the default ``~/.cache/optgym``. Everything written below it goes
+through :func:`atomic_write`, so a crash or a concurrent writer never leaves a half-written file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def cache_root() -> Path:
+    """The root cache directory (created on demand)."""
+    root = Path(os.environ.get("OPTGYM_CACHE") or Path.home() / ".cache" / "optgym")
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so readers see either the old file or the whole new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,258 @@
+"""A small ctypes binding to the libLLVM-19 C API: parse, clone, run passes, verify, write, count.
+
+This is the only module that holds raw LLVM pointers. It runs inside the compiler worker
+(:mod:`optgym.llvm.worker`), never in the environment's own process, because LLVM aborts the
+process on some inputs and passes. Users who want a module in their own process can still use
+:class:`Module` directly, accepting that risk.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import hashlib
+import platform
+import struct
+from ctypes import POINTER, byref, c_char_p, c_int, c_size_t, c_uint, c_void_p
+
+import numpy as np
+
+from optgym.errors import LlvmError, ParseError, PipelineError
+from optgym.llvm import native, toolchain
+
+_ref = c_void_p  # every LLVM handle is an opaque pointer
+
+
+@functools.cache
+def lib() -> ctypes.CDLL:
+    """libLLVM-19 with the signatures this binding uses declared."""
+    so = ctypes.CDLL(str(toolchain.libllvm_path()), mode=ctypes.RTLD_GLOBAL)
+    sigs: dict[str, tuple[object, list[object]]] = {
+        "LLVMContextCreate": (_ref, []),
+        "LLVMContextDispose": (None, [_ref]),
+        "LLVMCreateMemoryBufferWithMemoryRangeCopy": (_ref, [c_char_p, c_size_t, c_char_p]),
+        "LLVMGetBufferStart": (c_void_p, [_ref]),
+        "LLVMGetBufferSize": (c_size_t, [_ref]),
+        "LLVMDisposeMemoryBuffer": (None, [_ref]),
+        "LLVMParseIRInContext": (c_int, [_ref, _ref, POINTER(_ref), POINTER(c_void_p)]),
+        "LLVMCloneModule": (_ref, [_ref]),
+        "LLVMDisposeModule": (None, [_ref]),
+        "LLVMDisposeMessage": (None, [c_void_p]),
+        "LLVMVerifyModule": (c_int, [_ref, c_int, POINTER(c_void_p)]),
+        "LLVMWriteBitcodeToMemoryBuffer": (_ref, [_ref]),
+        "LLVMPrintModuleToString": (c_void_p, [_ref]),
+        "LLVMGetTarget": (c_char_p, [_ref]),
+        "LLVMCreatePassBuilderOptions": (_ref, []),
+        "LLVMPassBuilderOptionsSetVerifyEach": (None, [_ref, c_int]),
+        "LLVMDisposePassBuilderOptions": (None, [_ref]),
+        "LLVMRunPasses": (_ref, [_ref, c_char_p, _ref, _ref]),
+        "LLVMGetErrorMessage": (c_void_p, [_ref]),
+        "LLVMDisposeErrorMessage": (None, [c_void_p]),
+        "LLVMGetDefaultTargetTriple": (c_void_p, []),
+        "LLVMGetTargetFromTriple": (c_int, [c_char_p, POINTER(_ref), POINTER(c_void_p)]),
+        "LLVMCreateTargetMachine": (
+            _ref, [_ref, c_char_p, c_char_p, c_char_p, c_int, c_int, c_int]
+        ),
+        "LLVMTargetMachineEmitToMemoryBuffer": (
+            c_int, [_ref, _ref, c_int, POINTER(c_void_p), POINTER(_ref)]
+        ),
+    }
+    for name, (restype, argtypes) in sigs.items():
+        fn = getattr(so, name)
+        fn.restype = restype
+        fn.argtypes = argtypes
+    arch = {"x86_64": "X86", "amd64": "X86", "aarch64": "AArch64", "arm64": "AArch64"}.get(
+        platform.machine().lower(), "X86"
+    )
+    for part in ("TargetInfo", "Target", "TargetMC", "AsmPrinter"):
+        getattr(so, f"LLVMInitialize{arch}{part}")()
+    return so
+
+
+def _take_message(ptr: int | None) -> str:
+    """Copy an LLVM-owned C string into Python and free it."""
+    if not ptr:
+        return ""
+    text = ctypes.string_at(ptr).decode("utf-8", "replace")
+    lib().LLVMDisposeMessage(ptr)
+    return text
+
+
+def _buffer_bytes(buf: int) -> bytes:
+    llvm = lib()
+    data = ctypes.string_at(llvm.LLVMGetBufferStart(buf), llvm.LLVMGetBufferSize(buf))
+    llvm.LLVMDisposeMemoryBuffer(buf)
+    return data
+
+
+@functools.cache
+def _context() -> int:
+    # One context per process: modules that are cloned from each other must share it.
+    return lib().LLVMContextCreate()
+
+
+@functools.cache
+def _pass_options() -> int:
+    options = lib().LLVMCreatePassBuilderOptions()
+    lib().LLVMPassBuilderOptionsSetVerifyEach(options, 0)
+    return options
+
+
+@functools.cache
+def _target_machine(triple: bytes) -> int:
+    """A target machine like the one `opt` builds: the module's triple, generic CPU, no features."""
+    llvm = lib()
+    if not triple:
+        raw = llvm.LLVMGetDefaultTargetTriple()
+        triple = ctypes.string_at(raw)
+        llvm.LLVMDisposeMessage(raw)
+    target, err = _ref(), c_void_p()
+    if llvm.LLVMGetTargetFromTriple(triple, byref(target), byref(err)):
+        raise LlvmError(f"no LLVM target for triple {triple.decode()}: {_take_message(err.value)}")
+    # LLVMCodeGenLevelDefault=2, LLVMRelocDefault=0, LLVMCodeModelDefault=0
+    return llvm.LLVMCreateTargetMachine(target, triple, b"", b"", 2, 0, 0)
+
+
+class Module:
+    """One LLVM module owned by this process; disposed when garbage-collected or closed."""
+
+    __slots__ = ("_ref", "__weakref__")
+
+    def __init__(self, ref: int):
+        self._ref = ref
+
+    @classmethod
+    def parse(cls, data: bytes, name: str = "module") -> Module:
+        """Parse LLVM IR text or bitcode; raise :class:`ParseError` with LLVM's diagnostic."""
+        if not data:
+            raise ParseError(f"{name}: empty input is not an LLVM module")
+        llvm = lib()
+        # LLVM's text parser needs a NUL terminator; bitcode ignores trailing bytes after it.
+        buf = llvm.LLVMCreateMemoryBufferWithMemoryRangeCopy(data, len(data), name.encode())
+        mod, msg = _ref(), c_void_p()
+        if llvm.LLVMParseIRInContext(_context(), buf, byref(mod), byref(msg)):
+            raise ParseError(f"{name}: {_take_message(msg.value).strip() or 'invalid LLVM IR'}")
+        return cls(mod.value)
+
+    def clone(self) -> Module:
+        """An independent deep copy of this module."""
+        return Module(lib().LLVMCloneModule(self._ref))
+
+    def close(self) -> None:
+        """Free the module now rather than at garbage collection."""
+        if self._ref:
+            lib().LLVMDisposeModule(self._ref)
+            self._ref = None
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown may have torn down ctypes
+            pass
+
+    @property
+    def ref(self) -> int:
+        """The raw ``LLVMModuleRef`` (for the native helper)."""
+        if not self._ref:
+            raise LlvmError("module is closed")
+        return self._ref
+
+    def run_passes(self, pipeline: str) -> None:
+        """Run a new-pass-manager pipeline such as ``"instcombine<no-verify-fixpoint>,dce"``."""
+        llvm = lib()
+        err = llvm.LLVMRunPasses(self.ref, pipeline.encode(), self._tm(), _pass_options())
+        if err:
+            msg = llvm.LLVMGetErrorMessage(err)
+            text = ctypes.string_at(msg).decode("utf-8", "replace")
+            llvm.LLVMDisposeErrorMessage(msg)
+            raise PipelineError(f"pipeline {pipeline!r}: {text}")
+
+    def _tm(self) -> int:
+        return _target_machine(lib().LLVMGetTarget(self.ref) or b"")
+
+    def verify(self) -> str | None:
+        """Return None when the module is valid, else the verifier's message."""
+        msg = c_void_p()
+        broken = lib().LLVMVerifyModule(self.ref, 2, byref(msg))  # LLVMReturnStatusAction
+        text = _take_message(msg.value)
+        return (text.strip() or "module is broken") if broken else None
+
+    def bitcode(self) -> bytes:
+        """The module as bitcode."""
+        return _buffer_bytes(lib().LLVMWriteBitcodeToMemoryBuffer(self.ref))
+
+    def ir(self) -> str:
+        """The module as LLVM IR text."""
+        return _take_message(lib().LLVMPrintModuleToString(self.ref))
+
+    def hash(self) -> str:
+        """A hex digest identifying the module's content (of its bitcode)."""
+        return hashlib.blake2b(self.bitcode(), digest_size=16).hexdigest()
+
+    def counts(self) -> tuple[int, int, int]:
+        """(instructions, basic blocks, defined functions)."""
+        out = (ctypes.c_int64 * 3)()
+        native.load().optgym_counts(self.ref, out)
+        return out[0], out[1], out[2]
+
+    def fingerprint(self) -> int:
+        """A cheap structural fingerprint for telling whether a pass changed this module.
+
+        Comparable only before and after a pass on this same in-memory module; see the native
+        helper for what it covers. Use :meth:`hash` for a content hash.
+        """
+        return native.load().optgym_fingerprint(self.ref)
+
+    def instruction_count(self) -> int:
+        """Number of instructions in all functions (CompilerGym's IrInstructionCount)."""
+        return self.counts()[0]
+
+    def instcount(self) -> np.ndarray:
+        """CompilerGym's 70-dimensional InstCount feature vector."""
+        out = np.zeros(70, dtype=np.int64)
+        native.load().optgym_instcount(self.ref, out.ctypes.data_as(POINTER(ctypes.c_int64)))
+        return out
+
+    def autophase(self) -> np.ndarray:
+        """CompilerGym's 56-dimensional Autophase feature vector."""
+        out = np.zeros(56, dtype=np.int64)
+        if native.load().optgym_autophase(self.ref, out.ctypes.data_as(POINTER(ctypes.c_int64))):
+            raise LlvmError("autophase: out of memory")
+        return out
+
+    def object_file(self) -> bytes:
+        """Object code for the module's target (the module itself is left unchanged)."""
+        llvm = lib()
+        # Code generation rewrites IR in place (CodeGenPrepare), so emit from a copy.
+        scratch = self.clone()
+        err, buf = c_void_p(), _ref()
+        failed = llvm.LLVMTargetMachineEmitToMemoryBuffer(
+            self._tm(), scratch.ref, 1, byref(err), byref(buf)  # LLVMObjectFile
+        )
+        scratch.close()
+        if failed:
+            raise LlvmError(f"code generation failed: {_take_message(err.value)}")
+        return _buffer_bytes(buf.value)
+
+    def object_text_size(self) -> int:
+        """Bytes of executable code (``.text*`` sections) in the module's object file."""
+        return elf_text_size(self.object_file())
+
+
+def elf_text_size(obj: bytes) -> int:
+    """Sum of the sizes of the ``.text*`` sections of an ELF64 little-endian object file."""
+    if obj[:4] != b"\x7fELF" or obj[4] != 2:
+        raise LlvmError("object file is not ELF64")
+    shoff = struct.unpack_from("<Q", obj, 0x28)[0]
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", obj, 0x3A)
+    headers = [struct.unpack_from("<IIQQQQ", obj, shoff + i * shentsize) for i in range(shnum)]
+    strtab_off = headers[shstrndx][4]
+    total = 0
+    for name_off, _type, _flags, _addr, _off, size in headers:
+        end = obj.index(b"\0", strtab_off + name_off)
+        if obj[strtab_off + name_off : end].startswith(b".text"):
+            total += size
+    return total
+
+
+__all__ = ["Module", "elf_text_size", "lib", "c_uint"]

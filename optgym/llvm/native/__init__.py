@@ -1,0 +1,76 @@
+"""Builds and loads optgym's native helper: our own C over the LLVM-C API, compiled with clang-19.
+
+The helper computes what would be slow through ctypes (counts, features, program graphs). It is
+compiled on first use into the cache directory, keyed by a hash of its sources and the LLVM
+version, so an upgrade or an edit rebuilds it and concurrent processes never see a partial file.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import fcntl
+import functools
+import hashlib
+import subprocess
+from pathlib import Path
+
+from optgym import LLVM_VERSION
+from optgym.cache import cache_root
+from optgym.errors import ToolchainError
+from optgym.llvm import toolchain
+
+SOURCE_DIR = Path(__file__).parent
+
+
+def _sources() -> list[Path]:
+    return sorted(SOURCE_DIR.glob("*.c"))
+
+
+def library_path() -> Path:
+    """Where the helper for the current sources lives (it may not be built yet)."""
+    digest = hashlib.sha256(LLVM_VERSION.encode())
+    for src in _sources():
+        digest.update(src.name.encode())
+        digest.update(src.read_bytes())
+    return cache_root() / "native" / digest.hexdigest()[:16] / "liboptgym_native.so"
+
+
+def build() -> Path:
+    """Compile the helper if it is not built for the current sources; return its path."""
+    lib = library_path()
+    if lib.exists():
+        return lib
+    lib.parent.mkdir(parents=True, exist_ok=True)
+    with open(lib.parent / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if lib.exists():
+            return lib
+        tmp = lib.with_suffix(".so.tmp")
+        libdir = toolchain.libllvm_path().parent
+        cmd = [
+            toolchain.clang(), "-O2", "-shared", "-fPIC", "-Wall",
+            f"-I{toolchain.include_dir()}",
+            *map(str, _sources()),
+            f"-L{libdir}", f"-Wl,-rpath,{libdir}", f"-lLLVM-{LLVM_VERSION}",
+            "-o", str(tmp),
+        ]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            tmp.unlink(missing_ok=True)
+            raise ToolchainError(f"building the native helper failed:\n{proc.stderr}")
+        tmp.replace(lib)
+    return lib
+
+
+@functools.cache
+def load() -> ctypes.CDLL:
+    """Load the helper (building it first if needed), with argument types declared."""
+    lib = ctypes.CDLL(str(build()))
+    i64p = ctypes.POINTER(ctypes.c_int64)
+    for name in ("optgym_counts", "optgym_instcount", "optgym_autophase"):
+        fn = getattr(lib, name)
+        fn.argtypes = [ctypes.c_void_p, i64p]
+        fn.restype = ctypes.c_int
+    lib.optgym_fingerprint.argtypes = [ctypes.c_void_p]
+    lib.optgym_fingerprint.restype = ctypes.c_uint64
+    return lib

@@ -1,0 +1,252 @@
+"""The action sets: CompilerGym's 124 LLVM-10 pass flags mapped to LLVM 19 pipeline text.
+
+This module is data. Each row of :data:`FLAG_TABLE` is ``(flag, pipeline text or None, note)``:
+the flag as CompilerGym's `llvm-v0` action space named it, the new-pass-manager text that does
+the same in LLVM 19 (run by ``LLVMRunPasses`` in the worker, or by ``opt-19 -passes=...``), and,
+for flags left out, why. Action indices follow the order of the kept rows, which is
+CompilerGym's order, so an index sequence from CompilerGym maps by flag name, not by number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from optgym.errors import OptgymError
+
+FLAG_TABLE: tuple[tuple[str, str | None, str], ...] = (
+    ("-add-discriminators", "add-discriminators", ""),
+    ("-adce", "adce", ""),
+    ("-aggressive-instcombine", "aggressive-instcombine", ""),
+    ("-alignment-from-assumptions", "alignment-from-assumptions", ""),
+    ("-always-inline", "always-inline", ""),
+    ("-argpromotion", "argpromotion", ""),
+    ("-attributor", "attributor", ""),
+    ("-barrier", None, "legacy-PM scheduling barrier that transforms nothing; no new-PM pass"),
+    ("-bdce", "bdce", ""),
+    ("-break-crit-edges", "break-crit-edges", ""),
+    ("-simplifycfg", "simplifycfg", ""),
+    ("-callsite-splitting", "callsite-splitting", ""),
+    ("-called-value-propagation", "called-value-propagation", ""),
+    ("-canonicalize-aliases", "canonicalize-aliases", ""),
+    ("-consthoist", "consthoist", ""),
+    ("-constmerge", "constmerge", ""),
+    ("-constprop", None, "removed in LLVM 12; its constant folding is part of instsimplify"),
+    ("-coro-cleanup", "coro-cleanup", ""),
+    ("-coro-early", "coro-early", ""),
+    ("-coro-elide", "coro-elide", ""),
+    ("-coro-split", "coro-split", ""),
+    ("-correlated-propagation", "correlated-propagation", ""),
+    ("-cross-dso-cfi", "cross-dso-cfi", ""),
+    ("-deadargelim", "deadargelim", ""),
+    ("-dce", "dce", ""),
+    ("-die", None, "removed in LLVM 13; dce subsumes dead instruction elimination"),
+    ("-dse", "dse", ""),
+    ("-reg2mem", "reg2mem", ""),
+    ("-div-rem-pairs", "div-rem-pairs", ""),
+    ("-early-cse-memssa", "early-cse<memssa>", ""),
+    ("-early-cse", "early-cse", ""),
+    ("-elim-avail-extern", "elim-avail-extern", ""),
+    ("-ee-instrument", "ee-instrument", ""),
+    ("-flattencfg", "flatten-cfg", ""),
+    ("-float2int", "float2int", ""),
+    ("-forceattrs", "forceattrs", ""),
+    ("-inline", "inline", ""),
+    ("-insert-gcov-profiling", None,
+     "writes .gcno files into the working directory as a side effect and only adds code"),
+    ("-gvn-hoist", "gvn-hoist", ""),
+    ("-gvn", "gvn", ""),
+    ("-globaldce", "globaldce", ""),
+    ("-globalopt", "globalopt", ""),
+    ("-globalsplit", "globalsplit", ""),
+    ("-guard-widening", "guard-widening", ""),
+    ("-hotcoldsplit", "hotcoldsplit", ""),
+    ("-ipconstprop", None, "removed in LLVM 12; ipsccp subsumes it"),
+    ("-ipsccp", "ipsccp", ""),
+    ("-indvars", "indvars", ""),
+    ("-irce", "irce", ""),
+    ("-infer-address-spaces", "infer-address-spaces", ""),
+    ("-inferattrs", "inferattrs", ""),
+    ("-inject-tli-mappings", "inject-tli-mappings", ""),
+    ("-instsimplify", "instsimplify", ""),
+    # Debian's LLVM 19 aborts when instcombine's fixpoint check fails; opt's default is off too.
+    ("-instcombine", "instcombine<no-verify-fixpoint>", ""),
+    ("-instnamer", "instnamer", ""),
+    ("-jump-threading", "jump-threading", ""),
+    ("-lcssa", "lcssa", ""),
+    # LICM needs MemorySSA in the new pass manager, which only the loop-mssa adaptor provides.
+    ("-licm", "loop-mssa(licm)", ""),
+    ("-libcalls-shrinkwrap", "libcalls-shrinkwrap", ""),
+    ("-load-store-vectorizer", "load-store-vectorizer", ""),
+    ("-loop-data-prefetch", "loop-data-prefetch", ""),
+    ("-loop-deletion", "loop-deletion", ""),
+    ("-loop-distribute", "loop-distribute", ""),
+    ("-loop-fusion", "loop-fusion", ""),
+    ("-loop-guard-widening", "loop(guard-widening)", ""),
+    ("-loop-idiom", "loop-idiom", ""),
+    ("-loop-instsimplify", "loop-instsimplify", ""),
+    ("-loop-interchange", "loop-interchange", ""),
+    ("-loop-load-elim", "loop-load-elim", ""),
+    ("-loop-predication", "loop-predication", ""),
+    ("-loop-reroll", None, "removed from LLVM in version 19 (unmaintained)"),
+    ("-loop-rotate", "loop-rotate", ""),
+    ("-loop-simplifycfg", "loop-simplifycfg", ""),
+    ("-loop-simplify", "loop-simplify", ""),
+    ("-loop-sink", "loop-sink", ""),
+    ("-loop-reduce", "loop-reduce", ""),
+    ("-loop-unroll-and-jam", "loop-unroll-and-jam", ""),
+    ("-loop-unroll", "loop-unroll", ""),
+    # Legacy loop-unswitch (removed in LLVM 15) unswitched non-trivial conditions too.
+    ("-loop-unswitch", "loop-mssa(simple-loop-unswitch<nontrivial>)", ""),
+    ("-loop-vectorize", "loop-vectorize", ""),
+    ("-loop-versioning-licm", "loop-versioning-licm", ""),
+    ("-loop-versioning", "loop-versioning", ""),
+    ("-loweratomic", "lower-atomic", ""),
+    ("-lower-constant-intrinsics", "lower-constant-intrinsics", ""),
+    ("-lower-expect", "lower-expect", ""),
+    ("-lower-guard-intrinsic", "lower-guard-intrinsic", ""),
+    ("-lowerinvoke", "lower-invoke", ""),
+    ("-lower-matrix-intrinsics", "lower-matrix-intrinsics", ""),
+    ("-lowerswitch", "lower-switch", ""),
+    ("-lower-widenable-condition", "lower-widenable-condition", ""),
+    ("-memcpyopt", "memcpyopt", ""),
+    ("-mergefunc", "mergefunc", ""),
+    ("-mergeicmps", "mergeicmps", ""),
+    ("-mldst-motion", "mldst-motion", ""),
+    ("-sancov", "sancov-module", ""),
+    ("-name-anon-globals", "name-anon-globals", ""),
+    ("-nary-reassociate", "nary-reassociate", ""),
+    ("-newgvn", "newgvn", ""),
+    ("-pgo-memop-opt", "pgo-memop-opt", ""),
+    ("-partial-inliner", "partial-inliner", ""),
+    ("-partially-inline-libcalls", "partially-inline-libcalls", ""),
+    ("-post-inline-ee-instrument", "ee-instrument<post-inline>", ""),
+    ("-functionattrs", "function-attrs", ""),
+    ("-mem2reg", "mem2reg", ""),
+    ("-prune-eh", None, "removed in LLVM 16; function-attrs and simplifycfg do its work"),
+    ("-reassociate", "reassociate", ""),
+    ("-redundant-dbg-inst-elim", "redundant-dbg-inst-elim", ""),
+    ("-rpo-functionattrs", "rpo-function-attrs", ""),
+    ("-rewrite-statepoints-for-gc", "rewrite-statepoints-for-gc", ""),
+    ("-sccp", "sccp", ""),
+    ("-slp-vectorizer", "slp-vectorizer", ""),
+    ("-sroa", "sroa", ""),
+    ("-scalarizer", "scalarizer", ""),
+    ("-separate-const-offset-from-gep", "separate-const-offset-from-gep", ""),
+    ("-simple-loop-unswitch", "loop-mssa(simple-loop-unswitch)", ""),
+    ("-sink", "sink", ""),
+    ("-speculative-execution", "speculative-execution", ""),
+    ("-slsr", "slsr", ""),
+    ("-strip-dead-prototypes", "strip-dead-prototypes", ""),
+    ("-strip-debug-declare", "strip-debug-declare", ""),
+    ("-strip-nondebug", "strip-nondebug", ""),
+    ("-strip", "strip", ""),
+    ("-tailcallelim", "tailcallelim", ""),
+    ("-mergereturn", "mergereturn", ""),
+)
+
+#: Pass names at module level and in the call-graph (CGSCC) and loop pass managers, as
+#: `opt-19 --print-passes` lists them; every other pass in the table is a function pass.
+MODULE_PASSES = frozenset({
+    "always-inline", "attributor", "called-value-propagation", "canonicalize-aliases",
+    "constmerge", "coro-cleanup", "coro-early", "cross-dso-cfi", "deadargelim",
+    "elim-avail-extern", "forceattrs", "globaldce", "globalopt", "globalsplit", "hotcoldsplit",
+    "inferattrs", "ipsccp", "mergefunc", "name-anon-globals", "partial-inliner",
+    "rewrite-statepoints-for-gc", "rpo-function-attrs", "sancov-module", "strip",
+    "strip-dead-prototypes", "strip-debug-declare", "strip-nondebug",
+})
+CGSCC_PASSES = frozenset({"argpromotion", "coro-split", "function-attrs", "inline"})
+LOOP_PASSES = frozenset({
+    "indvars", "loop-deletion", "loop-idiom", "loop-instsimplify", "loop-interchange",
+    "loop-predication", "loop-reduce", "loop-rotate", "loop-simplifycfg", "loop-unroll-and-jam",
+    "loop-versioning-licm",
+})
+
+
+def qualify(text: str) -> str:
+    """Nest one pass's text in the pass managers it needs, so actions compose in any order.
+
+    The new pass manager infers the nesting of a ``-passes=`` list from its first element, so
+    ``mem2reg,strip`` is rejected; ``function(mem2reg),strip`` is not.
+    """
+    name = text.split("<")[0]
+    if name.startswith(("default", "function(", "cgscc(", "module(")) or name in MODULE_PASSES:
+        return text
+    if name in CGSCC_PASSES:
+        return f"cgscc({text})"
+    if name.startswith(("loop(", "loop-mssa(")):
+        return f"function({text})"
+    if name in LOOP_PASSES:
+        return f"function(loop({text}))"
+    return f"function({text})"
+
+
+#: Whole standard pipelines, added in the larger action set.
+PIPELINE_TABLE: tuple[tuple[str, str], ...] = (
+    ("-O1", "default<O1>"),
+    ("-O2", "default<O2>"),
+    ("-O3", "default<O3>"),
+    ("-Os", "default<Os>"),
+    ("-Oz", "default<Oz>"),
+)
+
+
+@dataclass(frozen=True)
+class Action:
+    """One action: the flag users know it by and the LLVM 19 pipeline text it runs."""
+
+    flag: str
+    pipeline: str
+
+
+@dataclass(frozen=True)
+class ActionSet:
+    """An ordered, named list of actions (an environment's ``action_space``)."""
+
+    name: str
+    actions: tuple[Action, ...]
+
+    def __len__(self) -> int:
+        return len(self.actions)
+
+    def __getitem__(self, index: int) -> Action:
+        return self.actions[index]
+
+    @property
+    def flags(self) -> list[str]:
+        """The flag names, by index (CompilerGym's ``action_space.names``)."""
+        return [a.flag for a in self.actions]
+
+    def index(self, flag: str) -> int:
+        """Index of a flag such as ``"-mem2reg"``; raises a clear error for unknown flags."""
+        for i, action in enumerate(self.actions):
+            if action.flag == flag or action.pipeline == flag:
+                return i
+        raise OptgymError(f"{flag!r} is not an action of {self.name}")
+
+    def pipeline(self, indices: list[int] | tuple[int, ...]) -> str:
+        """The ``-passes=`` text for a sequence of action indices."""
+        return ",".join(self.actions[i].pipeline for i in indices)
+
+
+#: CompilerGym's flags with an LLVM 19 counterpart (the default action space).
+FLAGS = ActionSet(
+    "flags-v0", tuple(Action(f, qualify(p)) for f, p, _ in FLAG_TABLE if p is not None)
+)
+#: The flags plus the standard -O pipelines.
+FLAGS_AND_PIPELINES = ActionSet(
+    "flags-pipelines-v0", FLAGS.actions + tuple(Action(f, p) for f, p in PIPELINE_TABLE)
+)
+#: Flags of CompilerGym's list that have no LLVM 19 action here, with the reason.
+LEFT_OUT: dict[str, str] = {f: why for f, p, why in FLAG_TABLE if p is None}
+
+ACTION_SETS = {s.name: s for s in (FLAGS, FLAGS_AND_PIPELINES)}
+
+
+def action_set(name: str) -> ActionSet:
+    """Look up an action set by name."""
+    try:
+        return ACTION_SETS[name]
+    except KeyError:
+        raise OptgymError(
+            f"unknown action set {name!r}; known: {', '.join(ACTION_SETS)}"
+        ) from None

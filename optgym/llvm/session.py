@@ -1,0 +1,346 @@
+"""The parent side of the compiler worker: :class:`CompilerSession` and its :class:`ModuleHandle`.
+
+A session owns one worker process. Each handle names a module in that worker and remembers how
+it was made (the input bytes and the pipelines applied since), so that when LLVM aborts the
+worker, or a pass runs past the time-out, the session raises a typed error, starts a new worker
+and rebuilds every live module as it was before the failing request. Nothing is lost but the
+failing pass. A worker never outlives its session: closing, garbage collection, interpreter exit
+and the parent's death all end it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+
+from optgym import errors
+from optgym.llvm import native
+from optgym.llvm.worker import read_message, wait_readable, write_message
+
+DEFAULT_TIMEOUT = 60.0
+_LIVE_SESSIONS: weakref.WeakSet[CompilerSession] = weakref.WeakSet()
+
+
+@dataclass
+class _Recipe:
+    """How to rebuild a module: parse these bytes, then run these pipelines in order."""
+
+    data: bytes
+    name: str
+    pipelines: list[str] = field(default_factory=list)
+
+
+@dataclass
+class StepResult:
+    """What running a pipeline did: whether the module changed, and the observations asked for."""
+
+    changed: bool
+    observations: dict[str, Any]
+
+
+class _WorkerDied(Exception):
+    pass
+
+
+class CompilerSession:
+    """Owns a compiler worker process and the modules inside it.
+
+    >>> with CompilerSession() as session:
+    ...     module = session.load(open("prog.bc", "rb").read(), name="prog")
+    ...     module.run("mem2reg,instcombine<no-verify-fixpoint>", observe=("IrInstructionCount",))
+    """
+
+    def __init__(self, timeout: float = DEFAULT_TIMEOUT):
+        self.timeout = timeout
+        self._lock = threading.RLock()
+        self._ids = itertools.count(1)
+        self._handles: weakref.WeakValueDictionary[int, ModuleHandle] = (
+            weakref.WeakValueDictionary()
+        )
+        self._proc: subprocess.Popen | None = None
+        self._stderr: Any = None
+        self.restarts = 0
+        native.build()  # compile the helper once here rather than racing in every worker
+        self._start()
+        _LIVE_SESSIONS.add(self)
+
+    # -- process management -------------------------------------------------------------------
+    def _start(self) -> None:
+        self._stderr = tempfile.TemporaryFile()
+        env = dict(os.environ, OPTGYM_WORKER="1", OPTGYM_PARENT_PID=str(os.getpid()))
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "optgym.llvm.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            env=env,
+            close_fds=True,
+        )
+        self._fd_in = self._proc.stdout.fileno()
+        self._fd_out = self._proc.stdin.fileno()
+        try:
+            status = self._receive(timeout=120.0)
+        except _WorkerDied as died:
+            raise errors.ToolchainError(f"the compiler worker failed to start: {died}") from None
+        if status[0] != "ok":
+            self._kill()
+            raise errors.ToolchainError(f"the compiler worker failed to start: {status[2]}")
+
+    def _kill(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        try:
+            proc.kill()
+        except ProcessLookupError:
+            pass
+        proc.wait()
+        for stream in (proc.stdin, proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
+
+    def _stderr_tail(self) -> str:
+        if self._stderr is None:
+            return ""
+        self._stderr.seek(0, os.SEEK_END)
+        size = self._stderr.tell()
+        self._stderr.seek(max(0, size - 2000))
+        return self._stderr.read().decode("utf-8", "replace").strip()
+
+    def _death_reason(self) -> str:
+        code = self._proc.wait() if self._proc else None
+        if code is not None and code < 0:
+            how = f"killed by {signal.Signals(-code).name}"
+        else:
+            how = f"exited with status {code}"
+        tail = self._stderr_tail()
+        return f"{how}; LLVM said: {tail.splitlines()[-1]}" if tail else how
+
+    @property
+    def pid(self) -> int | None:
+        """Process id of the current worker (changes after a restart)."""
+        return self._proc.pid if self._proc else None
+
+    def close(self) -> None:
+        """End the worker; the session's handles become unusable."""
+        with self._lock:
+            if self._proc is None:
+                return
+            try:
+                write_message(self._fd_out, ("exit", ()))
+                self._proc.wait(timeout=2)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+            self._kill()
+
+    def __enter__(self) -> CompilerSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass
+
+    # -- requests -------------------------------------------------------------------------------
+    def _receive(self, timeout: float) -> Any:
+        if not wait_readable(self._fd_in, timeout):
+            raise TimeoutError
+        try:
+            return read_message(self._fd_in)
+        except (EOFError, OSError) as exc:
+            raise _WorkerDied(self._death_reason()) from exc
+
+    def _call(self, method: str, *args: Any, what: str = "", module_hash: str = "") -> Any:
+        with self._lock:
+            if self._proc is None:
+                raise errors.OptgymError("the compiler session is closed")
+            try:
+                write_message(self._fd_out, (method, args))
+                reply = self._receive(self.timeout)
+            except TimeoutError:
+                self._restart()
+                raise errors.PassTimeout(
+                    f"{what or method} ran past the {self.timeout:g} s time-out on module "
+                    f"{module_hash or '?'}; the worker was killed and restarted",
+                    passes=what or None,
+                    module_hash=module_hash or None,
+                ) from None
+            except (_WorkerDied, BrokenPipeError) as died:
+                reason = str(died) if isinstance(died, _WorkerDied) else self._death_reason()
+                self._restart()
+                raise errors.CompilerCrash(
+                    f"LLVM crashed running {what or method} on module {module_hash or '?'} "
+                    f"({reason}); the worker was restarted and the module restored",
+                    passes=what or None,
+                    module_hash=module_hash or None,
+                ) from None
+            if reply[0] == "ok":
+                return reply[1]
+            _, kind, message = reply
+            raise getattr(errors, kind, errors.LlvmError)(message) if hasattr(
+                errors, kind
+            ) else errors.LlvmError(f"{kind}: {message}")
+
+    def _restart(self) -> None:
+        """Start a fresh worker and rebuild every live module from its recipe."""
+        self._kill()
+        self.restarts += 1
+        self._start()
+        for handle in list(self._handles.values()):
+            handle._rebuild()
+
+    # -- public API -----------------------------------------------------------------------------
+    def load(self, data: bytes, name: str = "module") -> ModuleHandle:
+        """Parse LLVM IR text or bitcode into a new module; raises ParseError with LLVM's message."""
+        handle = ModuleHandle(self, next(self._ids), _Recipe(bytes(data), name))
+        self._call("load", handle.id, handle._recipe.data, name, what=f"parsing {name}")
+        self._handles[handle.id] = handle
+        return handle
+
+    def ping(self) -> int:
+        """Round-trip a no-op request; returns the worker's pid."""
+        return self._call("ping")
+
+
+class ModuleHandle:
+    """A module living in a session's worker; every method is one round trip."""
+
+    def __init__(self, session: CompilerSession, handle_id: int, recipe: _Recipe):
+        self.session = session
+        self.id = handle_id
+        self._recipe = recipe
+        self._lost = False
+        self._closed = False
+
+    @property
+    def name(self) -> str:
+        """The name the module was loaded under (a benchmark URI or file name)."""
+        return self._recipe.name
+
+    @property
+    def pipelines(self) -> tuple[str, ...]:
+        """Every pipeline run on this module since it was loaded, in order."""
+        return tuple(self._recipe.pipelines)
+
+    def _rebuild(self) -> None:
+        s = self.session
+        try:
+            write_message(s._fd_out, ("load", (self.id, self._recipe.data, self._recipe.name)))
+            ok = s._receive(s.timeout)[0] == "ok"
+            for pipeline in self._recipe.pipelines:
+                if not ok:
+                    break
+                write_message(s._fd_out, ("run", (self.id, pipeline, ())))
+                ok = s._receive(s.timeout)[0] == "ok"
+        except (TimeoutError, _WorkerDied, OSError):
+            ok = False
+        self._lost = not ok
+
+    def _check(self) -> None:
+        if self._closed:
+            raise errors.OptgymError(f"module {self.name} is closed")
+        if self._lost:
+            raise errors.CompilerCrash(f"module {self.name} could not be restored after a crash")
+
+    def _describe(self) -> str:
+        return f"{self.name} after {len(self._recipe.pipelines)} pipelines"
+
+    def run(self, pipeline: str, observe: tuple[str, ...] = ()) -> StepResult:
+        """Run a pass pipeline on the module; raises PipelineError, CompilerCrash or PassTimeout."""
+        self._check()
+        changed, obs = self.session._call(
+            "run", self.id, pipeline, tuple(observe), what=pipeline, module_hash=self._describe()
+        )
+        self._recipe.pipelines.append(pipeline)
+        return StepResult(changed, obs)
+
+    def try_pipeline(self, pipeline: str, observe: tuple[str, ...]) -> dict[str, Any]:
+        """Observations of the module after ``pipeline``, leaving this module unchanged."""
+        self._check()
+        return self.session._call(
+            "pipeline_result", self.id, pipeline, tuple(observe),
+            what=pipeline, module_hash=self._describe(),
+        )[1]
+
+    def observe(self, *names: str) -> dict[str, Any]:
+        """Compute observations (see :mod:`optgym.llvm.observers`) of the current module."""
+        self._check()
+        return self.session._call("observe", self.id, names, module_hash=self._describe())
+
+    def fork(self) -> ModuleHandle:
+        """An independent copy of this module in the same worker."""
+        self._check()
+        s = self.session
+        recipe = _Recipe(self._recipe.data, self._recipe.name, list(self._recipe.pipelines))
+        child = ModuleHandle(s, next(s._ids), recipe)
+        s._call("clone", self.id, child.id)
+        s._handles[child.id] = child
+        return child
+
+    def verify(self) -> str | None:
+        """None if the module passes LLVM's verifier, else the verifier's message."""
+        self._check()
+        return self.session._call("verify", self.id)
+
+    def ir(self) -> str:
+        """The module as LLVM IR text."""
+        return self.observe("Ir")["Ir"]
+
+    def bitcode(self) -> bytes:
+        """The module as bitcode."""
+        return self.observe("Bitcode")["Bitcode"]
+
+    def hash(self) -> str:
+        """A digest of the module's bitcode."""
+        return self.observe("IrHash")["IrHash"]
+
+    def instruction_count(self) -> int:
+        """Number of instructions in the module."""
+        return self.observe("IrInstructionCount")["IrInstructionCount"]
+
+    def object_text_size(self) -> int:
+        """Bytes of ``.text`` in the object file for the module's target."""
+        return self.observe("ObjectTextSizeBytes")["ObjectTextSizeBytes"]
+
+    def close(self) -> None:
+        """Free the module in the worker."""
+        if self._closed:
+            return
+        self._closed = True
+        s = self.session
+        s._handles.pop(self.id, None)
+        if s._proc is not None and not self._lost:
+            try:
+                s._call("free", self.id)
+            except errors.OptgymError:
+                pass
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown or a dead session
+            pass
+
+
+@atexit.register
+def _close_all_sessions() -> None:
+    for session in list(_LIVE_SESSIONS):
+        session._kill()
