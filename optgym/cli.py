@@ -16,6 +16,7 @@ from optgym import __version__
 #: Modules that add subcommands, in the order they appear in ``--help``.
 COMMAND_MODULES: tuple[str, ...] = (
     "optgym.llvm.cli",
+    "optgym.datasets.cli",
 )
 
 
@@ -47,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `optgym passes | head`: the reader left, which is not an error
+        sys.stdout = None
+        return 0
     except Exception as exc:  # typed errors from our own modules reach the user as one line
         from optgym.errors import OptgymError
 

@@ -1,0 +1,76 @@
+"""``file://`` benchmarks: one .c, .ll or .bc file on disk.
+
+``.c`` is compiled like the built-in programs (-O0 without ``optnone``) and cached by
+content hash under ``<cache>/files/``; ``.ll`` is assembled with llvm-as-19; ``.bc`` is
+read as it is (LLVM 19 reads bitcode from older LLVMs). A ``.c`` file is runnable (it
+needs a ``main`` to link); its reference output is that of its -O0 build.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote
+
+from optgym.datasets._util import (
+    O0_FLAGS,
+    assemble_ll,
+    atomic_write_bytes,
+    cache_root,
+    compile_c_to_bitcode,
+    is_bitcode,
+    sha256_bytes,
+)
+from optgym.datasets.core import Benchmark
+from optgym.errors import BenchmarkError
+
+SUFFIXES = (".c", ".ll", ".bc")
+
+
+def load_file_bitcode(path: Path, *, what: str, extra_flags: tuple[str, ...] = ()) -> bytes:
+    """Bitcode of a .c/.ll/.bc file; BenchmarkError with the tool's diagnostics on failure."""
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise BenchmarkError(f"{what}: unsupported file type {suffix or '(none)'!r}; expected .c, .ll or .bc")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise BenchmarkError(f"{what}: no such file {path}") from None
+    except OSError as exc:
+        raise BenchmarkError(f"{what}: cannot read {path}: {exc}") from exc
+    if suffix == ".bc":
+        if not is_bitcode(data):
+            raise BenchmarkError(f"{what}: {path} is not LLVM bitcode (bad magic number)")
+        return data
+    if suffix == ".ll":
+        return assemble_ll(data, what=what)
+    flags = ("-g0", f"-I{path.parent}", *extra_flags)
+    key = sha256_bytes(data + b"\0" + "\0".join(O0_FLAGS + flags).encode())[:24]
+    cached = cache_root() / "files" / f"{key}.bc"
+    if cached.is_file():
+        return cached.read_bytes()
+    bitcode = compile_c_to_bitcode(path, what=what, extra_flags=flags)
+    atomic_write_bytes(cached, bitcode)
+    return bitcode
+
+
+class FileBenchmark(Benchmark):
+    """A benchmark read from a file named by a ``file://`` URI."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path.as_uri(), "file", str(path), runnable=path.suffix.lower() == ".c")
+        self.path = path
+
+    def _load_bitcode(self) -> bytes:
+        return load_file_bitcode(self.path, what=self.uri)
+
+
+def file_benchmark(uri_path: str) -> FileBenchmark:
+    """The benchmark for the path part of a ``file://`` URI (relative paths are resolved
+    against the working directory)."""
+    path = Path(unquote(uri_path)).expanduser()
+    if path.suffix.lower() not in SUFFIXES:
+        raise BenchmarkError(f"file://{uri_path}: unsupported file type; expected a .c, .ll or .bc file")
+    path = path.resolve()
+    if not path.is_file():
+        raise BenchmarkError(f"file://{uri_path}: no such file {path}")
+    return FileBenchmark(path)
