@@ -180,6 +180,24 @@ def qualify(text: str) -> str:
     return f"function({text})"
 
 
+#: Put between steps in a single ``-passes=`` string. Within one `opt` run, analyses cached by one
+#: pass (MemorySSA, alias analysis, ...) carry over to the next, while an environment runs each
+#: step on its own; the cached and fresh analyses can differ, and so can the result (seen on
+#: csmith programs with licm followed by early-cse<memssa>). Invalidating all analyses between
+#: steps makes one `opt-19` invocation reproduce the step-by-step result exactly.
+STEP_SEPARATOR = "invalidate<all>"
+
+
+def join_steps(steps: list[str] | tuple[str, ...]) -> str:
+    """One ``-passes=`` string equivalent to running ``steps`` one `opt` invocation at a time."""
+    return f",{STEP_SEPARATOR},".join(steps)
+
+
+def split_steps(pipeline: str) -> list[str]:
+    """Inverse of :func:`join_steps`."""
+    return [s for s in pipeline.split(f",{STEP_SEPARATOR},") if s] if pipeline else []
+
+
 #: Whole standard pipelines, added in the larger action set.
 PIPELINE_TABLE: tuple[tuple[str, str], ...] = (
     ("-O1", "default<O1>"),
@@ -224,8 +242,8 @@ class ActionSet:
         raise OptgymError(f"{flag!r} is not an action of {self.name}")
 
     def pipeline(self, indices: list[int] | tuple[int, ...]) -> str:
-        """The ``-passes=`` text for a sequence of action indices."""
-        return ",".join(self.actions[i].pipeline for i in indices)
+        """The ``-passes=`` text that reproduces applying these actions one step at a time."""
+        return join_steps([self.actions[i].pipeline for i in indices])
 
 
 #: CompilerGym's flags with an LLVM 19 counterpart (the default action space).

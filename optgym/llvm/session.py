@@ -242,14 +242,17 @@ class ModuleHandle:
 
     def _rebuild(self) -> None:
         s = self.session
+        # These requests all succeeded before, so a short time-out meant for new passes must
+        # not make the replay fail.
+        timeout = max(s.timeout, DEFAULT_TIMEOUT)
         try:
             write_message(s._fd_out, ("load", (self.id, self._recipe.data, self._recipe.name)))
-            ok = s._receive(s.timeout)[0] == "ok"
+            ok = s._receive(timeout)[0] == "ok"
             for pipeline in self._recipe.pipelines:
                 if not ok:
                     break
                 write_message(s._fd_out, ("run", (self.id, pipeline, ())))
-                ok = s._receive(s.timeout)[0] == "ok"
+                ok = s._receive(timeout)[0] == "ok"
         except (TimeoutError, _WorkerDied, OSError):
             ok = False
         self._lost = not ok

@@ -1,0 +1,80 @@
+"""`optgym demo` and `optgym passes`: a first look at the compiler and at the action table."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+DEMO_IR = Path(__file__).parent / "data" / "demo.ll"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the LLVM commands to the `optgym` parser."""
+    demo = subparsers.add_parser(
+        "demo",
+        help="load an LLVM module, print its instruction count at -O0 and -Oz, run a few passes",
+        description=(
+            "Loads a module into a compiler worker (the bundled demo program when FILE is not "
+            "given), prints its instruction count unoptimized and after -Oz, then applies a "
+            "few passes one by one, showing the count after each."
+        ),
+    )
+    demo.add_argument("file", nargs="?", type=Path, help="a .ll or .bc file (default: bundled)")
+    demo.add_argument(
+        "--passes", default="-mem2reg,-sroa,-instcombine,-simplifycfg,-inline,-gvn,-dce",
+        help="comma-separated flags to apply in order (default: %(default)s)",
+    )
+    demo.set_defaults(handler=_demo)
+
+    passes = subparsers.add_parser(
+        "passes",
+        help="list the actions: CompilerGym's flags and their LLVM 19 pipeline text",
+        description="Print an action set as a table: index, flag, LLVM 19 -passes= text.",
+    )
+    passes.add_argument(
+        "--set", default="flags-v0", choices=["flags-v0", "flags-pipelines-v0"],
+        help="which action set (default: %(default)s)",
+    )
+    passes.add_argument(
+        "--left-out", action="store_true",
+        help="instead list CompilerGym's flags that have no action here, and why",
+    )
+    passes.set_defaults(handler=_passes)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from optgym.errors import BenchmarkError
+    from optgym.llvm.passes import FLAGS
+    from optgym.llvm.session import CompilerSession
+
+    path: Path = args.file or DEMO_IR
+    if not path.exists():
+        raise BenchmarkError(f"{path}: no such file")
+    flags = [f.strip() for f in args.passes.split(",") if f.strip()]
+    indices = [FLAGS.index(f) for f in flags]
+    with CompilerSession() as session:
+        module = session.load(path.read_bytes(), name=path.name)
+        o0 = module.instruction_count()
+        oz = module.try_pipeline("default<Oz>", ("IrInstructionCount",))["IrInstructionCount"]
+        print(f"module: {path}")
+        print(f"instructions at -O0: {o0}")
+        print(f"instructions at -Oz: {oz}")
+        print(f"{'step':>4}  {'flag':<24} {'instructions':>12}  changed")
+        for step, index in enumerate(indices, 1):
+            result = module.run(FLAGS[index].pipeline, observe=("IrInstructionCount",))
+            count = result.observations["IrInstructionCount"]
+            print(f"{step:>4}  {FLAGS[index].flag:<24} {count:>12}  {result.changed}")
+        print(f"opt-19 -passes='{FLAGS.pipeline(indices)}' in.ll -o out.bc  # reproduces it")
+    return 0
+
+
+def _passes(args: argparse.Namespace) -> int:
+    from optgym.llvm.passes import LEFT_OUT, action_set
+
+    if args.left_out:
+        for flag, why in LEFT_OUT.items():
+            print(f"{flag:<28} {why}")
+        return 0
+    for i, action in enumerate(action_set(args.set).actions):
+        print(f"{i:>4}  {action.flag:<32} {action.pipeline}")
+    return 0
