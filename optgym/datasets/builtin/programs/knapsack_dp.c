@@ -36,7 +36,8 @@ static void make_instance(Instance *ins, int n, int cap, int wmax, int vmax)
     for (int i = 0; i < n; i++) {
         ins->items[i].weight = rnd(1, wmax);
         /* Values loosely correlated with weight make the instances less trivial. */
-        ins->items[i].value = ins->items[i].weight * rnd(2, 5) + rnd(0, vmax);
+        int factor = rnd(2, 5); /* separate statements fix the order of the generator calls */
+        ins->items[i].value = ins->items[i].weight * factor + rnd(0, vmax);
         ins->items[i].count = rnd(1, 4);
     }
 }
