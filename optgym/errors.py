@@ -38,3 +38,7 @@ class BenchmarkError(OptgymError):
 
 class ToolchainError(OptgymError):
     """A required LLVM 19 tool or library is missing; the message says how to install it."""
+
+
+class InvalidMappingError(OptgymError):
+    """A memory mapping breaks the rules: buffers overlap in fast memory or exceed its capacity."""

@@ -1,0 +1,1 @@
+"""Memory-mapping agents: XLA-style heuristic, random, CP-SAT exact, search, MaskablePPO, MCTS."""

@@ -1,0 +1,421 @@
+"""mallocGame-style Gymnasium environments: ``optgym/memory-v0`` (map) and ``optgym/memory-packing-v0`` (pack).
+
+Both present buffers one at a time in a fixed order. In ``memory-v0`` action 0 leaves the current
+buffer in slow memory and action ``i >= 1`` puts it in fast memory at the ``i``-th candidate offset
+(candidates come from the free gaps over its live interval; best fit is action 1, so always taking
+action 1 when it is allowed reproduces the XLA-style baseline). The reward is the decrease in
+estimated runtime divided by the baseline's runtime, so an episode's return is
+``(all-slow runtime - final runtime) / baseline runtime``. In ``memory-packing-v0`` every buffer
+must go to fast memory (action ``i`` = candidate ``i``, action 0 = the lowest offset that fits) and
+the reward is minus the growth of the peak height divided by the capacity; success is a final
+height within capacity. Invalid (masked) actions never produce an invalid placement: they fall
+back to a valid one and ``info["invalid_action"]`` says so.
+"""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from optgym.envs.memory.placement import Placement
+from optgym.envs.memory.problem import (
+    CostModel,
+    Hardware,
+    MemoryProblem,
+    get_hardware,
+    mapping_height,
+    validate_mapping,
+)
+from optgym.errors import BenchmarkError
+
+OBS_CLIP = 16.0
+
+
+def _resolve(problem: str | MemoryProblem, hardware: str | Hardware) -> tuple[MemoryProblem, Hardware]:
+    from optgym.envs.memory.workloads import load_problem
+
+    hw = get_hardware(hardware)
+    if isinstance(problem, MemoryProblem):
+        return problem, hw
+    return load_problem(problem, hw)
+
+
+class _MemoryEnvBase(gym.Env):
+    """Shared machinery: buffer order, placement state, candidates, features, masks, state copies."""
+
+    metadata = {"render_modes": ["ansi"]}
+
+    def __init__(self, problem: MemoryProblem, k: int, bins: int, unbounded: bool):
+        super().__init__()
+        self.problem = problem
+        self.k = int(k)
+        self.bins = int(bins)
+        if self.k < 1 or self.bins < 1:
+            raise ValueError("k and bins must be >= 1")
+        cap = problem.capacity
+        if cap <= 0:
+            raise BenchmarkError(f"problem {problem.name!r} has no fast-memory capacity")
+        self._gap_capacity = int(problem.size.sum()) if unbounded else cap
+        self.horizon = max(problem.horizon, 1)
+        self.order = self.default_order()
+        self._default_order = self.order
+        self.pos = 0
+        self.placement = Placement(problem, self._gap_capacity, unbounded=unbounded)
+        self._cands = np.zeros(0, dtype=np.int64)
+        self._cand_gap = np.zeros(0, dtype=np.int64)
+
+    # ----------------------------------------------------------------------------- subclasses
+    def default_order(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def _candidate_offsets(self, b: int) -> np.ndarray:
+        raise NotImplementedError
+
+    # ----------------------------------------------------------------------------- common
+    def current(self) -> int:
+        """The buffer being decided now (-1 when the episode is over)."""
+        return int(self.order[self.pos]) if self.pos < len(self.order) else -1
+
+    def _refresh_candidates(self) -> None:
+        b = self.current()
+        if b < 0:
+            self._cands = np.zeros(0, dtype=np.int64)
+            self._cand_gap = np.zeros(0, dtype=np.int64)
+            return
+        self._cands = self._candidate_offsets(b)
+        starts, stops = self.placement.gaps(b)
+        gi = np.searchsorted(starts, self._cands, "right") - 1
+        self._cand_gap = (stops[gi] - starts[gi]) if len(self._cands) else np.zeros(0, dtype=np.int64)
+
+    def _set_order(self, options: dict | None) -> None:
+        order = None if not options else options.get("order")
+        if order is None:
+            self.order = self._default_order
+            return
+        order = np.asarray(order, dtype=np.int64)
+        n = self.problem.n_buffers
+        if order.ndim != 1 or len(np.unique(order)) != len(order) or (order < 0).any() or (order >= n).any():
+            raise ValueError(f"options['order'] must list distinct buffer ids in [0, {n})")
+        self.order = order
+
+    def _occupancy_features(self, b: int) -> np.ndarray:
+        p, cap = self.problem, self.problem.capacity
+        if b < 0:
+            return np.zeros(self.bins + 3, dtype=np.float64)
+        occ = self.placement.occupancy(int(p.lower[b]), int(p.upper[b]), self.bins)
+        starts, stops = self.placement.gaps(b)
+        within = np.minimum(stops, cap) - starts
+        within = within[within > 0]
+        return np.concatenate([
+            occ,
+            [self.placement.height_over(b) / cap,
+             (within.max() / cap) if len(within) else 0.0,
+             len(within) / self.k],
+        ])
+
+    def _buffer_features(self, b: int) -> np.ndarray:
+        p, cap = self.problem, self.problem.capacity
+        if b < 0:
+            return np.zeros(9, dtype=np.float64)
+        kind = p.buffer_kinds[b]
+        return np.array([
+            p.size[b] / cap,
+            np.log2(p.size[b]) / 32.0,
+            p.lower[b] / self.horizon,
+            p.upper[b] / self.horizon,
+            (p.upper[b] - p.lower[b]) / self.horizon,
+            kind == "weight",
+            kind == "activation",
+            kind == "input",
+            kind not in ("weight", "activation", "input"),
+        ], dtype=np.float64)
+
+    def _candidate_features(self) -> np.ndarray:
+        cap = self.problem.capacity
+        f = np.zeros((self.k, 3), dtype=np.float64)
+        n = len(self._cands)
+        if n:
+            b = self.current()
+            f[:n, 0] = 1.0
+            f[:n, 1] = self._cands / cap
+            f[:n, 2] = (self._cand_gap - self.problem.size[b]) / cap
+        return f.ravel()
+
+    def _global_occupancy(self) -> np.ndarray:
+        return self.placement.occupancy(0, self.horizon, self.bins)
+
+    def clone_state(self) -> tuple:
+        """A snapshot of the episode state (for tree search with the exact simulator)."""
+        return (self.pos, self.placement.offset.copy(), self.order, self._extra_state())
+
+    def restore_state(self, state: tuple) -> None:
+        """Return to a snapshot taken by :meth:`clone_state`."""
+        self.pos, offs, self.order, extra = state
+        self.placement.offset = offs.copy()
+        self._restore_extra(extra)
+        self._refresh_candidates()
+
+    def _extra_state(self):
+        return None
+
+    def _restore_extra(self, extra) -> None:
+        pass
+
+    def mapping(self) -> np.ndarray:
+        """The current mapping: offset per buffer, -1 for slow (or not yet placed)."""
+        return self.placement.offset.copy()
+
+
+class MemoryMappingEnv(_MemoryEnvBase):
+    """``optgym/memory-v0``: map each buffer to slow memory or a fast-memory offset.
+
+    Args:
+        workload: a traced workload name (``optgym memory list``) or a :class:`MemoryProblem`.
+        hardware: a hardware preset name (``tpu-like``, ``edge-npu``) or a :class:`Hardware`.
+        k: number of candidate offsets (actions are ``0`` = slow, ``1..k`` = candidates).
+        bins: resolution of the occupancy features.
+        capacity: override the hardware's fast-memory capacity (bytes).
+    """
+
+    def __init__(
+        self,
+        workload: str | MemoryProblem = "resnet18",
+        hardware: str | Hardware = "tpu-like",
+        k: int = 8,
+        bins: int = 16,
+        capacity: int | None = None,
+        render_mode: str | None = None,
+    ):
+        problem, hw = _resolve(workload, hardware)
+        if capacity is not None:
+            problem = problem.with_capacity(capacity)
+        if problem.n_ops == 0:
+            raise BenchmarkError(
+                f"problem {problem.name!r} has no ops, so no runtime to improve: use optgym/memory-packing-v0"
+            )
+        self.hardware = hw
+        self.cost = CostModel(problem, hw)
+        super().__init__(problem, k, bins, unbounded=False)
+        from optgym.agents.memory.heuristics import xla_mapping
+
+        self.baseline = xla_mapping(problem, hw, self.cost)
+        self.baseline_runtime = self.baseline.runtime
+        self.render_mode = render_mode
+        self.action_space = spaces.Discrete(1 + self.k)
+        dim = 9 + 3 * self.k + (self.bins + 3) + 6 + self.bins
+        self.observation_space = spaces.Box(-OBS_CLIP, OBS_CLIP, shape=(dim,), dtype=np.float32)
+        self.op_mem = self.cost.op_mem_slow.copy()
+        self.runtime = self.cost.all_slow
+
+    def default_order(self) -> np.ndarray:
+        from optgym.agents.memory.heuristics import xla_order
+
+        return xla_order(self.cost)
+
+    def _candidate_offsets(self, b: int) -> np.ndarray:
+        return self.placement.candidates(b, self.k)
+
+    def action_masks(self) -> np.ndarray:
+        """Valid actions now (sb3-contrib's MaskablePPO convention)."""
+        mask = np.zeros(1 + self.k, dtype=bool)
+        mask[0] = True
+        mask[1 : 1 + len(self._cands)] = True
+        return mask
+
+    def _obs(self) -> np.ndarray:
+        b = self.current()
+        base = self.baseline_runtime
+        gain = -self.cost.delta(self.op_mem, b) / base if b >= 0 else 0.0
+        remaining = self.order[self.pos:]
+        rem_benefit = float(self.cost.solo_benefit[remaining].sum()) / base if len(remaining) else 0.0
+        rem_bytes = float(self.problem.size[remaining].sum()) / self.problem.capacity
+        glob = np.array([
+            1.0 - self.pos / max(len(self.order), 1),
+            rem_benefit,
+            np.log1p(rem_bytes),
+            self.runtime / base,
+            gain * 10.0,
+            self.cost.solo_benefit[b] / base * 10.0 if b >= 0 else 0.0,
+        ])
+        obs = np.concatenate([
+            self._buffer_features(b), self._candidate_features(), self._occupancy_features(b),
+            glob, self._global_occupancy(),
+        ])
+        return np.clip(obs, -OBS_CLIP, OBS_CLIP).astype(np.float32)
+
+    def _info(self, invalid: bool = False) -> dict:
+        info = {
+            "action_mask": self.action_masks(),
+            "runtime": self.runtime,
+            "baseline_runtime": self.baseline_runtime,
+            "all_slow_runtime": self.cost.all_slow,
+            "invalid_action": invalid,
+        }
+        if self.pos >= len(self.order):
+            info["mapping"] = self.mapping()
+            info["speedup_vs_baseline"] = self.baseline_runtime / self.runtime
+        return info
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        self._set_order(options)
+        self.pos = 0
+        self.placement.offset[:] = -1
+        self.op_mem = self.cost.op_mem_slow.copy()
+        self.runtime = self.cost.all_slow
+        self._refresh_candidates()
+        return self._obs(), self._info()
+
+    def step(self, action):
+        if self.pos >= len(self.order):
+            raise RuntimeError("step() called after the episode ended; call reset()")
+        a = int(action)
+        invalid = not (0 <= a <= len(self._cands))
+        if invalid:
+            a = 0
+        b = self.current()
+        reward = 0.0
+        if a >= 1:
+            off = int(self._cands[a - 1])
+            self.placement.place(b, off)
+            d = self.cost.delta(self.op_mem, b)
+            self.cost.apply(self.op_mem, b)
+            self.runtime += d
+            reward = -d / self.baseline_runtime
+        self.pos += 1
+        self._refresh_candidates()
+        terminated = self.pos >= len(self.order)
+        if terminated:
+            validate_mapping(self.problem, self.placement.offset)
+        return self._obs(), float(reward), terminated, False, self._info(invalid)
+
+    def _extra_state(self):
+        return (self.op_mem.copy(), self.runtime)
+
+    def _restore_extra(self, extra) -> None:
+        self.op_mem, self.runtime = extra[0].copy(), extra[1]
+
+    def render(self):
+        if self.render_mode == "ansi":
+            return (f"{self.problem.name}: buffer {self.pos}/{len(self.order)}, runtime "
+                    f"{self.runtime * 1e6:.2f} us (XLA-style {self.baseline_runtime * 1e6:.2f} us)")
+        return None
+
+
+class MemoryPackingEnv(_MemoryEnvBase):
+    """``optgym/memory-packing-v0``: place every buffer in fast memory, keeping the peak low.
+
+    Args:
+        problem: a problem name (``minimalloc/A`` ... ``minimalloc/K`` or a traced workload) or a
+            :class:`MemoryProblem`; its capacity is the target height.
+        hardware: the preset that gives traced workloads their capacity.
+        k: number of candidate offsets (action 0 = lowest offset that fits).
+        bins: resolution of the occupancy features.
+    """
+
+    def __init__(
+        self,
+        problem: str | MemoryProblem = "minimalloc/A",
+        hardware: str | Hardware = "tpu-like",
+        k: int = 8,
+        bins: int = 16,
+        render_mode: str | None = None,
+    ):
+        prob, _ = _resolve(problem, hardware)
+        super().__init__(prob, k, bins, unbounded=True)
+        self.render_mode = render_mode
+        self.action_space = spaces.Discrete(self.k)
+        dim = 9 + 3 * self.k + (self.bins + 3) + 4 + self.bins
+        self.observation_space = spaces.Box(-OBS_CLIP, OBS_CLIP, shape=(dim,), dtype=np.float32)
+        self.height = 0
+
+    def default_order(self) -> np.ndarray:
+        p = self.problem
+        return np.lexsort((p.lower, -p.size)).astype(np.int64)
+
+    def _candidate_offsets(self, b: int) -> np.ndarray:
+        pl = self.placement
+        low = pl.first_fit(b)
+        rest = [int(c) for c in pl.candidates(b, self.k + 1) if int(c) != low]
+        return np.array([low] + rest[: self.k - 1], dtype=np.int64)
+
+    def action_masks(self) -> np.ndarray:
+        """Valid actions now (sb3-contrib's MaskablePPO convention)."""
+        mask = np.zeros(self.k, dtype=bool)
+        mask[: len(self._cands)] = True
+        if not mask.any():
+            mask[0] = True  # after the last buffer: keep one action valid for wrappers
+        return mask
+
+    def _obs(self) -> np.ndarray:
+        cap = self.problem.capacity
+        remaining = self.order[self.pos:]
+        glob = np.array([
+            1.0 - self.pos / max(len(self.order), 1),
+            self.height / cap,
+            np.log1p(float(self.problem.size[remaining].sum()) / cap),
+            float(self.height > cap),
+        ])
+        b = self.current()
+        obs = np.concatenate([
+            self._buffer_features(b), self._candidate_features(), self._occupancy_features(b),
+            glob, self._global_occupancy(),
+        ])
+        return np.clip(obs, -OBS_CLIP, OBS_CLIP).astype(np.float32)
+
+    def _info(self, invalid: bool = False) -> dict:
+        info = {
+            "action_mask": self.action_masks(),
+            "height": self.height,
+            "capacity": self.problem.capacity,
+            "invalid_action": invalid,
+        }
+        if self.pos >= len(self.order):
+            info["mapping"] = self.mapping()
+            info["success"] = self.height <= self.problem.capacity
+        return info
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        self._set_order(options)
+        if len(self.order) != self.problem.n_buffers:
+            raise ValueError("options['order'] must list every buffer in a packing problem")
+        self.pos = 0
+        self.placement.offset[:] = -1
+        self.height = 0
+        self._refresh_candidates()
+        return self._obs(), self._info()
+
+    def step(self, action):
+        if self.pos >= len(self.order):
+            raise RuntimeError("step() called after the episode ended; call reset()")
+        a = int(action)
+        invalid = not (0 <= a < len(self._cands))
+        if invalid:
+            a = 0
+        b = self.current()
+        off = int(self._cands[a])
+        self.placement.place(b, off)
+        new_h = max(self.height, off + int(self.problem.size[b]))
+        reward = -(new_h - self.height) / self.problem.capacity
+        self.height = new_h
+        self.pos += 1
+        self._refresh_candidates()
+        terminated = self.pos >= len(self.order)
+        if terminated:
+            validate_mapping(self.problem, self.placement.offset, capacity=self.height, allow_slow=False)
+            assert self.height == mapping_height(self.problem, self.placement.offset)
+        return self._obs(), float(reward), terminated, False, self._info(invalid)
+
+    def _extra_state(self):
+        return self.height
+
+    def _restore_extra(self, extra) -> None:
+        self.height = extra
+
+    def render(self):
+        if self.render_mode == "ansi":
+            return (f"{self.problem.name}: buffer {self.pos}/{len(self.order)}, height "
+                    f"{self.height:,} of {self.problem.capacity:,}")
+        return None
