@@ -188,15 +188,17 @@ def optimize(bitcode: bytes, pipeline: str, *, what: str = "bitcode") -> bytes:
     return run_tool([tool("opt"), f"-passes={pipeline}", "-", "-o", "-"], what=what, input=bitcode)
 
 
-_INSTRUCTION_LINE = re.compile(r"^\s+(?:%[-\w.$]+\s*=\s*)?[a-z]")
+_INSTRUCTION_LINE = re.compile(r"^  (?:%[-\w.$\"]+\s*=\s*)?[a-z]")
 
 
 def count_instructions_ll(ir_text: str) -> int:
     """Number of instructions in IR text: the indented lines inside function bodies.
 
-    Inside a ``define`` body every instruction sits on its own indented line, while labels,
-    comments and ``}`` do not match; LLVM 19's debug records (``#dbg_value``) start with
-    ``#`` and are not instructions. The in-process binding gives the same count faster.
+    llvm-dis prints every instruction of a ``define`` body on its own line indented by
+    exactly two spaces; labels, comments and ``}`` are not indented, while continuation
+    lines (``switch`` cases, landing-pad clauses) and LLVM 19's debug records
+    (``#dbg_value``) are indented further. The in-process binding gives the same count
+    faster.
     """
     count = 0
     in_body = False
