@@ -335,6 +335,10 @@ def get_dataset(name: str) -> Dataset:
     (``benchmark://builtin-v0``); BenchmarkError naming the known datasets otherwise."""
     bare = name.split("://", 1)[1] if "://" in name else name
     bare = bare.rstrip("/")
+    _ensure_defaults()
+    with _REGISTRY_LOCK:
+        if bare in _REGISTRY:  # the common case, without reading the user registry from disk
+            return _REGISTRY[bare]
     datasets = _all_datasets()
     if bare in datasets:
         return datasets[bare]

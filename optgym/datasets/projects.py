@@ -88,8 +88,28 @@ class ProjectDataset(Dataset):
         return ProjectBenchmark(self.name, name, self.root / self._benchmarks[name])
 
 
+_LOADED: dict[tuple[str, int, int], dict[str, Dataset]] = {}
+
+
 def load_user_datasets() -> dict[str, Dataset]:
-    """The user datasets recorded in ``<cache>/datasets.json`` whose files still exist."""
+    """The user datasets recorded in ``<cache>/datasets.json`` whose files still exist.
+
+    Memoized on the registry file's path, size and modification time, so resolving a
+    benchmark does not re-read every manifest.
+    """
+    path = _registry_path()
+    try:
+        st = path.stat()
+    except OSError:
+        return {}
+    key = (str(path), st.st_mtime_ns, st.st_size)
+    if key not in _LOADED:
+        _LOADED.clear()
+        _LOADED[key] = _load_user_datasets()
+    return dict(_LOADED[key])
+
+
+def _load_user_datasets() -> dict[str, Dataset]:
     out: dict[str, Dataset] = {}
     for name, entry in _read_registry().items():
         root = cache_root() / entry.get("dir", f"projects/{name}")
