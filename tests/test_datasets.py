@@ -263,3 +263,13 @@ def test_concurrent_builds_of_one_benchmark_are_safe(tmp_path: Path) -> None:
     assert all(p.returncode == 0 for p in procs) and len(set(outs)) == 1
     files = list((tmp_path / "race" / "llvm19-v1" / "builtin-v0").iterdir())
     assert len(files) == 1 and files[0].suffix == ".bc"
+
+
+def test_run_times_out_and_kills_the_program(tmp_path: Path) -> None:
+    spin = tmp_path / "spin.c"
+    spin.write_text("int main(void) { volatile unsigned x = 0; for (;;) x++; }\n")
+    b = get_benchmark(spin.as_uri())
+    r = b.run(timeout=0.5)
+    assert r.timed_out and r.returncode != 0 and 0.4 < r.seconds < 10
+    with pytest.raises(BenchmarkError, match="timed out"):
+        b.check_output(b.bitcode, timeout=0.5)
