@@ -16,7 +16,7 @@ typedef struct {
 } Row;
 
 typedef struct {
-    char name[16];
+    char name[FIELD_CAP];
     long qty;
     long cents;
     int rows;
@@ -206,6 +206,7 @@ int main(void)
         for (r = 0; r < nregs; ++r)
             if (strcmp(regs[r].name, row.fields[0]) == 0) break;
         if (r == nregs) {
+            if (nregs == 8) continue; /* more distinct regions than the table holds */
             memset(&regs[r], 0, sizeof regs[r]);
             snprintf(regs[r].name, sizeof regs[r].name, "%s", row.fields[0]);
             nregs++;
