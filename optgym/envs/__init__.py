@@ -14,10 +14,26 @@ def register_envs() -> None:
     registry = gymnasium.envs.registration.registry
     for env_id, entry_point, kwargs in _ENVS:
         if env_id not in registry:
-            gymnasium.register(id=env_id, entry_point=entry_point, kwargs=kwargs)
+            steps = LLVM_MAX_EPISODE_STEPS if env_id.startswith("optgym/llvm") else None
+            gymnasium.register(
+                id=env_id, entry_point=entry_point, kwargs=kwargs, max_episode_steps=steps
+            )
 
+
+#: Episodes are truncated after this many steps unless ``gymnasium.make(..., max_episode_steps=N)``.
+LLVM_MAX_EPISODE_STEPS = 200
 
 _ENVS: list[tuple[str, str, dict]] = [
+    ("optgym/llvm-v0", "optgym.envs.llvm:LlvmEnv", {}),
+    ("optgym/llvm-ic-v0", "optgym.envs.llvm:LlvmEnv",
+     {"observation_space": "InstCount", "reward_space": "IrInstructionCountOz"}),
+    ("optgym/llvm-autophase-ic-v0", "optgym.envs.llvm:LlvmEnv",
+     {"observation_space": "Autophase", "reward_space": "IrInstructionCountOz"}),
+    ("optgym/llvm-codesize-v0", "optgym.envs.llvm:LlvmEnv",
+     {"observation_space": "Autophase", "reward_space": "ObjectTextSizeOz"}),
+    ("optgym/llvm-pipelines-ic-v0", "optgym.envs.llvm:LlvmEnv",
+     {"observation_space": "Autophase", "reward_space": "IrInstructionCountOz",
+      "action_space": "flags-pipelines-v0"}),
     ("optgym/memory-v0", "optgym.envs.memory:MemoryMappingEnv", {}),
     ("optgym/memory-packing-v0", "optgym.envs.memory:MemoryPackingEnv", {}),
 ]

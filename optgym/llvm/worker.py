@@ -32,6 +32,7 @@ def wait_readable(fd: int, timeout: float | None, spin: float = SPIN_SECONDS) ->
     while time.perf_counter() - start < spin:
         if select.select([fd], [], [], 0)[0]:
             return True
+        os.sched_yield()  # on a loaded machine, let the process we wait for have the core
     while True:
         remaining = None if timeout is None else timeout - (time.perf_counter() - start)
         if remaining is not None and remaining <= 0:

@@ -1,0 +1,168 @@
+"""Observation and reward spaces of the pass-ordering environments, by CompilerGym's names.
+
+Observation spaces are data: a name, the Gymnasium space of its values, and how the value is
+obtained (from the compiler worker, from the per-benchmark baselines, or from running the
+program). Reward spaces are small stateful objects: each remembers the cost it last saw, so that
+``env.reward["Name"]`` gives the change since that space was last asked, as in CompilerGym.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+
+import numpy as np
+from gymnasium import spaces
+
+from optgym.errors import OptgymError
+
+INT_MAX = np.iinfo(np.int64).max
+
+INSTCOUNT_NAMES: tuple[str, ...] = ("TotalInsts", "TotalBlocks", "TotalFuncs") + tuple(
+    f"{op}Count" for op in (
+        "Ret Br Switch IndirectBr Invoke Resume Unreachable CleanupRet CatchRet CatchSwitch "
+        "CallBr FNeg Add FAdd Sub FSub Mul FMul UDiv SDiv FDiv URem SRem FRem Shl LShr AShr And "
+        "Or Xor Alloca Load Store GetElementPtr Fence AtomicCmpXchg AtomicRMW Trunc ZExt SExt "
+        "FPToUI FPToSI UIToFP SIToFP FPTrunc FPExt PtrToInt IntToPtr BitCast AddrSpaceCast "
+        "CleanupPad CatchPad ICmp FCmp PHI Call Select UserOp1 UserOp2 VAArg ExtractElement "
+        "InsertElement ShuffleVector ExtractValue InsertValue LandingPad Freeze"
+    ).split()
+)
+AUTOPHASE_NAMES: tuple[str, ...] = tuple(
+    "BBNumArgsHi BBNumArgsLo onePred onePredOneSuc onePredTwoSuc oneSuccessor twoPred "
+    "twoPredOneSuc twoEach twoSuccessor morePreds BB03Phi BBHiPhi BBNoPhi BeginPhi BranchCount "
+    "returnInt CriticalCount NumEdges const32Bit const64Bit numConstZeroes numConstOnes "
+    "UncondBranches binaryConstArg NumAShrInst NumAddInst NumAllocaInst NumAndInst BlockMid "
+    "BlockLow NumBitCastInst NumBrInst NumCallInst NumGetElementPtrInst NumICmpInst "
+    "NumLShrInst NumLoadInst NumMulInst NumOrInst NumPHIInst NumRetInst NumSExtInst "
+    "NumSelectInst NumShlInst NumStoreInst NumSubInst NumTruncInst NumXorInst NumZExtInst "
+    "TotalBlocks TotalInsts TotalMemInst TotalFuncs ArgsPhi testUnary".split()
+)
+
+
+def _scalar_int() -> spaces.Box:
+    return spaces.Box(0, INT_MAX, shape=(), dtype=np.int64)
+
+
+def _text() -> spaces.Text:
+    return spaces.Text(max_length=1 << 30, min_length=0, charset=string.printable)
+
+
+@dataclass(frozen=True)
+class ObservationSpec:
+    """One observation space: its Gymnasium space and where its value comes from.
+
+    ``source`` is ``"worker"`` (computed from the module by the named worker observer),
+    ``"baseline"`` (a per-benchmark constant: ``worker`` names the cost, ``pipeline`` the
+    standard pipeline it is measured after), or ``"env"`` (computed by the environment itself).
+    """
+
+    name: str
+    space: spaces.Space
+    source: str
+    worker: str = ""
+    pipeline: str = ""
+
+
+def _specs() -> dict[str, ObservationSpec]:
+    specs = [
+        ObservationSpec("Ir", _text(), "worker", "Ir"),
+        ObservationSpec("Bitcode", spaces.Sequence(spaces.Discrete(256)), "worker", "Bitcode"),
+        ObservationSpec("BitcodeFile", _text(), "env", "Bitcode"),
+        ObservationSpec("IrHash", _text(), "worker", "IrHash"),
+        ObservationSpec(
+            "InstCount", spaces.Box(0, INT_MAX, shape=(70,), dtype=np.int64), "worker", "InstCount"
+        ),
+        ObservationSpec(
+            "InstCountNorm", spaces.Box(0, 1, shape=(69,), dtype=np.float32), "env", "InstCount"
+        ),
+        ObservationSpec("InstCountDict", spaces.Dict(
+            {n: _scalar_int() for n in INSTCOUNT_NAMES}), "env", "InstCount"),
+        ObservationSpec(
+            "Autophase", spaces.Box(0, INT_MAX, shape=(56,), dtype=np.int64), "worker", "Autophase"
+        ),
+        ObservationSpec("AutophaseDict", spaces.Dict(
+            {n: _scalar_int() for n in AUTOPHASE_NAMES}), "env", "Autophase"),
+        ObservationSpec("IrInstructionCount", _scalar_int(), "worker", "IrInstructionCount"),
+        ObservationSpec("ObjectTextSizeBytes", _scalar_int(), "worker", "ObjectTextSizeBytes"),
+        ObservationSpec("IsRunnable", spaces.Discrete(2), "env"),
+        ObservationSpec(
+            "Runtime", spaces.Box(0, np.inf, shape=(), dtype=np.float64), "env", "Bitcode"
+        ),
+    ]
+    for level in ("O0", "O3", "Oz"):
+        pipeline = "" if level == "O0" else f"default<{level}>"
+        specs.append(ObservationSpec(
+            f"IrInstructionCount{level}", _scalar_int(), "baseline", "IrInstructionCount", pipeline
+        ))
+        specs.append(ObservationSpec(
+            f"ObjectTextSize{level}", _scalar_int(), "baseline", "ObjectTextSizeBytes", pipeline
+        ))
+    return {s.name: s for s in specs}
+
+
+OBSERVATION_SPECS: dict[str, ObservationSpec] = _specs()
+
+
+def programl_spec() -> ObservationSpec:
+    """The ``Programl`` space, built on first use (it needs the program-graphs package)."""
+    if "Programl" not in OBSERVATION_SPECS:
+        from optgym.programgraphs import programl_space
+
+        OBSERVATION_SPECS["Programl"] = ObservationSpec(
+            "Programl", programl_space(), "worker", "Programl"
+        )
+    return OBSERVATION_SPECS["Programl"]
+
+
+def observation_spec(name: str) -> ObservationSpec:
+    """Look up an observation space by name, with a clear error naming the known ones."""
+    if name == "Programl":
+        return programl_spec()
+    try:
+        return OBSERVATION_SPECS[name]
+    except KeyError:
+        known = ", ".join(sorted([*OBSERVATION_SPECS, "Programl"]))
+        raise OptgymError(f"unknown observation space {name!r}; known: {known}") from None
+
+
+@dataclass(frozen=True)
+class RewardSpec:
+    """A reward: the change in a cost, divided by a per-benchmark scale.
+
+    ``cost`` is an observation name (lower is better). ``baseline`` names how the scale is
+    found: ``""`` (1), ``"O0"`` (the unoptimized cost), or ``"O3"``/``"Oz"`` (the unoptimized
+    cost minus the cost after that pipeline, at least 1), so that an episode that ends at
+    -Oz's cost has summed to 1.0 under ``IrInstructionCountOz``.
+    """
+
+    name: str
+    cost: str
+    baseline: str = ""
+    runnable_only: bool = False
+
+
+REWARD_SPECS: dict[str, RewardSpec] = {
+    r.name: r
+    for r in (
+        RewardSpec("IrInstructionCount", "IrInstructionCount"),
+        RewardSpec("IrInstructionCountNorm", "IrInstructionCount", "O0"),
+        RewardSpec("IrInstructionCountO3", "IrInstructionCount", "O3"),
+        RewardSpec("IrInstructionCountOz", "IrInstructionCount", "Oz"),
+        RewardSpec("ObjectTextSizeBytes", "ObjectTextSizeBytes"),
+        RewardSpec("ObjectTextSizeNorm", "ObjectTextSizeBytes", "O0"),
+        RewardSpec("ObjectTextSizeO3", "ObjectTextSizeBytes", "O3"),
+        RewardSpec("ObjectTextSizeOz", "ObjectTextSizeBytes", "Oz"),
+        RewardSpec("RuntimeO3", "Runtime", "O3", runnable_only=True),
+    )
+}
+
+
+def reward_spec(name: str) -> RewardSpec:
+    """Look up a reward space by name, with a clear error naming the known ones."""
+    try:
+        return REWARD_SPECS[name]
+    except KeyError:
+        raise OptgymError(
+            f"unknown reward space {name!r}; known: {', '.join(REWARD_SPECS)}"
+        ) from None
