@@ -1,0 +1,18 @@
+"""Policies for pass ordering (search baselines, learned models) behind one interface."""
+
+from optgym.agents.base import (
+    Budget,
+    BudgetClock,
+    OzPolicy,
+    Policy,
+    SearchResult,
+    get_policy,
+    policy_names,
+    register_policy,
+    result_from_env,
+)
+
+__all__ = [
+    "Budget", "BudgetClock", "OzPolicy", "Policy", "SearchResult", "get_policy", "policy_names",
+    "register_policy", "result_from_env",
+]
