@@ -9,6 +9,7 @@ APT_PACKAGES=(
   python3 python3-venv python3-dev ca-certificates
   clang-19 llvm-19 llvm-19-dev llvm-19-tools
   csmith libcsmith-dev
+  chromium  # the leaderboard's browser test
 )
 [ -n "${OPTGYM_EXTRA_APT:-}" ] && APT_PACKAGES+=(${OPTGYM_EXTRA_APT})
 
