@@ -10,6 +10,20 @@ import numpy as np
 from optgym.envs.memory.problem import MemoryProblem
 
 
+def _neighbours(problem: MemoryProblem) -> list[np.ndarray]:
+    """Per buffer, the other buffers live at some common time (computed once per problem)."""
+    nb = getattr(problem, "_neighbours", None)
+    if nb is None:
+        lo, up = problem.lower, problem.upper
+        nb = []
+        for b in range(problem.n_buffers):
+            m = (lo < up[b]) & (up > lo[b])
+            m[b] = False
+            nb.append(np.flatnonzero(m))
+        problem._neighbours = nb
+    return nb
+
+
 class Placement:
     """A partial placement of a problem's buffers: ``offset[b] >= 0`` when placed in fast memory."""
 
@@ -27,9 +41,8 @@ class Placement:
 
     def overlapping(self, b: int) -> np.ndarray:
         """Indices of placed buffers whose live interval overlaps buffer ``b``'s."""
-        p = self.problem
-        m = (self.offset >= 0) & (p.lower < p.upper[b]) & (p.upper > p.lower[b])
-        return np.flatnonzero(m)
+        nb = _neighbours(self.problem)[b]
+        return nb[self.offset[nb] >= 0]
 
     def gaps(self, b: int) -> tuple[np.ndarray, np.ndarray]:
         """Maximal free ``[start, end)`` gaps in ``[0, capacity)`` over buffer ``b``'s live interval."""
@@ -107,9 +120,8 @@ class Placement:
         if len(placed) == 0 or hi <= lo:
             return out
         edges = np.linspace(lo, hi, bins + 1)
-        for i in range(bins):
-            a, z = edges[i], max(edges[i + 1], edges[i] + 1)
-            m = (p.lower[placed] < z) & (p.upper[placed] > a)
-            if m.any():
-                out[i] = p.size[placed[m]].sum() / max(self.capacity, 1)
+        a = edges[:-1]
+        z = np.maximum(edges[1:], a + 1)
+        live = (p.lower[placed][:, None] < z[None, :]) & (p.upper[placed][:, None] > a[None, :])
+        out = p.size[placed].astype(np.float64) @ live / max(self.capacity, 1)
         return np.minimum(out, 4.0)

@@ -175,7 +175,7 @@ class MemoryProblem:
 
     def with_capacity(self, capacity: int) -> MemoryProblem:
         """The same problem with another fast-memory capacity."""
-        d = dict(self.__dict__)
+        d = {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
         d["capacity"] = int(capacity)
         return MemoryProblem(**d)
 

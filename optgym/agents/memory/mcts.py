@@ -1,0 +1,278 @@
+"""AlphaZero-style Monte Carlo tree search for ``optgym/memory-v0``, in the mallocMuZero spirit.
+
+The environment is its own exact simulator (``clone_state`` / ``restore_state``), so no dynamics
+model is learned: a small policy/value network guides PUCT search, and self-play trains it (policy
+toward the search's visit counts, value toward the return actually obtained). A leaf's value mixes
+the network's estimate with a fast greedy completion of the episode (best fit for every remaining
+buffer, exact cost model), as AlphaGo mixed its value net with rollouts; ``rollout_weight=0`` gives
+pure AlphaZero. Every completion the search simulates is a full valid mapping; the agent keeps the
+best one it has seen (the first one is the XLA-style completion from the root), and reports both
+that and the mapping its own move choices reach.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from optgym.agents.memory.heuristics import MappingResult
+from optgym.envs.memory.env import MemoryMappingEnv
+from optgym.envs.memory.problem import mapping_height
+
+VALUE_SCALE = 10.0  # returns are fractions of the baseline runtime; scale them near 1 for the net
+
+
+def make_net(obs_dim: int, n_actions: int, hidden: int = 128):
+    """The policy/value network: a two-layer MLP trunk with a policy head and a value head."""
+    import torch
+    from torch import nn
+
+    class PolicyValueNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.obs_dim, self.n_actions, self.hidden = obs_dim, n_actions, hidden
+            self.trunk = nn.Sequential(nn.Linear(obs_dim, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU())
+            self.policy = nn.Linear(hidden, n_actions)
+            self.value = nn.Linear(hidden, 1)
+
+        def forward(self, x):
+            h = self.trunk(x)
+            return self.policy(h), self.value(h).squeeze(-1)
+
+    torch.manual_seed(0)
+    return PolicyValueNet()
+
+
+def save_net(net, path: str | Path) -> None:
+    import torch
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    torch.save({"obs_dim": net.obs_dim, "n_actions": net.n_actions, "hidden": net.hidden,
+                "state": net.state_dict()}, tmp)
+    tmp.replace(path)
+
+
+def load_net(path: str | Path):
+    import torch
+
+    d = torch.load(path, map_location="cpu", weights_only=True)
+    net = make_net(d["obs_dim"], d["n_actions"], d["hidden"])
+    net.load_state_dict(d["state"])
+    return net.eval()
+
+
+@dataclass
+class _Node:
+    state: tuple
+    obs: np.ndarray
+    mask: np.ndarray
+    terminal: bool
+    prior: np.ndarray | None = None
+    value: float = 0.0
+    children: dict = field(default_factory=dict)  # action -> (reward, _Node)
+    visits: np.ndarray | None = None
+    q_sum: np.ndarray | None = None
+
+
+class MCTS:
+    """PUCT search over one :class:`MemoryMappingEnv` (which it drives as its simulator)."""
+
+    def __init__(self, env: MemoryMappingEnv, net=None, *, simulations: int = 16, c_puct: float = 1.25,
+                 rollout_weight: float = 0.5, seed: int = 0):
+        self.env, self.net = env, net
+        self.simulations, self.c_puct, self.rollout_weight = simulations, c_puct, rollout_weight
+        self.rng = np.random.default_rng(seed)
+        self.best_runtime = math.inf
+        self.best_mapping: np.ndarray | None = None
+
+    # --------------------------------------------------------------------------- evaluation
+    def _evaluate(self, obs: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, float]:
+        if self.net is None:
+            prior = mask / mask.sum()
+            return prior, 0.0
+        import torch
+
+        with torch.no_grad():
+            logits, v = self.net(torch.as_tensor(obs).unsqueeze(0))
+        logits = logits[0].numpy().astype(np.float64)
+        logits[~mask] = -np.inf
+        p = np.exp(logits - logits[mask].max())
+        return p / p.sum(), float(v[0]) / VALUE_SCALE
+
+    def _rollout(self) -> float:
+        """Greedy best-fit completion from the env's current state; returns its future return."""
+        env = self.env
+        pl = env.placement.copy()
+        op_mem = env.op_mem.copy()
+        rt = env.runtime
+        for b in env.order[env.pos:]:
+            off = pl.best_fit(int(b))
+            if off >= 0:
+                pl.place(int(b), off)
+                rt += env.cost.delta(op_mem, int(b))
+                env.cost.apply(op_mem, int(b))
+        if rt < self.best_runtime:
+            self.best_runtime, self.best_mapping = rt, pl.offset.copy()
+        return (env.runtime - rt) / env.baseline_runtime
+
+    def _make_node(self, obs, info, terminal: bool) -> _Node:
+        node = _Node(self.env.clone_state(), obs, info["action_mask"].copy(), terminal)
+        if terminal:
+            if self.env.runtime < self.best_runtime:
+                self.best_runtime, self.best_mapping = self.env.runtime, self.env.mapping()
+            return node
+        node.prior, v_net = self._evaluate(obs, node.mask)
+        w = self.rollout_weight if self.net is not None else 1.0
+        v_roll = self._rollout() if w > 0 else 0.0
+        node.value = w * v_roll + (1 - w) * v_net
+        n = len(node.mask)
+        node.visits, node.q_sum = np.zeros(n), np.zeros(n)
+        return node
+
+    # --------------------------------------------------------------------------- search
+    def _simulate(self, root: _Node) -> None:
+        path: list[tuple[_Node, int, float]] = []
+        node = root
+        while True:
+            if node.terminal:
+                value = 0.0
+                break
+            total = node.visits.sum()
+            q = np.where(node.visits > 0, node.q_sum / np.maximum(node.visits, 1), 0.0)
+            # scale-free exploration: rewards are small fractions, so normalize Q by its range
+            if (node.visits > 0).sum() > 1:
+                lo, hi = q[node.visits > 0].min(), q[node.visits > 0].max()
+                qn = np.where(node.visits > 0, (q - lo) / max(hi - lo, 1e-12), 0.0)
+            else:
+                qn = np.zeros_like(q)
+            u = qn + self.c_puct * node.prior * math.sqrt(total + 1) / (1 + node.visits)
+            u[~node.mask] = -np.inf
+            a = int(np.argmax(u))
+            if a in node.children:
+                r, child = node.children[a]
+                path.append((node, a, r))
+                node = child
+                continue
+            self.env.restore_state(node.state)
+            obs, r, term, _, info = self.env.step(a)
+            child = self._make_node(obs, info, term)
+            node.children[a] = (r, child)
+            path.append((node, a, r))
+            value = child.value
+            break
+        for parent, a, r in reversed(path):
+            value = r + value
+            parent.visits[a] += 1
+            parent.q_sum[a] += value
+
+    def run_episode(self, *, temperature: float = 0.0, collect: bool = False):
+        """Play one episode with search at every move; returns (final runtime, mapping, samples)."""
+        env = self.env
+        obs, info = env.reset()
+        root = self._make_node(obs, info, False)
+        samples = []
+        while not root.terminal:
+            legal = int(root.mask.sum())
+            for _ in range(self.simulations if legal > 1 else 1):
+                self._simulate(root)
+            visits = root.visits.copy()
+            if temperature > 0:
+                pi = visits ** (1.0 / temperature)
+                pi = pi / pi.sum()
+                a = int(self.rng.choice(len(pi), p=pi))
+            else:
+                a = int(np.argmax(visits))
+            if collect:
+                samples.append((root.obs, visits / visits.sum(), root.mask.copy(), env.runtime))
+            if a not in root.children:  # a single-legal-action root may be unexpanded
+                env.restore_state(root.state)
+                obs, r, term, _, info = env.step(a)
+                root.children[a] = (r, self._make_node(obs, info, term))
+            root = root.children[a][1]
+        env.restore_state(root.state)
+        final_runtime = env.runtime
+        final_mapping = env.mapping()
+        if final_runtime < self.best_runtime:
+            self.best_runtime, self.best_mapping = final_runtime, final_mapping
+        if collect:
+            samples = [(o, pi, m, (rt - final_runtime) / env.baseline_runtime) for o, pi, m, rt in samples]
+        return final_runtime, final_mapping, samples
+
+
+def mcts_mapping(problem_name, hardware="tpu-like", *, net=None, model_path: str | Path | None = None,
+                 simulations: int = 16, rollout_weight: float = 0.5, seed: int = 0,
+                 env: MemoryMappingEnv | None = None) -> MappingResult:
+    """Map one workload with MCTS. ``runtime`` is the best mapping the search simulated; the note
+    gives the runtime of the mapping its own move choices reach."""
+    t0 = time.perf_counter()
+    env = env or MemoryMappingEnv(problem_name, hardware)
+    if net is None and model_path is not None:
+        net = load_net(model_path)
+    search = MCTS(env, net, simulations=simulations, rollout_weight=rollout_weight, seed=seed)
+    played_rt, _, _ = search.run_episode()
+    mapping = search.best_mapping
+    note = (f"played {played_rt * 1e6:.3f} us, best simulated {search.best_runtime * 1e6:.3f} us, "
+            f"{simulations} simulations/move")
+    res = MappingResult(mapping, env.cost.runtime(mapping), time.perf_counter() - t0, "mcts",
+                        mapping_height(env.problem, mapping), note)
+    res.played_runtime = played_rt  # type: ignore[attr-defined]
+    return res
+
+
+def train_mcts(workloads: list[str], hardware: str = "tpu-like", *, iterations: int = 4,
+               episodes_per_iteration: int = 1, simulations: int = 8, epochs: int = 20,
+               out: str | Path | None = None, seed: int = 0, progress: bool = True,
+               max_seconds: float | None = None) -> tuple[object, list[dict]]:
+    """Self-play training: search with the current net, fit the net to the search's visit
+    distributions and the returns obtained, repeat. Returns (net, per-iteration log)."""
+    import torch
+    from torch.nn import functional as F  # noqa: N812
+    from tqdm import tqdm
+
+    t0 = time.perf_counter()
+    envs = [MemoryMappingEnv(w, hardware) for w in workloads]
+    obs_dim = envs[0].observation_space.shape[0]
+    n_actions = int(envs[0].action_space.n)
+    net = make_net(obs_dim, n_actions)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    buffer: list = []
+    log = []
+    rng = np.random.default_rng(seed)
+    bar = tqdm(range(iterations), desc="mcts self-play", disable=not progress)
+    for it in bar:
+        net.eval()
+        runtimes = []
+        for ep in range(episodes_per_iteration):
+            env = envs[int(rng.integers(len(envs)))]
+            search = MCTS(env, net, simulations=simulations, seed=seed + 1000 * it + ep)
+            rt, _, samples = search.run_episode(temperature=1.0, collect=True)
+            buffer.extend(samples)
+            runtimes.append(rt / env.baseline_runtime)
+        buffer = buffer[-20000:]
+        obs = torch.as_tensor(np.stack([s[0] for s in buffer]))
+        pi = torch.as_tensor(np.stack([s[1] for s in buffer]), dtype=torch.float32)
+        mask = torch.as_tensor(np.stack([s[2] for s in buffer]))
+        z = torch.as_tensor([s[3] * VALUE_SCALE for s in buffer], dtype=torch.float32)
+        net.train()
+        for _ in range(epochs):
+            logits, v = net(obs)
+            logits = logits.masked_fill(~mask, -1e9)
+            loss = -(pi * F.log_softmax(logits, -1)).sum(-1).mean() + F.mse_loss(v, z)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        log.append({"iteration": it, "loss": float(loss.detach()), "runtime_vs_baseline": float(np.mean(runtimes)),
+                    "samples": len(buffer)})
+        bar.set_postfix(loss=f"{float(loss.detach()):.3f}", rt=f"{np.mean(runtimes):.3f}")
+        if max_seconds is not None and time.perf_counter() - t0 > max_seconds:
+            break
+    net.eval()
+    if out is not None:
+        save_net(net, out)
+    return net, log

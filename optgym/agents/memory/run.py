@@ -1,0 +1,61 @@
+"""One entry point for every memory agent: ``run_agent(name, problem, hardware)``."""
+
+from __future__ import annotations
+
+from optgym.agents.memory.heuristics import (
+    MappingResult,
+    best_fit_packing,
+    random_mapping,
+    xla_mapping,
+)
+from optgym.envs.memory.problem import CostModel, Hardware, MemoryProblem, validate_mapping
+from optgym.errors import OptgymError
+
+MAPPING_AGENTS = ("xla", "random", "search", "mcts", "ppo", "cpsat")
+PACKING_AGENTS = ("best-fit", "pack")
+
+
+def run_agent(agent: str, problem: MemoryProblem, hardware: Hardware, *, time_limit: float = 10.0,
+              model: str | None = None, simulations: int = 16, seed: int = 0) -> MappingResult:
+    """Run one agent and validate what it returns (packing agents: against their own height)."""
+    if agent in PACKING_AGENTS:
+        if agent == "best-fit":
+            res = best_fit_packing(problem)
+        else:
+            from optgym.agents.memory.search import pack_problem
+
+            res = pack_problem(problem, time_limit=time_limit)
+        validate_mapping(problem, res.mapping, capacity=max(res.height, problem.capacity), allow_slow=False)
+        return res
+    if agent not in MAPPING_AGENTS:
+        raise OptgymError(f"unknown agent {agent!r}; choose one of {MAPPING_AGENTS + PACKING_AGENTS}")
+    if problem.n_ops == 0:
+        raise OptgymError(f"{problem.name} is a packing problem (no ops): use an agent of {PACKING_AGENTS}")
+    cost = CostModel(problem, hardware)
+    if agent == "xla":
+        res = xla_mapping(problem, hardware, cost)
+    elif agent == "random":
+        res = random_mapping(problem, hardware, seed, cost)
+    elif agent == "search":
+        from optgym.agents.memory.search import search_mapping
+
+        res = search_mapping(problem, hardware, time_limit=time_limit, cost=cost)
+    elif agent == "cpsat":
+        from optgym.agents.memory.cpsat import cpsat_mapping
+
+        res = cpsat_mapping(problem, hardware, time_limit=time_limit, cost=cost)
+    elif agent == "mcts":
+        from optgym.agents.memory.mcts import mcts_mapping
+        from optgym.envs.memory.env import MemoryMappingEnv
+
+        res = mcts_mapping(problem.name, hardware, model_path=model, simulations=simulations, seed=seed,
+                           env=MemoryMappingEnv(problem, hardware))
+    else:
+        from optgym.agents.memory.ppo import ppo_mapping
+        from optgym.envs.memory.env import MemoryMappingEnv
+
+        if model is None:
+            raise OptgymError("agent 'ppo' needs --model (train one with 'optgym memory train --agent ppo')")
+        res = ppo_mapping(problem.name, hardware, model_path=model, env=MemoryMappingEnv(problem, hardware))
+    validate_mapping(problem, res.mapping)
+    return res

@@ -1,0 +1,162 @@
+"""`optgym memory ...`: list problems, solve/show mappings, train agents, print the report."""
+
+from __future__ import annotations
+
+AGENT_HELP = ("xla (XLA-style heuristic), random, search (select-and-pack local search), mcts "
+              "(tree search; --model for a trained net), ppo (needs --model), cpsat (exact, time limit); "
+              "for packing problems: best-fit, pack (the packing solver)")
+
+
+def register(subparsers) -> None:
+    """Add the `memory` command and its subcommands."""
+    mem = subparsers.add_parser("memory", help="memory-mapping environments, agents and report",
+                                description="Memory mapping of ML programs to fast and slow memory.")
+    sub = mem.add_subparsers(dest="memory_command", metavar="SUBCOMMAND")
+    mem.set_defaults(handler=lambda args: (mem.print_help() or 0))
+
+    p = sub.add_parser("list", help="list problems (traced workloads and MiniMalloc set) and hardware presets")
+    p.add_argument("--hardware", default="tpu-like", help="preset giving traced workloads their capacity")
+    p.set_defaults(handler=_list)
+
+    def common(q, default_agent):
+        q.add_argument("problem", help="problem name, e.g. resnet18 or minimalloc/A ('optgym memory list')")
+        q.add_argument("--hardware", default="tpu-like", help="hardware preset: tpu-like or edge-npu")
+        q.add_argument("--agent", default=default_agent, help=AGENT_HELP)
+        q.add_argument("--time-limit", type=float, default=10.0, help="seconds for search, cpsat and pack")
+        q.add_argument("--model", default=None, help="trained model file for ppo (.zip) or mcts (.pt)")
+        q.add_argument("--simulations", type=int, default=16, help="MCTS simulations per move")
+        q.add_argument("--seed", type=int, default=0, help="seed for random and mcts")
+
+    p = sub.add_parser("solve", help="map one problem with one agent and print its runtime / height")
+    common(p, "xla")
+    p.add_argument("--out", default=None, help="write the mapping as JSON here")
+    p.set_defaults(handler=_solve)
+
+    p = sub.add_parser("show", help="map one problem and save a PNG of time x offset rectangles")
+    common(p, "xla")
+    p.add_argument("--out", default=None, help="PNG path (default: <problem>-<agent>.png)")
+    p.set_defaults(handler=_show)
+
+    p = sub.add_parser("train", help="train MaskablePPO or the MCTS policy/value net")
+    p.add_argument("--agent", choices=["ppo", "mcts"], required=True, help="which agent to train")
+    p.add_argument("--workloads", default="resnet18,bert-layer,unet-small",
+                   help="comma-separated traced workloads to train on")
+    p.add_argument("--hardware", default="tpu-like", help="hardware preset")
+    p.add_argument("--steps", type=int, default=20000, help="ppo: environment steps")
+    p.add_argument("--imitation-epochs", type=int, default=200,
+                   help="ppo: epochs of warm start on XLA-style decisions (0: from scratch)")
+    p.add_argument("--iterations", type=int, default=6, help="mcts: self-play iterations")
+    p.add_argument("--simulations", type=int, default=8, help="mcts: simulations per move in self-play")
+    p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument("--out", required=True, help="where to save the model (.zip for ppo, .pt for mcts)")
+    p.set_defaults(handler=_train)
+
+    p = sub.add_parser("report", help="print the per-workload runtime table and the packing results")
+    p.add_argument("--hardware", default="tpu-like", help="hardware preset")
+    p.add_argument("--time-limit", type=float, default=10.0, help="seconds per workload for search and cpsat")
+    p.add_argument("--simulations", type=int, default=16, help="MCTS simulations per move")
+    p.add_argument("--ppo-model", default=None, help="include MaskablePPO with this trained model")
+    p.add_argument("--pack-time", type=float, default=30.0, help="seconds per MiniMalloc problem")
+    p.add_argument("--no-packing", action="store_true", help="skip the MiniMalloc packing table")
+    p.set_defaults(handler=_report)
+
+
+def _list(args) -> int:
+    from optgym.envs.memory.problem import HARDWARE
+    from optgym.envs.memory.workloads import list_problems, load_problem
+
+    print(f"{'problem':<16} {'buffers':>8} {'ops':>5} {'peak live B':>12} {'capacity B':>11}")
+    for name in list_problems():
+        p, _ = load_problem(name, args.hardware)
+        print(f"{name:<16} {p.n_buffers:>8} {p.n_ops:>5} {p.peak_live_bytes():>12,} {p.capacity:>11,}")
+    print("\nhardware presets:")
+    for hw in HARDWARE.values():
+        print(f"  {hw.name}: {hw.description}")
+    return 0
+
+
+def _solve_one(args):
+    from optgym.agents.memory.run import PACKING_AGENTS, run_agent
+    from optgym.envs.memory.workloads import load_problem
+
+    problem, hw = load_problem(args.problem, args.hardware)
+    agent = args.agent
+    if problem.n_ops == 0 and agent == "xla":
+        agent = "pack"
+    res = run_agent(agent, problem, hw, time_limit=args.time_limit, model=args.model,
+                    simulations=args.simulations, seed=args.seed)
+    if agent in PACKING_AGENTS:
+        ok = "fits" if res.height <= problem.capacity else "does not fit"
+        print(f"{problem.name} [{agent}]: height {res.height:,} B, capacity {problem.capacity:,} B: {ok} "
+              f"({res.seconds:.2f} s) {res.note}")
+    else:
+        from optgym.agents.memory.heuristics import xla_mapping
+
+        base = xla_mapping(problem, hw)
+        print(f"{problem.name} on {hw.name} [{agent}]: {res.runtime * 1e6:.3f} us "
+              f"(XLA-style {base.runtime * 1e6:.3f} us, speedup {base.runtime / res.runtime:.4f}x), "
+              f"{int((res.mapping >= 0).sum())}/{problem.n_buffers} buffers fast, {res.seconds:.2f} s. {res.note}")
+    return problem, res, agent
+
+
+def _solve(args) -> int:
+    import json
+    from pathlib import Path
+
+    problem, res, agent = _solve_one(args)
+    if args.out:
+        out = Path(args.out)
+        tmp = out.with_name(f".{out.name}.tmp")
+        tmp.write_text(json.dumps({"problem": problem.name, "hardware": args.hardware, "agent": agent,
+                                   "runtime": res.runtime, "height": res.height,
+                                   "mapping": [int(x) for x in res.mapping]}))
+        tmp.replace(out)
+    return 0
+
+
+def _show(args) -> int:
+    from optgym.envs.memory.plot import save_placement_png
+
+    problem, res, agent = _solve_one(args)
+    out = args.out or f"{problem.name.replace('/', '-')}-{agent}.png"
+    title = f"{problem.name} [{agent}]" + (f": {res.runtime * 1e6:.2f} us" if problem.n_ops else
+                                            f": height {res.height:,} B")
+    print(f"wrote {save_placement_png(problem, res.mapping, out, title=title)}")
+    return 0
+
+
+def _train(args) -> int:
+    workloads = [w for w in args.workloads.split(",") if w]
+    if args.agent == "ppo":
+        from optgym.agents.memory.ppo import ppo_mapping, train_ppo
+
+        model = train_ppo(workloads, args.hardware, steps=args.steps, seed=args.seed, out=args.out,
+                          imitation_epochs=args.imitation_epochs)
+        for w in workloads:
+            r = ppo_mapping(w, args.hardware, model=model)
+            print(f"{w}: {r.runtime * 1e6:.3f} us, {r.note}")
+    else:
+        from optgym.agents.memory.mcts import train_mcts
+
+        _, log = train_mcts(workloads, args.hardware, iterations=args.iterations,
+                            simulations=args.simulations, out=args.out, seed=args.seed)
+        for row in log:
+            print(f"iteration {row['iteration']}: loss {row['loss']:.4f}, "
+                  f"self-play runtime / XLA-style {row['runtime_vs_baseline']:.4f}")
+    print(f"saved {args.out}")
+    return 0
+
+
+def _report(args) -> int:
+    from optgym.envs.memory.report import mapping_table, packing_table
+
+    text, _ = mapping_table(args.hardware, time_limit=args.time_limit, simulations=args.simulations,
+                            ppo_model=args.ppo_model)
+    print(f"## Estimated runtime per workload ({args.hardware})\n")
+    print(text)
+    if not args.no_packing:
+        print("\n## MiniMalloc production packing set\n")
+        print(packing_table(time_limit=args.pack_time)[0])
+    return 0
+
+
