@@ -245,3 +245,19 @@ def test_sb3_subproc_vec_env():
     assert obs.shape == (2, 56)
     venv.step(np.array([1, 2]))
     venv.close()
+
+
+def test_programl_observation():
+    env = LlvmEnv(SMALL, observation_space="Programl")
+    obs, _ = env.reset()
+    assert env.observation_space.contains(obs)
+    count = int(env.observation["IrInstructionCount"])
+    # Instruction-type nodes (type 0): every instruction, plus ProGraML's root node and one
+    # node per declared function, which mem2reg leaves alone.
+    extra = int((obs.nodes[:, 0] == 0).sum()) - count
+    assert 1 <= extra < 10
+    obs, *_ = env.step(env.actions.index("-mem2reg"))
+    after = int(env.observation["IrInstructionCount"])
+    assert after < count and int((obs.nodes[:, 0] == 0).sum()) == after + extra
+    check_env(env, skip_render_check=True)
+    env.close()
