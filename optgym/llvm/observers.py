@@ -30,6 +30,7 @@ OBSERVERS: dict[str, Observer] = {
 #: Observers implemented in other subpackages, imported on first use as "module:function".
 LAZY_OBSERVERS: dict[str, str] = {
     "Programl": "optgym.programgraphs.builder:build_arrays",
+    "ProgramlFullText": "optgym.programgraphs.builder:build_arrays_full_text",
 }
 
 
