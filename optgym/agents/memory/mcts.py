@@ -179,6 +179,11 @@ class MCTS:
         samples = []
         while not root.terminal:
             legal = int(root.mask.sum())
+            if temperature > 0 and legal > 1 and self.net is not None:
+                # AlphaZero's root noise, so self-play keeps trying moves the net already dislikes
+                noise = np.zeros_like(root.prior)
+                noise[root.mask] = self.rng.dirichlet([0.3] * legal)
+                root.prior = 0.75 * root.prior + 0.25 * noise
             for _ in range(self.simulations if legal > 1 else 1):
                 self._simulate(root)
             visits = root.visits.copy()

@@ -62,7 +62,7 @@ def train_ppo(workloads: list[str], hardware: str = "tpu-like", *, steps: int = 
                         gamma=1.0, ent_coef=0.0, learning_rate=1e-4, seed=seed, verbose=0, device="cpu")
     if imitation_epochs > 0:
         _imitate_baseline(model, [MemoryMappingEnv(w, hardware) for w in workloads], imitation_epochs)
-    model.learn(total_timesteps=int(steps), progress_bar=progress)
+    model.learn(total_timesteps=int(steps), progress_bar=False)  # sb3's bar needs 'rich'
     if out is not None:
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -56,6 +56,7 @@ def register(subparsers) -> None:
     p.add_argument("--time-limit", type=float, default=10.0, help="seconds per workload for search and cpsat")
     p.add_argument("--simulations", type=int, default=16, help="MCTS simulations per move")
     p.add_argument("--ppo-model", default=None, help="include MaskablePPO with this trained model")
+    p.add_argument("--mcts-model", default=None, help="include MCTS guided by this trained net (.pt)")
     p.add_argument("--pack-time", type=float, default=30.0, help="seconds per MiniMalloc problem")
     p.add_argument("--no-packing", action="store_true", help="skip the MiniMalloc packing table")
     p.set_defaults(handler=_report)
@@ -151,7 +152,7 @@ def _report(args) -> int:
     from optgym.envs.memory.report import mapping_table, packing_table
 
     text, _ = mapping_table(args.hardware, time_limit=args.time_limit, simulations=args.simulations,
-                            ppo_model=args.ppo_model)
+                            ppo_model=args.ppo_model, mcts_model=args.mcts_model)
     print(f"## Estimated runtime per workload ({args.hardware})\n")
     print(text)
     if not args.no_packing:

@@ -8,7 +8,8 @@ import numpy as np
 
 
 def mapping_table(hardware: str = "tpu-like", *, time_limit: float = 10.0, simulations: int = 16,
-                  ppo_model: str | None = None, workloads: list[str] | None = None,
+                  ppo_model: str | None = None, mcts_model: str | None = None,
+                  workloads: list[str] | None = None,
                   progress: bool = True) -> tuple[str, list[dict]]:
     """Run every mapping agent on every traced workload; returns (Markdown table, rows)."""
     from tqdm import tqdm
@@ -17,18 +18,20 @@ def mapping_table(hardware: str = "tpu-like", *, time_limit: float = 10.0, simul
     from optgym.envs.memory.problem import CostModel
     from optgym.envs.memory.workloads import WORKLOAD_NAMES, load_problem
 
-    agents = ["xla", "search", "mcts"] + (["ppo"] if ppo_model else []) + ["cpsat"]
+    agents = (["xla", "search", "mcts"] + (["mcts-net"] if mcts_model else [])
+              + (["ppo"] if ppo_model else []) + ["cpsat"])
     rows = []
     for name in tqdm(workloads or list(WORKLOAD_NAMES), desc="workloads", disable=not progress):
         problem, hw = load_problem(name, hardware)
         row = {"workload": name, "buffers": problem.n_buffers, "all-slow": CostModel(problem, hw).all_slow}
         for agent in agents:
-            res = run_agent(agent, problem, hw, time_limit=time_limit, model=ppo_model,
+            res = run_agent(agent.removesuffix("-net"), problem, hw, time_limit=time_limit,
+                            model={"ppo": ppo_model, "mcts-net": mcts_model}.get(agent),
                             simulations=simulations)
             row[agent] = res.runtime
             row[f"{agent}-seconds"] = res.seconds
-            if agent == "mcts":
-                row["mcts-played"] = res.played_runtime
+            if agent.startswith("mcts"):
+                row[f"{agent}-played"] = res.played_runtime
             if agent == "cpsat":
                 row["cpsat-bound"] = res.bound
                 row["cpsat-optimal"] = res.optimal
@@ -36,6 +39,7 @@ def mapping_table(hardware: str = "tpu-like", *, time_limit: float = 10.0, simul
     cols = ["all-slow", "xla"] + [a for a in agents if a != "xla"]
     head = "| workload | buffers | " + " | ".join(
         {"all-slow": "all-slow", "xla": "XLA-style", "search": "search", "mcts": "MCTS",
+         "mcts-net": "MCTS+net",
          "ppo": "MaskablePPO", "cpsat": "CP-SAT (exact)"}[c] + " us" for c in cols) + " | best agent vs XLA |"
     lines = [head, "|" + "---|" * (len(cols) + 3)]
     gains = []
@@ -57,9 +61,10 @@ def mapping_table(hardware: str = "tpu-like", *, time_limit: float = 10.0, simul
         g = np.mean([1 - r[a] / r["xla"] for r in rows])
         worse = sum(r[a] > r["xla"] * (1 + 1e-9) for r in rows)
         per_agent.append(f"{a}: mean {g * 100:+.1f}% vs XLA-style, worse on {worse}/{len(rows)}")
-    text = "\n".join(lines) + "\n\n" + "; ".join(per_agent) + (
-        "\n\nMCTS as played (its own move choices): " + ", ".join(
-            f"{r['workload']} {r['mcts-played'] * 1e6:.2f}" for r in rows) + " us")
+    text = "\n".join(lines) + "\n\n" + "; ".join(per_agent)
+    for a in (x for x in agents if x.startswith("mcts")):
+        text += f"\n\n{a} as played (its own move choices, not the best simulated completion): " + ", ".join(
+            f"{r['workload']} {r[f'{a}-played'] * 1e6:.2f}" for r in rows) + " us"
     return text, rows
 
 
