@@ -17,6 +17,7 @@ from optgym import __version__
 COMMAND_MODULES: tuple[str, ...] = (
     "optgym.llvm.cli",
     "optgym.datasets.cli",
+    "optgym.leaderboard.cli",
     "optgym.envs.memory.cli",
 )
 

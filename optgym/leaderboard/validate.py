@@ -1,0 +1,212 @@
+"""Check a result file by replaying it: every row's command line is run by the real `opt-19`,
+the reward is recomputed from opt's output, and runnable programs are built and run to check
+they still print what they should. A file passes only if every task benchmark has exactly one
+row and every row reproduces; otherwise each problem is reported with the benchmark it is about.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from optgym import LLVM_VERSION
+from optgym.envs.llvm import CompilerEnvState, LlvmEnv
+from optgym.envs.llvm.state import commandline_of, pipeline_of
+from optgym.errors import OptgymError
+from optgym.leaderboard.results import ResultHeader, read_results
+from optgym.leaderboard.tasks import Task, budget_from_json, get_task
+
+#: A row may report this much more wall time than the budget allows (a compilation that was
+#: running when the time ran out finishes), as a factor and in seconds.
+WALLTIME_SLACK = (1.5, 5.0)
+
+
+@dataclass
+class RowCheck:
+    """The replay of one row: what the policy claimed and what `opt-19` gave."""
+
+    state: CompilerEnvState
+    errors: list[str] = field(default_factory=list)
+    cost: float | None = None  # in the task's cost (instructions, .text bytes)
+    o0_cost: float | None = None
+    oz_cost: float | None = None
+    output_checked: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def oz_ratio(self) -> float | None:
+        """-Oz's cost over this row's: 1.05 means 5% smaller than -Oz."""
+        if self.cost is None or self.oz_cost is None:
+            return None
+        return self.oz_cost / max(self.cost, 1.0)
+
+
+@dataclass
+class ValidationReport:
+    """The verdict on a whole result file."""
+
+    task: Task
+    header: ResultHeader | None
+    rows: list[RowCheck] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # each names the benchmark or the file part
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def geomean_oz_ratio(self) -> float | None:
+        """Geometric mean over benchmarks of -Oz's cost / ours (above 1: better than -Oz)."""
+        ratios = [r.oz_ratio for r in self.rows if r.oz_ratio is not None and r.oz_ratio > 0]
+        if not ratios or len(ratios) != len(self.rows):
+            return None
+        return math.exp(statistics.fmean(math.log(x) for x in ratios))
+
+    @property
+    def mean_walltime(self) -> float | None:
+        return statistics.fmean(r.state.walltime for r in self.rows) if self.rows else None
+
+    def __str__(self) -> str:
+        lines = []
+        for row in self.rows:
+            name = row.state.benchmark
+            if row.ok:
+                ran = ", program output checked" if row.output_checked else ""
+                lines.append(f"ok    {name}: reward {row.state.reward:.4f}, {row.oz_ratio:.4f}x "
+                             f"-Oz{ran}")
+        lines.extend(f"FAIL  {e}" for e in self.errors)
+        if self.ok:
+            lines.append(f"valid: {len(self.rows)} benchmarks of task {self.task.name}, geomean "
+                         f"{self.geomean_oz_ratio:.4f}x -Oz, mean walltime "
+                         f"{self.mean_walltime:.2f} s")
+        else:
+            lines.append(f"INVALID: {len(self.errors)} problem(s)")
+        return "\n".join(lines)
+
+
+def validate_states(task: Task, states: list[CompilerEnvState], header: ResultHeader | None = None,
+                    *, progress: bool = True) -> ValidationReport:
+    """Replay ``states`` against ``task`` with `opt-19` and report every problem found."""
+    report = ValidationReport(task, header)
+    if header is not None:
+        _check_header(task, header, report)
+    expected = task.benchmark_uris
+    by_uri: dict[str, CompilerEnvState] = {}
+    for state in states:
+        if state.benchmark not in expected:
+            report.errors.append(f"{state.benchmark}: not a benchmark of task {task.name}")
+        elif state.benchmark in by_uri:
+            report.errors.append(f"{state.benchmark}: more than one row")
+        else:
+            by_uri[state.benchmark] = state
+    report.errors.extend(f"{uri}: missing (no row for this task benchmark)"
+                         for uri in expected if uri not in by_uri)
+    available, why = task.available()
+    if not available:
+        report.errors.append(why)
+        return report
+    limit = _walltime_limit(task, header)
+    env = LlvmEnv(expected[0], observation_space=None, reward_space=task.reward)
+    todo = [by_uri[uri] for uri in expected if uri in by_uri]
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(todo), desc=f"replay with opt-{LLVM_VERSION}", unit="row")
+    try:
+        for state in todo:
+            row = _check_row(env, task, state, limit)
+            report.rows.append(row)
+            report.errors.extend(f"{state.benchmark}: {e}" for e in row.errors)
+            if bar is not None:
+                bar.update()
+    finally:
+        if bar is not None:
+            bar.close()
+        env.close()
+    return report
+
+
+def validate_file(path: str | os.PathLike[str], *, task: str | None = None,
+                  progress: bool = True) -> ValidationReport:
+    """Read a result CSV (and its JSON header) and validate it against its task.
+
+    The task comes from the header, or from ``task`` when the file has no header; when both are
+    given they must agree.
+    """
+    header, states, _ = read_results(path, require_header=task is None)
+    name = task or header.task  # type: ignore[union-attr]
+    if header is not None and task is not None and header.task != task:
+        raise OptgymError(f"{Path(path)}: its header says task {header.task!r}, not {task!r}")
+    return validate_states(get_task(name), states, header, progress=progress)
+
+
+def _check_header(task: Task, header: ResultHeader, report: ValidationReport) -> None:
+    if header.task != task.name:
+        report.errors.append(f"header: task is {header.task!r}, not {task.name!r}")
+    if header.llvm_version != task.llvm_version:
+        report.errors.append(f"header: measured with LLVM {header.llvm_version or '?'}, the task "
+                             f"is defined on LLVM {task.llvm_version}")
+    try:
+        task.check_budget(budget_from_json(header.budget, what="header budget"))
+    except OptgymError as exc:
+        report.errors.append(f"header: {exc}")
+    if header.failures:
+        names = ", ".join(sorted(header.failures))
+        report.errors.append(f"header: the policy failed on {names}")
+
+
+def _walltime_limit(task: Task, header: ResultHeader | None) -> float | None:
+    seconds = task.budget.seconds
+    if header is not None:
+        try:
+            seconds = budget_from_json(header.budget).seconds or seconds
+        except OptgymError:
+            pass
+    if seconds is None:
+        return None
+    factor, extra = WALLTIME_SLACK
+    return seconds * factor + extra
+
+
+def _check_row(env: LlvmEnv, task: Task, state: CompilerEnvState, walltime_limit: float | None
+               ) -> RowCheck:
+    row = RowCheck(state)
+    try:
+        pipeline = pipeline_of(state.commandline)
+    except OptgymError as exc:
+        row.errors.append(str(exc))
+        return row
+    if state.commandline != commandline_of(pipeline):
+        # Only -passes= is replayed; anything else on the line would be claimed but not checked.
+        row.errors.append(f"command line {state.commandline!r} is not of the form "
+                          f"{commandline_of('PIPELINE')!r}")
+        return row
+    if state.reward is None or not math.isfinite(state.reward):
+        row.errors.append("the row has no reward")
+        return row
+    if not math.isfinite(state.walltime) or state.walltime < 0:
+        row.errors.append(f"walltime {state.walltime!r} is not a time")
+    elif walltime_limit is not None and state.walltime > walltime_limit:
+        row.errors.append(f"walltime {state.walltime:.1f} s exceeds the budget")
+    try:
+        env.reset(options={"benchmark": state.benchmark})
+        prefix = task.baseline_prefix
+        row.o0_cost = float(env.observation[f"{prefix}O0"])
+        row.oz_cost = float(env.observation[f"{prefix}Oz"])
+        result = env.validate(state)
+    except OptgymError as exc:
+        row.errors.append(f"replay failed: {exc}")
+        return row
+    row.errors.extend(result.errors)
+    row.output_checked = result.output_checked
+    if result.reproduced_reward is not None:
+        scale = max(row.o0_cost - row.oz_cost, 1.0)
+        row.cost = row.o0_cost - result.reproduced_reward * scale
+    return row
