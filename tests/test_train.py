@@ -1,0 +1,127 @@
+"""The training framework: configs, the command line, DDP on CPU (gloo), checkpoints with
+resume, and TensorBoard logs, all with the real autophase-oz recipe on real programs."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from optgym.agents.train import (
+    RECIPES,
+    TrainContext,
+    default_config_path,
+    load_config,
+    load_recipe,
+    run,
+)
+from optgym.cli import main as cli_main
+from optgym.errors import OptgymError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_every_recipe_has_a_shipped_config_that_loads(tmp_path):
+    for name in ("ppo-llvm", "autophase-oz", "memory-ppo", "memory-mcts"):
+        path = default_config_path(name)
+        assert path is not None, name
+        assert isinstance(load_config(path), dict)
+    config = load_config(default_config_path("ppo-llvm"), ["ppo.n_steps=64", "eval.split=test",
+                                                           "new.key=[1, 2]"])
+    assert config["ppo"]["n_steps"] == 64 and config["eval"]["split"] == "test"
+    assert config["new"]["key"] == [1, 2]
+
+
+def test_bad_configs_and_recipes_are_named(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("a: [1, 2\n")
+    with pytest.raises(OptgymError, match="bad.yaml"):
+        load_config(bad)
+    listy = tmp_path / "list.yaml"
+    listy.write_text("- 1\n- 2\n")
+    with pytest.raises(OptgymError, match="mapping"):
+        load_config(listy)
+    with pytest.raises(OptgymError, match="does not exist"):
+        load_config(tmp_path / "missing.yaml")
+    with pytest.raises(OptgymError, match="KEY=VALUE"):
+        load_config(None, ["novalue"])
+    with pytest.raises(OptgymError, match="unknown recipe 'nope'"):
+        load_recipe("nope")
+    with pytest.raises(OptgymError, match="cannot import"):
+        load_recipe("optgym.no_such_module:f")
+    assert set(RECIPES) >= {"nvp", "ppo-llvm", "autophase-oz", "memory-ppo", "memory-mcts"}
+
+
+def test_cli_prints_the_resolved_config(capsys):
+    assert cli_main(["train", "autophase-oz", "--set", "epochs=3", "--seed", "7",
+                     "--print-config"]) == 0
+    config = json.loads(capsys.readouterr().out)
+    assert config["epochs"] == 3 and config["seed"] == 7 and config["split"] == "train"
+
+
+def test_checkpoint_resume_continues_and_tensorboard_is_written(tmp_path):
+    config = {"epochs": 4, "checkpoint_every": 2, "batch_size": 8}
+    first = run("autophase-oz", config, out=tmp_path, progress=False)
+    assert first["start_epoch"] == 0 and first["steps"] == 4 * 5  # 39 programs, batches of 8
+    ckpts = sorted(p.name for p in (tmp_path / "checkpoints").iterdir())
+    assert ckpts == ["latest.pt", "step-000000010.pt", "step-000000020.pt"]
+    ctx = TrainContext(checkpoint_dir=tmp_path / "checkpoints", resume=True)
+    step, state = ctx.load_checkpoint()
+    assert step == 20 and state["epoch"] == 4
+
+    second = run("autophase-oz", {**config, "epochs": 8}, out=tmp_path, resume=True,
+                 progress=False)
+    assert second["start_epoch"] == 4 and second["steps"] == 40
+    assert second["final_loss"] < first["first_loss"]
+    # Without --resume the same directory starts over.
+    third = run("autophase-oz", {**config, "epochs": 2}, out=tmp_path, progress=False)
+    assert third["start_epoch"] == 0 and third["steps"] == 10
+
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))
+    assert events
+    steps = set()
+    for event_file in events:
+        acc = EventAccumulator(str(event_file))
+        acc.Reload()
+        steps |= {e.step for e in acc.Scalars("train/mse")}
+    assert steps == set(range(1, 9))
+    summary = json.loads((tmp_path / "summary-rank0.json").read_text())
+    assert summary["recipe"] == "autophase-oz" and summary["world_size"] == 1
+
+
+@pytest.mark.slow
+def test_ddp_two_cpu_processes_end_with_identical_weights(tmp_path):
+    """torchrun, two ranks, gloo: each rank trains on its own shard and DDP all-reduces the
+    gradients, so both end with the same weights, which differ from a one-process run."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+           "--master_port", str(_free_port()), str(ROOT / "scripts" / "train.py"),
+           "autophase-oz", "--out", str(tmp_path / "ddp"), "--set", "epochs=6",
+           "--set", "checkpoint_every=3", "--no-progress"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=240)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    ranks = [json.loads((tmp_path / "ddp" / f"summary-rank{r}.json").read_text()) for r in (0, 1)]
+    assert [s["world_size"] for s in ranks] == [2, 2]
+    assert ranks[0]["param_digest"] == ranks[1]["param_digest"]
+    # Each rank saw half the programs: 20 and 19 samples -> 3 batches of 8 per epoch.
+    assert ranks[0]["steps"] == ranks[1]["steps"] == 6 * 3
+    assert ranks[0]["final_loss"] < ranks[0]["first_loss"]
+    single = run("autophase-oz", {"epochs": 6, "checkpoint_every": 3}, out=tmp_path / "one",
+                 progress=False)
+    assert single["param_digest"] != ranks[0]["param_digest"]
+    # Only the main rank writes checkpoints and TensorBoard logs.
+    assert (tmp_path / "ddp" / "checkpoints" / "latest.pt").exists()
+    assert len(list((tmp_path / "ddp" / "tensorboard").glob("events.*"))) == 1
