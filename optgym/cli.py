@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "optgym.datasets.cli",
     "optgym.leaderboard.cli",
     "optgym.envs.memory.cli",
+    "optgym.agents.train_cli",
 )
 
 
