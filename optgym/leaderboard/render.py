@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from optgym import LLVM_VERSION, __version__
-from optgym.cache import atomic_write
 from optgym.errors import OptgymError
-from optgym.leaderboard.results import now_iso
+from optgym.leaderboard.results import now_iso, write_public
 from optgym.leaderboard.store import Store, Submission
 from optgym.leaderboard.tasks import COST_UNITS, budget_text, get_task, task_names
 
@@ -297,7 +296,7 @@ def render(store: Store, output: str | os.PathLike[str]) -> Path:
         count += len(subs)
         sections.append(_task_section(name, subs))
         for sub in subs:
-            atomic_write(out / f"submission-{sub.id}.html", _submission_page(sub).encode())
+            write_public(out / f"submission-{sub.id}.html", _submission_page(sub).encode())
     body = (
         "<h1>optgym leaderboard</h1>"
         f'<p class="meta">LLVM {LLVM_VERSION} pass ordering. Every entry was validated by '
@@ -309,7 +308,7 @@ def render(store: Store, output: str | os.PathLike[str]) -> Path:
         + "\n".join(sections)
     )
     index = out / "index.html"
-    atomic_write(index, _page("optgym leaderboard", body).encode())
+    write_public(index, _page("optgym leaderboard", body).encode())
     return index
 
 

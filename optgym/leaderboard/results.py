@@ -120,13 +120,19 @@ def now_iso() -> str:
     return _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
 
 
+def write_public(path: Path, data: bytes) -> None:
+    """Write atomically, readable by everyone (result files and web pages are for sharing)."""
+    atomic_write(path, data)
+    os.chmod(path, 0o644)
+
+
 def write_results(csv_path: str | os.PathLike[str], header: ResultHeader,
                   states: list[CompilerEnvState]) -> tuple[Path, Path]:
     """Write the result CSV and its JSON header atomically; returns both paths."""
     path = Path(csv_path)
-    atomic_write(path, states_to_csv(states).encode())
+    write_public(path, states_to_csv(states).encode())
     hpath = header_path(path)
-    atomic_write(hpath, (json.dumps(header.to_json(), indent=2, sort_keys=True) + "\n").encode())
+    write_public(hpath, (json.dumps(header.to_json(), indent=2, sort_keys=True) + "\n").encode())
     return path, hpath
 
 
