@@ -50,10 +50,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                          "'module:function' / 'module:Class' (importable from the current "
                          "directory or PYTHONPATH)")
     ev.add_argument("--budget-seconds", type=float, default=None,
-                    help="wall-clock seconds per benchmark (default: the task's budget)")
+                    help="wall-clock seconds per benchmark, at most the task's (default: the "
+                         "task's)")
     ev.add_argument("--budget-compilations", type=int, default=None,
-                    help="pass sequences the policy may evaluate per benchmark (default: none; "
-                         "with --budget-seconds, whichever ends first)")
+                    help="pass sequences the policy may evaluate per benchmark (default: the "
+                         "task's limit, if any); with a time limit, whichever ends first")
+    ev.add_argument("--policy-arg", action="append", default=[], metavar="KEY=VALUE",
+                    help="keyword argument for the policy's constructor, e.g. seed=0 (VALUE is "
+                         "read as JSON when it parses, else as a string); repeatable")
     ev.add_argument("--name", default=None,
                     help="the policy's name in the header and on the page (default: --policy, "
                          "or the policy object's name)")
@@ -164,11 +168,18 @@ def _eval(args: argparse.Namespace) -> int:
     task = get_task(args.task)
     budget = None
     if args.budget_seconds is not None or args.budget_compilations is not None:
-        budget = Budget(compilations=args.budget_compilations, seconds=args.budget_seconds)
+        # A limit not given on the command line stays the task's.
+        budget = Budget(
+            compilations=args.budget_compilations if args.budget_compilations is not None
+            else task.budget.compilations,
+            seconds=args.budget_seconds if args.budget_seconds is not None
+            else task.budget.seconds,
+        )
     if "" not in sys.path:  # 'module:function' of the user's, from where they stand
         sys.path.insert(0, "")
     output = args.output or Path(f"{task.name}.{re.sub(r'[^A-Za-z0-9_.-]+', '_', args.policy)}.csv")
     header, states = evaluate(task, args.policy, budget=budget, policy_name=args.name,
+                              policy_args=_policy_args(args.policy_arg),
                               progress=not args.no_progress)
     header.notes = args.notes
     csv_path, header_file = write_results(output, header, states)
@@ -178,6 +189,23 @@ def _eval(args: argparse.Namespace) -> int:
     for uri, error in header.failures.items():
         print(f"warning: the policy failed on {uri}: {error}", file=sys.stderr)
     return 0
+
+
+def _policy_args(items: list[str]) -> dict:
+    import json
+
+    from optgym.errors import OptgymError
+
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.isidentifier():
+            raise OptgymError(f"--policy-arg {item!r} is not KEY=VALUE")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
 
 
 def _validate(args: argparse.Namespace) -> int:

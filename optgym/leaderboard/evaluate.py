@@ -28,10 +28,12 @@ def evaluate(
     *,
     budget: Budget | None = None,
     policy_name: str | None = None,
+    policy_args: dict[str, Any] | None = None,
     progress: bool = True,
     on_result: Callable[[CompilerEnvState], Any] | None = None,
 ) -> tuple[ResultHeader, list[CompilerEnvState]]:
-    """Run ``policy`` (an object or a name for :func:`get_policy`) on each of the task's programs.
+    """Run ``policy`` (an object, or a name for :func:`get_policy` with ``policy_args``) on each
+    of the task's programs.
 
     Each benchmark gets a fresh episode and ``budget`` (default: the task's). The row's reward is
     recomputed in the task's reward space by replaying the policy's pass sequence, and its wall
@@ -46,11 +48,12 @@ def evaluate(
     task.check_budget(budget)
     if isinstance(policy, str):
         policy_name = policy_name or policy
-        policy = get_policy(policy)
+        policy = get_policy(policy, **(policy_args or {}))
     policy_name = policy_name or getattr(policy, "name", type(policy).__name__)
     header = ResultHeader(
         task=task.name, policy=policy_name, budget=budget_json(budget),
         llvm_full_version=llvm_full_version(), date=now_iso(), machine=machine_info(),
+        policy_args=dict(policy_args or {}),
     )
     uris = task.benchmark_uris
     states: list[CompilerEnvState] = []

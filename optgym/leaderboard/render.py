@@ -120,12 +120,13 @@ def _reduction_bars(subs: list[Submission], title: str) -> str:
     benchmarks = sorted({r["benchmark"] for s in subs for r in s.rows})
     n = max(len(subs), 1)
     width = 0.8 / n
-    fig = Figure(figsize=(max(7.0, 0.55 * len(benchmarks) * max(1, n / 3) + 2), 3.8))
+    fig = Figure(figsize=(max(6.0, 0.5 * len(benchmarks) * max(1, n / 3)), 3.8))
     ax = fig.add_subplot()
     for i, sub in enumerate(subs):
         ratios = {r["benchmark"]: r["oz_ratio"] for r in sub.rows}
         xs = [j + (i - (n - 1) / 2) * width for j in range(len(benchmarks))]
-        ax.bar(xs, [ratios.get(b, 0.0) for b in benchmarks], width=width,
+        # Bars grow from -Oz's level: up when smaller than -Oz, down when larger.
+        ax.bar(xs, [ratios.get(b, 1.0) - 1.0 for b in benchmarks], bottom=1.0, width=width,
                color=_COLORS[i % len(_COLORS)], label=submission_label(sub))
     ax.axhline(1.0, color="#333", linewidth=0.8, linestyle="--")
     ax.set_xticks(range(len(benchmarks)), [_short(b) for b in benchmarks], rotation=40,
@@ -136,7 +137,7 @@ def _reduction_bars(subs: list[Submission], title: str) -> str:
     ax.set_ylim(max(0.0, low - pad), high + pad)
     ax.set_ylabel("-Oz cost / policy's cost")
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=7, ncols=min(n, 3), loc="lower left")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(axis="y", alpha=0.3)
     return _svg(fig)
 
@@ -145,7 +146,7 @@ def _reduction_vs_walltime(subs: list[Submission], title: str) -> str:
     """Scatter: every benchmark of every submission, reduction against wall time (log scale)."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(7.0, 3.8))
+    fig = Figure(figsize=(6.0, 3.8))
     ax = fig.add_subplot()
     for i, sub in enumerate(subs):
         color = _COLORS[i % len(_COLORS)]
@@ -158,7 +159,7 @@ def _reduction_vs_walltime(subs: list[Submission], title: str) -> str:
     ax.set_xlabel("wall time per benchmark (s, log scale)")
     ax.set_ylabel("-Oz cost / policy's cost")
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(alpha=0.3)
     return _svg(fig)
 

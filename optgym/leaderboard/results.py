@@ -40,6 +40,8 @@ class ResultHeader:
     #: Benchmarks on which the policy failed, with the error; their rows apply no passes.
     failures: dict[str, str] = field(default_factory=dict)
     notes: str = ""
+    #: Keyword arguments the policy was made with (``--policy-arg``).
+    policy_args: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The header as the JSON object written beside the CSV."""
@@ -48,7 +50,7 @@ class ResultHeader:
             "budget": self.budget, "llvm_version": self.llvm_version,
             "llvm_full_version": self.llvm_full_version, "optgym_version": self.optgym_version,
             "date": self.date, "machine": self.machine, "failures": self.failures,
-            "notes": self.notes,
+            "notes": self.notes, "policy_args": self.policy_args,
         }
 
     @classmethod
@@ -64,15 +66,17 @@ class ResultHeader:
                 raise OptgymError(f"{source}: field {key!r} is missing or not a {kind.__name__}")
         failures = data.get("failures") or {}
         machine = data.get("machine") or {}
-        if not isinstance(failures, dict) or not isinstance(machine, dict):
-            raise OptgymError(f"{source}: 'failures' and 'machine' must be JSON objects")
+        policy_args = data.get("policy_args") or {}
+        if not all(isinstance(x, dict) for x in (failures, machine, policy_args)):
+            raise OptgymError(f"{source}: 'failures', 'machine' and 'policy_args' must be JSON "
+                              "objects")
         return cls(
             task=data["task"], policy=data["policy"], budget=data["budget"],
             llvm_version=str(data.get("llvm_version", "")),
             llvm_full_version=str(data.get("llvm_full_version", "")),
             optgym_version=str(data.get("optgym_version", "")), date=str(data.get("date", "")),
             machine=machine, failures={str(k): str(v) for k, v in failures.items()},
-            notes=str(data.get("notes", "")),
+            notes=str(data.get("notes", "")), policy_args=policy_args,
         )
 
 
