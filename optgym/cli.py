@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "optgym.leaderboard.cli",
     "optgym.envs.memory.cli",
     "optgym.agents.train_cli",
+    "optgym.agents.cli",
 )
 
 

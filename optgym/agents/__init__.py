@@ -16,3 +16,4 @@ __all__ = [
     "Budget", "BudgetClock", "OzPolicy", "Policy", "SearchResult", "get_policy", "policy_names",
     "register_policy", "result_from_env",
 ]
+import optgym.agents.search  # noqa: E402,F401  (registers random, greedy, beam, evolve, oz-climb)
