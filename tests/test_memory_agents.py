@@ -92,3 +92,14 @@ def test_cli_solve_show_and_list(tmp_path, capsys):
     assert main(["memory", "solve", "minimalloc/C", "--agent", "best-fit", "--out", str(js)]) == 0
     assert "does not fit" in capsys.readouterr().out
     assert main(["memory", "solve", "resnet18", "--agent", "nope"]) == 2
+
+
+def test_packing_solver_agent_plays_in_the_packing_env():
+    pytest.importorskip("optgym.agents.memory.packing")
+    from optgym.agents.memory.search import solve_packing_env
+    from optgym.envs.memory import MemoryPackingEnv
+
+    env = MemoryPackingEnv("minimalloc/B")
+    info = solve_packing_env(env, time_limit=20)
+    validate_mapping(env.problem, info["mapping"], allow_slow=False)  # within the 1 MiB capacity
+    assert info["success"] and info["height"] <= env.problem.capacity

@@ -157,3 +157,18 @@ def pack_problem(problem: MemoryProblem, *, time_limit: float = 30.0) -> Mapping
     offs = np.asarray(res.offsets, dtype=np.int64)
     return MappingResult(offs, 0.0, time.perf_counter() - t0, "pack", mapping_height(problem, offs),
                          res.status)
+
+
+def solve_packing_env(env, *, time_limit: float = 30.0) -> dict:
+    """The packing-solver agent on ``optgym/memory-packing-v0``: solve the env's problem with the
+    packing solver, then play the solution in the env (buffers by increasing offset, each at the
+    lowest offset that fits, which is action 0), so the env itself checks it. Returns the final info."""
+    res = pack_problem(env.problem, time_limit=time_limit)
+    p = env.problem
+    order = np.lexsort((p.lower, res.mapping))
+    _, info = env.reset(options={"order": order})
+    done = False
+    while not done:
+        _, _, done, _, info = env.step(0)
+    info["solver_status"] = res.note
+    return info
