@@ -17,3 +17,5 @@ __all__ = [
     "register_policy", "result_from_env",
 ]
 import optgym.agents.search  # noqa: E402,F401  (registers random, greedy, beam, evolve, oz-climb)
+
+register_policy("ppo", "optgym.agents.ppo:ppo_policy")  # lazy: torch loads only when used
