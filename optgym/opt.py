@@ -1,0 +1,349 @@
+"""``optgym-opt``: a drop-in for LLVM's ``opt`` that picks the passes, never worse than -Oz.
+
+With ``-O0/-O1/-O2/-O3/-Os/-Oz``, ``-passes=...`` or any other `opt` option, it *is* `opt-19`:
+the process is replaced by ``opt-19`` with the same arguments. Otherwise a policy searches a
+pass sequence for the module within a budget (the shipped learned model when there is one,
+else the best search policy), the real ``opt-19`` applies the chosen ``-passes=`` string, the
+result is verified and measured, and whichever of it and -Oz has fewer instructions is
+written. ``--print-pipeline`` prints that ``-passes=`` string, so plain ``opt-19`` reproduces the
+output byte for byte.
+
+:func:`optimize` is the same selection for Python callers (``optgym-cc`` uses it in-process).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from optgym.datasets.core import Benchmark
+from optgym.errors import OptgymError
+
+#: The search policy used when no learned model ships (see ``benchmarks/policies_report.py``).
+DEFAULT_SEARCH = "evolve"
+#: Compilations per module when neither ``--budget`` nor ``--seconds`` is given.
+DEFAULT_BUDGET = 60
+OZ_PIPELINE = "default<Oz>"
+
+_HELP = f"""\
+usage: optgym-opt [options] [INPUT] [-o OUTPUT] [-S]
+
+A drop-in for LLVM's opt-19 that chooses the passes for you. Reads LLVM IR (.ll) or bitcode
+(.bc) from INPUT, or stdin when INPUT is '-' or absent; writes bitcode (or IR text with -S) to
+OUTPUT, or stdout ('-'). The output is verified and never has more instructions than -Oz's.
+
+opt's own options pass through: with -O0, -O1, -O2, -O3, -Os, -Oz, -passes=PIPELINE or any
+other opt option, optgym-opt runs opt-19 with exactly the same arguments.
+
+options:
+  -o OUTPUT            output file ('-' for stdout, the default); written whole or not at all
+  -S                   write LLVM IR text instead of bitcode
+  -f                   write bitcode to a terminal anyway
+  --policy NAME        policy that chooses the passes: evolve, oz-climb, random, greedy, beam,
+                       oz, nvp (the learned model) or a module:function of your own
+                       (default: nvp when its model ships, else {DEFAULT_SEARCH})
+  --budget N           compilations the policy may spend (default {DEFAULT_BUDGET} when no
+                       --seconds is given)
+  --seconds S          wall-clock seconds the policy may spend
+  --seed N             random seed of the policy (default 0)
+  --print-pipeline     print the -passes= argument that makes plain opt-19 produce the same
+                       output (to stderr)
+  -h, --help           show this help
+"""
+
+_OWN_VALUED = ("--policy", "--budget", "--seconds", "--seed")
+
+
+@dataclass
+class Selection:
+    """The pass pipeline chosen for a module and what it achieves."""
+
+    pipeline: str
+    instruction_count: int
+    o0_count: int
+    oz_count: int
+    policy: str
+    compilations: int
+    walltime: float
+
+    @property
+    def oz_ratio(self) -> float:
+        """-Oz's instruction count over ours (at least 1.0)."""
+        return self.oz_count / max(self.instruction_count, 1)
+
+
+class InMemoryBenchmark(Benchmark):
+    """A module given as bytes (a file or stdin), as a benchmark an environment can load."""
+
+    def __init__(self, name: str, data: bytes):
+        super().__init__(f"optgym-opt://{name}", "optgym-opt", name, runnable=False)
+        self._data = data
+
+    def _load_bitcode(self) -> bytes:
+        return self._data
+
+
+def default_policy() -> str:
+    """``nvp`` when the learned model ships and its policy is registered, else the search."""
+    try:
+        import optgym.agents.nvp as nvp
+        from optgym.agents.base import policy_names
+
+        if "nvp" in policy_names() and nvp.shipped_model_available():
+            return "nvp"
+    except Exception:  # noqa: BLE001 - a missing or broken model must not break opt
+        pass
+    return DEFAULT_SEARCH
+
+
+def select(data: bytes, name: str = "<stdin>", *, policy: str | None = None,
+           budget: Any = None, seed: int = 0, env: Any = None) -> Selection:
+    """Search a pipeline for the module ``data`` (IR text or bitcode); never worse than -Oz.
+
+    Raises :class:`~optgym.errors.BenchmarkError` when the module does not load. ``env`` is
+    an :class:`~optgym.envs.llvm.LlvmEnv` to reuse (its compiler worker), else one is made.
+    """
+    from optgym.agents.base import Budget
+    from optgym.agents.parallel import make_policy
+    from optgym.envs.llvm import LlvmEnv
+
+    budget = budget or Budget(compilations=DEFAULT_BUDGET)
+    benchmark = InMemoryBenchmark(name, data)
+    name = policy or default_policy()
+    own = env is None
+    env = env or LlvmEnv(observation_space=None)
+    try:
+        env.reset(options={"benchmark": benchmark})
+        oz = int(env.observation["IrInstructionCountOz"])
+        try:
+            result = make_policy(name, seed).search(env, budget)
+        except OptgymError as exc:
+            if policy is not None or name == DEFAULT_SEARCH:
+                raise
+            # The learned model failed on this module: the search still gives an answer.
+            print(f"optgym-opt: {name} failed ({exc}); using {DEFAULT_SEARCH}", file=sys.stderr)
+            name = DEFAULT_SEARCH
+            env.reset(options={"benchmark": env.benchmark})
+            result = make_policy(name, seed).search(env, budget)
+        if result.instruction_count < oz:
+            pipeline, count = result.pipeline, result.instruction_count
+        else:  # ties go to -Oz: LLVM's own pipeline, and its usual code quality
+            pipeline, count = OZ_PIPELINE, oz
+        return Selection(pipeline, count, result.o0_count, oz, name, result.compilations,
+                         result.walltime)
+    finally:
+        if own:
+            env.close()
+
+
+def run_opt(data: bytes, source: str | None, pipeline: str, text: bool) -> bytes:
+    """The output of the real ``opt-19 -passes=PIPELINE`` on the module (the input file itself
+    when there is one, so the module's name is what plain opt would record)."""
+    from optgym.llvm import toolchain
+
+    with tempfile.TemporaryDirectory(prefix="optgym-opt-") as tmp:
+        out = Path(tmp) / ("out.ll" if text else "out.bc")
+        argv = [toolchain.opt(), f"-passes={pipeline}", source or "-", "-o", str(out)]
+        if text:
+            argv.append("-S")
+        proc = subprocess.run(argv, input=None if source else data, capture_output=True)
+        if proc.returncode != 0:
+            raise OptgymError(f"opt-19 failed on {pipeline}: "
+                              f"{proc.stderr.decode('utf-8', 'replace').strip()}")
+        return out.read_bytes()
+
+
+def measure(output: bytes, session: Any) -> int:
+    """Verify a module and count its instructions; OptgymError if the verifier objects."""
+    module = session.load(output, "optgym-opt output")
+    try:
+        problem = module.verify()
+        if problem:
+            raise OptgymError(f"the optimized module does not verify: {problem}")
+        return module.instruction_count()
+    finally:
+        module.close()
+
+
+def optimize(data: bytes, source: str | None = None, *, text: bool = False,
+             policy: str | None = None, budget: Any = None, seed: int = 0,
+             env: Any = None) -> tuple[bytes, Selection]:
+    """Choose passes for a module and apply them with opt-19; returns the output and the choice.
+
+    The output is verified and measured; if it somehow had more instructions than -Oz (opt-19
+    disagreeing with the in-process search), -Oz's output is returned instead.
+    """
+    from optgym.envs.llvm import LlvmEnv
+
+    own = env is None
+    env = env or LlvmEnv(observation_space=None)
+    try:
+        choice = select(data, source or "<stdin>", policy=policy, budget=budget, seed=seed,
+                        env=env)
+        output = run_opt(data, source, choice.pipeline, text)
+        count = measure(output, env.session)
+        if count > choice.oz_count and choice.pipeline != OZ_PIPELINE:
+            choice.pipeline = OZ_PIPELINE
+            output = run_opt(data, source, OZ_PIPELINE, text)
+            count = measure(output, env.session)
+        choice.instruction_count = count
+        return output, choice
+    finally:
+        if own:
+            env.close()
+
+
+def write_output(output: bytes, path: str | None) -> None:
+    """Write to ``path`` atomically (temp file + rename), or to stdout for None or '-'."""
+    if path in (None, "-"):
+        sys.stdout.buffer.write(output)
+        sys.stdout.buffer.flush()
+        return
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
+                               dir=target.parent if str(target.parent) else ".")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(output)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _parse(argv: list[str]) -> tuple[dict[str, Any], list[str], list[str]]:
+    """Split the arguments into ours, input files, and opt options to pass through."""
+    own: dict[str, Any] = {"output": None, "text": False, "force": False,
+                           "print_pipeline": False, "help": False}
+    inputs: list[str] = []
+    foreign: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        key = arg.split("=", 1)[0]
+        if key in _OWN_VALUED:
+            if "=" in arg:
+                value = arg.split("=", 1)[1]
+            elif i + 1 < len(argv):
+                i += 1
+                value = argv[i]
+            else:
+                raise OptgymError(f"{arg} needs a value")
+            own[key[2:]] = value
+        elif arg == "--print-pipeline":
+            own["print_pipeline"] = True
+        elif arg in ("-h", "--help"):
+            own["help"] = True
+        elif arg == "-o":
+            if i + 1 >= len(argv):
+                raise OptgymError("-o needs a file name")
+            i += 1
+            own["output"] = argv[i]
+        elif arg.startswith("-o="):
+            own["output"] = arg[3:]
+        elif arg == "-S":
+            own["text"] = True
+        elif arg == "-f":
+            own["force"] = True
+        elif arg == "-" or not arg.startswith("-"):
+            inputs.append(arg)
+        else:
+            foreign.append(arg)
+        i += 1
+    return own, inputs, foreign
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``optgym-opt``; returns the exit code (or replaces the process with opt-19)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        own, inputs, foreign = _parse(args)
+    except OptgymError as exc:
+        print(f"optgym-opt: {exc}", file=sys.stderr)
+        return 2
+    if own["help"]:
+        print(_HELP, end="")
+        return 0
+    if foreign:
+        mine = [k for k in ("policy", "budget", "seconds", "seed") if k in own]
+        if mine or own["print_pipeline"]:
+            print(f"optgym-opt: {' '.join(foreign)} runs opt-19's own passes; it cannot be "
+                  f"combined with --{mine[0] if mine else 'print-pipeline'}", file=sys.stderr)
+            return 2
+        from optgym.llvm import toolchain
+
+        opt = toolchain.opt()
+        sys.stdout.flush()
+        os.execv(opt, [opt, *args])  # exactly opt-19 with the same arguments
+    if len(inputs) > 1:
+        print(f"optgym-opt: one input file at a time, not {len(inputs)}", file=sys.stderr)
+        return 2
+    try:
+        return _search_mode(own, inputs[0] if inputs else "-")
+    except KeyboardInterrupt:
+        return 130
+
+
+def _search_mode(own: dict[str, Any], source: str) -> int:
+    from optgym.agents.base import Budget
+    from optgym.errors import BenchmarkError
+
+    to_terminal = own["output"] in (None, "-") and sys.stdout.isatty()
+    if to_terminal and not own["text"] and not own["force"]:
+        # What opt does: refuse to print bitcode to a terminal, and succeed doing nothing.
+        print("WARNING: You're attempting to print out a bitcode file.\n"
+              "This is inadvisable as it may cause display problems. If\n"
+              "you REALLY want to taste LLVM bitcode first-hand, you\n"
+              "can force output with the `-f' option.\n", file=sys.stderr)
+        return 0
+    try:
+        budget = Budget(
+            compilations=int(own["budget"]) if "budget" in own else (
+                None if "seconds" in own else DEFAULT_BUDGET),
+            seconds=float(own["seconds"]) if "seconds" in own else None,
+        )
+        seed = int(own.get("seed", 0))
+    except (ValueError, OptgymError) as exc:
+        print(f"optgym-opt: bad budget: {exc}", file=sys.stderr)
+        return 2
+    if source == "-":
+        data, path = sys.stdin.buffer.read(), None
+    else:
+        try:
+            data, path = Path(source).read_bytes(), source
+        except OSError as exc:
+            print(f"optgym-opt: {source}: {exc.strerror}", file=sys.stderr)
+            return 1
+    try:
+        output, choice = optimize(data, path, text=own["text"], policy=own.get("policy"),
+                                  budget=budget, seed=seed)
+    except BenchmarkError:
+        return _diagnose(data, path)
+    except OptgymError as exc:
+        print(f"optgym-opt: {exc}", file=sys.stderr)
+        return 1
+    if own["print_pipeline"]:
+        print(shlex.quote(f"-passes={choice.pipeline}"), file=sys.stderr)
+    write_output(output, own["output"])
+    return 0
+
+
+def _diagnose(data: bytes, path: str | None) -> int:
+    """Invalid input: LLVM's own diagnostic (from opt-19 reading it), and opt's exit code."""
+    from optgym.llvm import toolchain
+
+    proc = subprocess.run([toolchain.opt(), "-disable-output", path or "-"],
+                          input=None if path else data, capture_output=True)
+    message = proc.stderr.decode("utf-8", "replace")
+    sys.stderr.write(message or "optgym-opt: the input is not a valid LLVM module\n")
+    return proc.returncode or 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""`optgym-opt`: opt-19 pass-through, never worse than -Oz, a -passes= string that reproduces the
+output with plain opt-19, invalid IR, stdin/stdout, and every runnable builtin program still
+printing its recorded output."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from optgym.datasets import get_benchmark, get_dataset
+
+OPTGYM_OPT = str(Path(sys.executable).parent / "optgym-opt")
+
+
+def count(path: Path) -> int:
+    from optgym.datasets import count_instructions
+
+    data = path.read_bytes()
+    if not data.startswith(b"BC"):
+        data = subprocess.run(["llvm-as-19", "-o", "-", str(path)], capture_output=True,
+                              check=True).stdout
+    return count_instructions(data)
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    d = tmp_path_factory.mktemp("opt")
+    paths = {}
+    for name in ("fft_fixed", "json_lite"):
+        p = d / f"{name}.bc"
+        p.write_bytes(get_benchmark(f"benchmark://builtin-v0/{name}").bitcode)
+        paths[name] = p
+    return paths
+
+
+def test_opt_options_pass_through_to_opt19(inputs, tmp_path):
+    src = inputs["fft_fixed"]
+    for flags in (["-O2", "-S"], ["-passes=function(mem2reg),function(instcombine)", "-S"]):
+        ours, theirs = tmp_path / "ours.ll", tmp_path / "theirs.ll"
+        subprocess.run([OPTGYM_OPT, *flags, str(src), "-o", str(ours)], check=True)
+        subprocess.run(["opt-19", *flags, str(src), "-o", str(theirs)], check=True)
+        assert ours.read_bytes() == theirs.read_bytes()
+    # opt's own errors come from opt itself
+    proc = subprocess.run([OPTGYM_OPT, "-passes=no-such-pass", str(src), "-o", "/dev/null"],
+                          capture_output=True, text=True)
+    assert proc.returncode != 0 and "no-such-pass" in proc.stderr
+
+
+@pytest.mark.parametrize("name", ["fft_fixed", "json_lite"])
+def test_search_never_worse_than_oz_and_pipeline_reproduces(inputs, tmp_path, name):
+    src = inputs[name]
+    out, oz = tmp_path / "out.bc", tmp_path / "oz.bc"
+    proc = subprocess.run([OPTGYM_OPT, "--budget", "12", "--print-pipeline", str(src), "-o",
+                           str(out)], capture_output=True, text=True, check=True)
+    subprocess.run(["opt-19", "-Oz", str(src), "-o", str(oz)], check=True)
+    assert count(out) <= count(oz)
+    if name == "fft_fixed":  # -Oz twice already beats -Oz here
+        assert count(out) < count(oz)
+    (passes,) = shlex.split(proc.stderr.strip().splitlines()[-1])
+    assert passes.startswith("-passes=")
+    replay = tmp_path / "replay.bc"
+    subprocess.run(["opt-19", passes, str(src), "-o", str(replay)], check=True)
+    assert replay.read_bytes() == out.read_bytes()
+
+
+def test_stdin_to_stdout_as_text(inputs):
+    data = subprocess.run(["llvm-dis-19", str(inputs["fft_fixed"]), "-o", "-"],
+                          capture_output=True, check=True).stdout
+    proc = subprocess.run([OPTGYM_OPT, "-S", "--policy", "oz-climb", "--budget", "4"],
+                          input=data, capture_output=True, check=True)
+    assert proc.stdout.startswith(b"; ModuleID = '<stdin>'") and b"define" in proc.stdout
+
+
+def test_invalid_ir_gives_llvms_diagnostic_and_no_output(tmp_path):
+    bad = tmp_path / "bad.ll"
+    bad.write_text("define i32 @f( {\n")
+    out = tmp_path / "out.bc"
+    proc = subprocess.run([OPTGYM_OPT, "--budget", "3", str(bad), "-o", str(out)],
+                          capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "bad.ll:2:1: error: expected type" in proc.stderr
+    assert not out.exists() and list(tmp_path.iterdir()) == [bad]  # no partial or temp file
+
+
+def test_help_and_bad_arguments():
+    from optgym.opt import main
+
+    assert main(["--help"]) == 0
+    assert main(["-O2", "--budget", "3", "x.ll"]) == 2  # opt's passes and a search: which?
+    assert main(["a.ll", "b.ll"]) == 2
+    assert main(["--budget", "0", "a.ll"]) == 2
+
+
+def _through_optgym_opt(uri: str) -> tuple[str, bool, int, int]:
+    import tempfile
+
+    from optgym.opt import main
+
+    benchmark = get_benchmark(uri)
+    with tempfile.TemporaryDirectory() as d:
+        src, out = Path(d) / "in.bc", Path(d) / "out.bc"
+        src.write_bytes(benchmark.bitcode)
+        assert main(["--budget", "4", str(src), "-o", str(out)]) == 0
+        optimized = out.read_bytes()
+        oz = subprocess.run(["opt-19", "-Oz", str(src), "-o", "-"], capture_output=True,
+                            check=True).stdout
+    from optgym.datasets import count_instructions
+
+    return (uri, benchmark.check_output(optimized), count_instructions(optimized),
+            count_instructions(oz))
+
+
+@pytest.mark.slow
+def test_every_runnable_builtin_program_keeps_its_output():
+    uris = get_dataset("builtin-v0").benchmark_uris()
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(_through_optgym_opt, uris))
+    wrong = [u for u, ok, _, _ in results if not ok]
+    larger = [u for u, _, ours, oz in results if ours > oz]
+    assert not wrong, f"output changed: {wrong}"
+    assert not larger, f"larger than -Oz: {larger}"
+    assert len(results) == len(uris) >= 60
