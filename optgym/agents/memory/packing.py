@@ -284,19 +284,47 @@ def _undo_to(mark, sa, sb, size, floor, rem, cnt, cross, placed, offset, minoff,
     tctrl[0] = mark
 
 
-def _sections_ok(lo, hi, cap, live_ptr, live_idx, rem, cnt, placed, minoff):
-    """Spatial inference on sections lo..hi-1: the unplaced buffers of each must fit above the
-    lowest offset any of them can still take."""
+def _sections_ok(lo, hi, cap, size, live_ptr, live_idx, rem, cnt, placed, minoff, work):
+    """Spatial inference on sections lo..hi-1.
+
+    In a section, the unplaced buffers whose lowest possible offset is at least ``v`` must all
+    fit between ``v`` and the capacity, for every such ``v`` (a release-date bound; ``v`` = the
+    lowest one gives: all of them above the lowest offset any can take).
+    """
+    nw = work.shape[0]
     for s in range(lo, hi):
         if cnt[s] == 0:
             continue
+        nd = 0
         low = cap
         for k in range(live_ptr[s], live_ptr[s + 1]):
             c = live_idx[k]
-            if placed[c] == 0 and minoff[c] < low:
-                low = minoff[c]
+            if placed[c] == 0:
+                m = minoff[c]
+                if m < low:
+                    low = m
+                seen = False
+                for j in range(nd):
+                    if work[j] == m:
+                        seen = True
+                        break
+                if not seen and nd < nw:
+                    work[nd] = m
+                    nd += 1
         if low + rem[s] > cap:
             return False
+        if nd > 1:
+            for j in range(nd):
+                v = work[j]
+                if v == low:
+                    continue
+                total = v
+                for k in range(live_ptr[s], live_ptr[s + 1]):
+                    c = live_idx[k]
+                    if placed[c] == 0 and minoff[c] >= v:
+                        total += size[c]
+                if total > cap:
+                    return False
     return True
 
 
@@ -320,7 +348,7 @@ def _raise_minoffs(lo, hi, level, cap, sa, sb, size, live_ptr, live_idx, placed,
 
 
 def _solve(lo, hi, cap, sa, sb, size, twin, live_ptr, live_idx, floor, rem, cnt, cross, placed, offset,
-           minoff, tk, tb, tv, tctrl, reg, stats, deadline, rule):
+           minoff, tk, tb, tv, tctrl, reg, work, stats, deadline, rule):
     """Place every unplaced buffer of sections lo..hi-1: 1 done, 0 impossible, -1 out of time.
 
     Independent parts (no unplaced buffer crosses between them) are solved one after the other,
@@ -357,7 +385,7 @@ def _solve(lo, hi, cap, sa, sb, size, twin, live_ptr, live_idx, floor, rem, cnt,
             while s < hi and cross[s] > 0:
                 s += 1
             r = _solve(a, s, cap, sa, sb, size, twin, live_ptr, live_idx, floor, rem, cnt, cross, placed,
-                       offset, minoff, tk, tb, tv, tctrl, reg, stats, deadline, rule)
+                       offset, minoff, tk, tb, tv, tctrl, reg, work, stats, deadline, rule)
             if r != 1:
                 _undo_to(mark, sa, sb, size, floor, rem, cnt, cross, placed, offset, minoff, tk, tb, tv, tctrl)
                 return r
@@ -447,14 +475,14 @@ def _solve(lo, hi, cap, sa, sb, size, twin, live_ptr, live_idx, floor, rem, cnt,
         if tctrl[1] != 0:
             return -1
         if ok:
-            ok = _sections_ok(reg[0], reg[1], cap, live_ptr, live_idx, rem, cnt, placed, minoff)
+            ok = _sections_ok(reg[0], reg[1], cap, size, live_ptr, live_idx, rem, cnt, placed, minoff, work)
         if ok:
-            if (stats[0] & 4095) == 0 and _clock() > deadline:
+            if stats[0] >= stats[2] or ((stats[0] & 4095) == 0 and _clock() > deadline):
                 stats[1] = 1
                 _undo_to(mark, sa, sb, size, floor, rem, cnt, cross, placed, offset, minoff, tk, tb, tv, tctrl)
                 return -1
             r = _solve(lo, hi, cap, sa, sb, size, twin, live_ptr, live_idx, floor, rem, cnt, cross, placed,
-                       offset, minoff, tk, tb, tv, tctrl, reg, stats, deadline, rule)
+                       offset, minoff, tk, tb, tv, tctrl, reg, work, stats, deadline, rule)
             if r == 1:
                 return 1
             if r < 0:
@@ -552,7 +580,7 @@ def pack(lower, upper, size, capacity: int, *, time_limit: float = 60.0, seed: i
     sb = np.searchsorted(points, up).astype(np.int64)
     rng = np.random.default_rng(seed)
     nodes = 0
-    slice_ = 0.1
+    slice_ = 20000
     attempt = 0
     while True:
         configs = _PORTFOLIO if attempt == 0 else _PORTFOLIO[:4] + [(_RULE_FEWEST, -1), (_RULE_SLACK, -1)]
@@ -561,7 +589,7 @@ def pack(lower, upper, size, capacity: int, *, time_limit: float = 60.0, seed: i
             if left <= 0:
                 return finish(None, "timeout", nodes)
             rank = _candidate_order(order, lo, up, sz, sa, sb, rng if order < 0 else None)
-            code, sub, used = _attempt(capacity, sa, sb, sz, lo, up, rank, rule, min(slice_, left))
+            code, sub, used = _attempt(capacity, sa, sb, sz, lo, up, rank, rule, left, slice_)
             nodes += used
             if code == 1:
                 offsets[real] = sub
@@ -569,11 +597,12 @@ def pack(lower, upper, size, capacity: int, *, time_limit: float = 60.0, seed: i
             if code == 0:
                 return finish(None, "no-fit", nodes)
         attempt += 1
-        slice_ *= 2.0
+        slice_ *= 2
 
 
-def _attempt(capacity, sa, sb, sz, lo, up, rank, rule, seconds):
-    """One complete search with a fixed configuration, cut off after ``seconds``.
+def _attempt(capacity, sa, sb, sz, lo, up, rank, rule, seconds, node_limit):
+    """One complete search with a fixed configuration, cut off after ``seconds`` or
+    ``node_limit`` nodes (node slices keep the restart schedule independent of machine load).
 
     Returns ``(code, offsets, nodes)``: code 1 fit, 0 proven no-fit, -1 out of time.
     """
@@ -612,11 +641,13 @@ def _attempt(capacity, sa, sb, sz, lo, up, rank, rule, seconds):
     tv = np.zeros(trail, dtype=np.int64)
     tctrl = np.zeros(2, dtype=np.int64)
     reg = np.zeros(2, dtype=np.int64)
-    stats = np.zeros(2, dtype=np.int64)
+    work = np.zeros(64, dtype=np.int64)
+    stats = np.zeros(3, dtype=np.int64)
+    stats[2] = node_limit
     deadline = t0 + float(seconds)
     code = _run_with_big_stack(
         _solve, 0, num_sec, capacity, sa, sb, sz, twin, live_ptr, live_idx, floor, rem, cnt, cross, placed,
-        sub_offsets, minoff, tk, tb, tv, tctrl, reg, stats, deadline, rule,
+        sub_offsets, minoff, tk, tb, tv, tctrl, reg, work, stats, deadline, rule,
     )
     if tctrl[1] != 0:
         raise RuntimeError("packing search overflowed its undo trail; this is a bug")
