@@ -80,6 +80,17 @@ def test_ppo_trains_a_few_hundred_steps_and_maps(tmp_path, bert):
     assert res.runtime <= xla_mapping(p, hw).runtime * 1.02
 
 
+def test_ppo_distilled_from_mcts_beats_xla(tmp_path, bert):
+    from optgym.agents.memory.ppo import ppo_mapping, train_ppo
+
+    model = train_ppo(["bert-layer"], steps=128, n_steps=64, progress=False, imitation_epochs=300,
+                      teacher="mcts", teacher_simulations=8)
+    p, hw = bert
+    res = ppo_mapping(p.name, hw, model=model)
+    validate_mapping(p, res.mapping)
+    assert res.runtime < xla_mapping(p, hw).runtime
+
+
 def test_cli_solve_show_and_list(tmp_path, capsys):
     from optgym.cli import main
 

@@ -171,8 +171,10 @@ class MCTS:
             parent.visits[a] += 1
             parent.q_sum[a] += value
 
-    def run_episode(self, *, temperature: float = 0.0, collect: bool = False):
-        """Play one episode with search at every move; returns (final runtime, mapping, samples)."""
+    def run_episode(self, *, temperature: float = 0.0, collect: bool = False,
+                    action_log: list[int] | None = None):
+        """Play one episode with search at every move; returns (final runtime, mapping, samples).
+        ``action_log``, when given, receives the moves played."""
         env = self.env
         obs, info = env.reset()
         root = self._make_node(obs, info, False)
@@ -195,6 +197,8 @@ class MCTS:
                 a = int(np.argmax(visits))
             if collect:
                 samples.append((root.obs, visits / visits.sum(), root.mask.copy(), env.runtime))
+            if action_log is not None:
+                action_log.append(a)
             if a not in root.children:  # a single-legal-action root may be unexpanded
                 env.restore_state(root.state)
                 obs, r, term, _, info = env.step(a)

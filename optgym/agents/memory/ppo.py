@@ -1,4 +1,9 @@
-"""MaskablePPO (sb3-contrib) on ``optgym/memory-v0``: one policy trained across several workloads."""
+"""MaskablePPO (sb3-contrib) on ``optgym/memory-v0``: one policy trained across several workloads.
+
+Training has two phases: a warm start that fits the policy to a teacher's moves (the XLA-style rule,
+or the MCTS agent's moves, which distils the tree search into the policy), then PPO with action
+masks on the environments' reward. Evaluation plays the policy deterministically, once.
+"""
 
 from __future__ import annotations
 
@@ -12,42 +17,64 @@ from optgym.envs.memory.env import MemoryMappingEnv
 from optgym.envs.memory.problem import mapping_height
 
 
-def _imitate_baseline(model, envs: list[MemoryMappingEnv], epochs: int) -> float:
-    """Warm start: fit the policy to the XLA-style decisions (best fit when allowed) by maximum
-    likelihood, as AlphaGo's policy started from supervised moves; PPO then improves on it."""
+def _teacher_actions(env: MemoryMappingEnv, teacher: str, simulations: int) -> list[int]:
+    """The actions of a teacher episode: ``xla`` (best fit when allowed) or ``mcts`` (tree search
+    with the exact simulator, as played)."""
+    if teacher == "xla":
+        actions, (_, info), done = [], env.reset(), False
+        while not done:
+            a = 1 if info["action_mask"][1] else 0
+            actions.append(a)
+            _, _, done, _, info = env.step(a)
+        return actions
+    if teacher == "mcts":
+        from optgym.agents.memory.mcts import MCTS
+
+        search = MCTS(env, None, simulations=simulations)
+        root_actions: list[int] = []
+        search.run_episode(action_log=root_actions)
+        return root_actions
+    raise ValueError(f"unknown teacher {teacher!r}; choose xla or mcts")
+
+
+def _imitate_baseline(model, envs: list[MemoryMappingEnv], epochs: int, teacher: str = "xla",
+                      simulations: int = 8) -> float:
+    """Warm start: fit the policy by maximum likelihood to a teacher's decisions (the XLA-style
+    rule, or MCTS's moves: distilling the search into the policy, as AlphaGo's policy started from
+    supervised moves); PPO then fine-tunes it."""
     import torch
 
     obs, acts, masks = [], [], []
     for env in envs:
+        actions = _teacher_actions(env, teacher, simulations)
         o, info = env.reset()
-        done = False
-        while not done:
-            a = 1 if info["action_mask"][1] else 0
+        for a in actions:
             obs.append(o)
             acts.append(a)
             masks.append(info["action_mask"])
-            o, _, done, _, info = env.step(a)
+            o, _, _, _, info = env.step(a)
     policy = model.policy
     obs_t = torch.as_tensor(np.stack(obs))
     acts_t = torch.as_tensor(acts)
     masks_np = np.stack(masks)
     loss = torch.zeros(())
+    opt = torch.optim.Adam(policy.parameters(), lr=1e-3)  # PPO's own rate is too slow to fit
     for _ in range(epochs):
         dist = policy.get_distribution(obs_t, action_masks=masks_np)
         loss = -dist.log_prob(acts_t).mean()
-        policy.optimizer.zero_grad()
+        opt.zero_grad()
         loss.backward()
-        policy.optimizer.step()
+        opt.step()
     return float(loss.detach())
 
 
 def train_ppo(workloads: list[str], hardware: str = "tpu-like", *, steps: int = 20000, seed: int = 0,
               out: str | Path | None = None, progress: bool = True, n_steps: int = 256,
-              imitation_epochs: int = 200):
+              imitation_epochs: int = 500, teacher: str = "xla", teacher_simulations: int = 8):
     """Train MaskablePPO on one env per workload (vectorized in-process); returns the model.
 
-    ``imitation_epochs > 0`` first fits the policy to the XLA-style decisions (see
-    :func:`_imitate_baseline`); ``0`` trains from scratch."""
+    ``imitation_epochs > 0`` first fits the policy to a teacher's decisions (``teacher``: ``xla``
+    or ``mcts``, see :func:`_imitate_baseline`); ``0`` trains from scratch."""
     import torch
     from sb3_contrib import MaskablePPO
     from stable_baselines3.common.vec_env import DummyVecEnv
@@ -59,9 +86,11 @@ def train_ppo(workloads: list[str], hardware: str = "tpu-like", *, steps: int = 
 
     venv = DummyVecEnv([factory(w) for w in workloads])
     model = MaskablePPO("MlpPolicy", venv, n_steps=n_steps, batch_size=64,
-                        gamma=1.0, ent_coef=0.0, learning_rate=1e-4, seed=seed, verbose=0, device="cpu")
+                        gamma=1.0, ent_coef=0.0, learning_rate=1e-4, seed=seed, verbose=0, device="cpu",
+                        policy_kwargs={"net_arch": [128, 128]})
     if imitation_epochs > 0:
-        _imitate_baseline(model, [MemoryMappingEnv(w, hardware) for w in workloads], imitation_epochs)
+        _imitate_baseline(model, [MemoryMappingEnv(w, hardware) for w in workloads], imitation_epochs,
+                          teacher, teacher_simulations)
     model.learn(total_timesteps=int(steps), progress_bar=False)  # sb3's bar needs 'rich'
     if out is not None:
         out = Path(out)

@@ -43,10 +43,13 @@ def register(subparsers) -> None:
                    help="comma-separated traced workloads to train on")
     p.add_argument("--hardware", default="tpu-like", help="hardware preset")
     p.add_argument("--steps", type=int, default=20000, help="ppo: environment steps")
-    p.add_argument("--imitation-epochs", type=int, default=200,
+    p.add_argument("--imitation-epochs", type=int, default=500,
                    help="ppo: epochs of warm start on XLA-style decisions (0: from scratch)")
+    p.add_argument("--teacher", choices=["xla", "mcts"], default="xla",
+                   help="ppo: whose decisions the warm start imitates (mcts: distill the tree search)")
     p.add_argument("--iterations", type=int, default=6, help="mcts: self-play iterations")
-    p.add_argument("--simulations", type=int, default=8, help="mcts: simulations per move in self-play")
+    p.add_argument("--simulations", type=int, default=8,
+                   help="mcts: simulations per move in self-play; ppo: of the mcts teacher")
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--out", required=True, help="where to save the model (.zip for ppo, .pt for mcts)")
     p.set_defaults(handler=_train)
@@ -132,7 +135,8 @@ def _train(args) -> int:
         from optgym.agents.memory.ppo import ppo_mapping, train_ppo
 
         model = train_ppo(workloads, args.hardware, steps=args.steps, seed=args.seed, out=args.out,
-                          imitation_epochs=args.imitation_epochs)
+                          imitation_epochs=args.imitation_epochs, teacher=args.teacher,
+                          teacher_simulations=args.simulations)
         for w in workloads:
             r = ppo_mapping(w, args.hardware, model=model)
             print(f"{w}: {r.runtime * 1e6:.3f} us, {r.note}")

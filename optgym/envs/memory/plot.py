@@ -33,7 +33,7 @@ def save_placement_png(problem: MemoryProblem, mapping: np.ndarray, path: str | 
     ax.axhline(cap, color="red", linestyle="--", linewidth=1, label=f"capacity {cap:,} B")
     ax.set_xlim(0, max(problem.horizon, 1))
     ax.set_ylim(0, top * 1.05)
-    ax.set_xlabel("time (op index)")
+    ax.set_xlabel("time (op index; logical time for MiniMalloc problems)")
     ax.set_ylabel("fast-memory offset (bytes)")
     n_slow = problem.n_buffers - len(fast)
     ax.set_title(title or f"{problem.name}: {len(fast)} buffers in fast memory, {n_slow} in slow")
