@@ -116,7 +116,8 @@ def budget_text(budget: Budget) -> str:
     if budget.seconds is not None:
         parts.append(f"{budget.seconds:g} s")
     if budget.compilations is not None:
-        parts.append(f"{budget.compilations} compilations")
+        plural = "" if budget.compilations == 1 else "s"
+        parts.append(f"{budget.compilations} compilation{plural}")
     return " or ".join(parts)
 
 
