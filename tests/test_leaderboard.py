@@ -267,3 +267,18 @@ def test_render_adds_the_shipped_baselines_once(tmp_path: Path, monkeypatch, cap
     page = (site / "index.html").read_text()
     assert 'data-policy="oz"' in page and "[baseline]" in page
     assert (site / f"submission-{sub.id}.html").is_file()
+
+
+def test_a_hostile_policy_name_is_shown_as_text(tmp_path: Path):
+    from optgym.leaderboard import write_results
+    from optgym.leaderboard.render import render
+
+    name = "<script>alert(1)</script> $\\notacommand$ _x"
+    header, states = evaluate(TINY, "oz", policy_name=name, progress=False)
+    csv_path, _ = write_results(tmp_path / "hostile.csv", header, states)
+    store = Store(tmp_path / "board.sqlite")
+    assert store.submit(csv_path, progress=False).stored
+    index = render(store, tmp_path / "site")
+    for page in (index, tmp_path / "site" / "submission-1.html"):
+        text = page.read_text()
+        assert "<script>alert" not in text and "&lt;script&gt;alert(1)" in text

@@ -109,6 +109,11 @@ def _svg(fig: Any) -> str:
     return text[text.index("<svg"):]  # drop the XML prolog and DOCTYPE: the SVG is inline
 
 
+def _plain(text: str) -> str:
+    """Text for a plot label, shown as written: no mathtext, no legend-hiding leading '_'."""
+    return text.replace("$", r"\$").lstrip("_") or "?"
+
+
 def _short(uri: str) -> str:
     return uri.rsplit("/", 1)[-1]
 
@@ -127,16 +132,16 @@ def _reduction_bars(subs: list[Submission], title: str) -> str:
         xs = [j + (i - (n - 1) / 2) * width for j in range(len(benchmarks))]
         # Bars grow from -Oz's level: up when smaller than -Oz, down when larger.
         ax.bar(xs, [ratios.get(b, 1.0) - 1.0 for b in benchmarks], bottom=1.0, width=width,
-               color=_COLORS[i % len(_COLORS)], label=submission_label(sub))
+               color=_COLORS[i % len(_COLORS)], label=_plain(submission_label(sub)))
     ax.axhline(1.0, color="#333", linewidth=0.8, linestyle="--")
-    ax.set_xticks(range(len(benchmarks)), [_short(b) for b in benchmarks], rotation=40,
+    ax.set_xticks(range(len(benchmarks)), [_plain(_short(b)) for b in benchmarks], rotation=40,
                   ha="right", fontsize=8)
     values = [r["oz_ratio"] for s in subs for r in s.rows] or [1.0]
     low, high = min(values + [1.0]), max(values + [1.0])
     pad = max(0.02, (high - low) * 0.15)
     ax.set_ylim(max(0.0, low - pad), high + pad)
     ax.set_ylabel("-Oz cost / policy's cost")
-    ax.set_title(title, fontsize=10)
+    ax.set_title(_plain(title), fontsize=10)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(axis="y", alpha=0.3)
     return _svg(fig)
@@ -153,12 +158,12 @@ def _reduction_vs_walltime(subs: list[Submission], title: str) -> str:
         ax.scatter([max(r["walltime"], 1e-3) for r in sub.rows], [r["oz_ratio"] for r in sub.rows],
                    s=16, alpha=0.55, color=color)
         ax.scatter([max(sub.mean_walltime, 1e-3)], [sub.geomean], s=90, marker="D", color=color,
-                   edgecolor="black", label=f"{submission_label(sub)}: geomean")
+                   edgecolor="black", label=_plain(f"{submission_label(sub)}: geomean"))
     ax.axhline(1.0, color="#333", linewidth=0.8, linestyle="--")
     ax.set_xscale("log")
     ax.set_xlabel("wall time per benchmark (s, log scale)")
     ax.set_ylabel("-Oz cost / policy's cost")
-    ax.set_title(title, fontsize=10)
+    ax.set_title(_plain(title), fontsize=10)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(alpha=0.3)
     return _svg(fig)
