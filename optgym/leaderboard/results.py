@@ -186,5 +186,6 @@ def read_results(csv_path: str | os.PathLike[str], *, require_header: bool = Tru
         raw += b"\0" + hraw
     elif require_header:
         raise OptgymError(f"{path}: its header {hpath.name} is missing (it names the task and "
-                          "the policy; 'optgym leaderboard eval' writes both)")
+                          "the policy; 'optgym leaderboard eval' writes both; 'optgym "
+                          "leaderboard validate --task TASK' checks a CSV without one)")
     return header, states, raw
