@@ -87,6 +87,21 @@ def run_task(task: SearchTask) -> Outcome:
         return SearchFailure(task.benchmark, f"{type(exc).__name__}: {exc}")
 
 
+def _watch_parent(parent: int) -> None:
+    """Pool initializer: end this worker when the process that made the pool dies (a killed
+    parent cannot terminate its pool, and a search must not run on for nobody)."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent:
+                os._exit(1)
+            time.sleep(1.0)
+
+    threading.Thread(target=watch, daemon=True, name="optgym-parent-watch").start()
+
+
 def _indexed(item: tuple[int, SearchTask]) -> tuple[int, Outcome]:
     return item[0], run_task(item[1])
 
@@ -130,7 +145,7 @@ def run_searches(tasks: list[SearchTask], *, workers: int | None = None,
         return
     # spawn, not fork: the parent may hold threads and a compiler worker's pipes.
     ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(workers) as pool:  # __exit__ terminates the workers, also on Ctrl-C
+    with ctx.Pool(workers, initializer=_watch_parent, initargs=(os.getpid(),)) as pool:  # __exit__ terminates the workers, also on Ctrl-C
         yield from pool.imap_unordered(_indexed, list(enumerate(tasks)), chunksize=1)
 
 
