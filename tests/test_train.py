@@ -41,6 +41,10 @@ def test_every_recipe_has_a_shipped_config_that_loads(tmp_path):
                                                            "new.key=[1, 2]"])
     assert config["ppo"]["n_steps"] == 64 and config["eval"]["split"] == "test"
     assert config["new"]["key"] == [1, 2]
+    # The nvp recipe rejects unknown keys, so its shipped config must match its settings.
+    from optgym.agents.nvp.train import merge_config
+
+    assert merge_config(load_config(default_config_path("nvp")))["coreset"]["k"] == 50
 
 
 def test_bad_configs_and_recipes_are_named(tmp_path):

@@ -543,7 +543,7 @@ def train_ppo(config: dict[str, Any], ctx: Any) -> dict[str, Any]:
     from sb3_contrib import MaskablePPO
     from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.logger import configure
-    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
+    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecMonitor
 
     torch.set_num_threads(int(config.get("torch_threads", 1)))
     n_envs = int(config.get("n_envs", 2))
@@ -551,7 +551,7 @@ def train_ppo(config: dict[str, Any], ctx: Any) -> dict[str, Any]:
     factories = [functools.partial(make_env, config, seed + i) for i in range(n_envs)]
     vec_cls = SubprocVecEnv if config.get("vec_env", "subproc") == "subproc" and n_envs > 1 \
         else DummyVecEnv
-    venv = vec_cls(factories)
+    venv = VecMonitor(vec_cls(factories))  # episode returns for rollout/ep_rew_mean
     hp = dict(config.get("ppo", {}) or {})
     if ctx.distributed:
         hp["target_kl"] = None  # early stopping per rank would desynchronize the all-reduce

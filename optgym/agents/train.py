@@ -195,6 +195,9 @@ class TrainContext:
         os.close(fd)
         try:
             yield Path(tmp)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes files private; checkpoints are not
             os.replace(tmp, final)
         finally:
             if os.path.exists(tmp):
@@ -358,7 +361,7 @@ def run(recipe: str, config: dict[str, Any] | None = None, *, out: str | os.Path
     local = int(os.environ.get("LOCAL_RANK", "0"))
     device = pick_device(device or config.get("device"), local)
     rank, world, local = _init_distributed(device)
-    out_dir = Path(out or config.get("out") or f"runs/{recipe}")
+    out_dir = Path(out or f"runs/{recipe}")
     ctx = TrainContext(
         device=device, rank=rank, world_size=world, local_rank=local,
         log_dir=out_dir / "tensorboard", checkpoint_dir=out_dir / "checkpoints",
