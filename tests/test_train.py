@@ -129,3 +129,43 @@ def test_ddp_two_cpu_processes_end_with_identical_weights(tmp_path):
     # Only the main rank writes checkpoints and TensorBoard logs.
     assert (tmp_path / "ddp" / "checkpoints" / "latest.pt").exists()
     assert len(list((tmp_path / "ddp" / "tensorboard").glob("events.*"))) == 1
+
+
+@pytest.mark.slow
+def test_memory_recipes_train_through_the_framework(tmp_path):
+    mcts = run("memory-mcts", {"workloads": ["resnet18"], "iterations": 1, "simulations": 2,
+                               "epochs": 1}, out=tmp_path / "mcts", progress=False)
+    assert mcts["iterations"] == 1 and Path(mcts["model"]).stat().st_size > 0
+    ppo = run("memory-ppo", {"workloads": ["resnet18"], "steps": 128, "n_steps": 64,
+                             "imitation_epochs": 1}, out=tmp_path / "ppo", progress=False)
+    assert Path(ppo["model"]).stat().st_size > 0
+    with pytest.raises(OptgymError, match="workloads"):
+        run("memory-ppo", {}, out=tmp_path / "none", progress=False)
+
+
+@pytest.mark.slow
+def test_nvp_recipe_runs_under_torchrun_with_two_ranks(tmp_path):
+    """7a's coreset + NVP recipe through the framework: pool and coreset on the main rank,
+    then DDP training on both (a tiny pool of four real programs)."""
+    config = tmp_path / "nvp.yaml"
+    config.write_text(f"""
+workdir: {tmp_path / 'build'}
+workers: 1
+pool: {{programs: [benchmark://builtin-v0/crc32, benchmark://builtin-v0/avl_tree,
+                   benchmark://builtin-v0/base64_codec, benchmark://builtin-v0/bank_ledger],
+        seconds: 1.0, episodes: 3, keep: 1, candidates_per_program: 2}}
+coreset: {{k: 3, extra_programs: [], validation_programs: [benchmark://builtin-v0/bfs_grid]}}
+encoder: autophase
+epochs: 2
+batch_size: 2
+""")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+           "--master_port", str(_free_port()), str(ROOT / "scripts" / "train.py"), "nvp",
+           "--config", str(config), "--out", str(tmp_path / "run"), "--no-progress"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    ranks = [json.loads((tmp_path / "run" / f"summary-rank{r}.json").read_text()) for r in (0, 1)]
+    assert [s["world_size"] for s in ranks] == [2, 2]
+    assert ranks[0]["steps"] == ranks[1]["steps"] > 0
+    assert (tmp_path / "run" / "checkpoints" / "latest.pt").exists()
