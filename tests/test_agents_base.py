@@ -53,3 +53,23 @@ def test_user_function_policy_and_unknown_names():
         get_policy("no-such-policy")
     with pytest.raises(OptgymError, match="cannot load"):
         get_policy("no_such_module:f")
+
+
+class UserPolicyClass:
+    """A user's policy class, built by get_policy with keyword arguments."""
+
+    def __init__(self, flag: str = "-mem2reg"):
+        self.name = "mine"
+        self.flag = flag
+
+    def search(self, env, budget):
+        return user_policy(env, budget)
+
+
+def test_lazy_class_policies_are_instantiated():
+    from optgym.agents import register_policy
+
+    register_policy("test-lazy-class", "test_agents_base:UserPolicyClass")
+    policy = get_policy("test-lazy-class", flag="-sroa")
+    assert isinstance(policy, UserPolicyClass) and policy.flag == "-sroa"
+    assert isinstance(get_policy("test_agents_base:UserPolicyClass"), UserPolicyClass)

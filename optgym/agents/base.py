@@ -194,10 +194,10 @@ def get_policy(name: str, **kwargs: Any) -> Policy:
         obj = getattr(importlib.import_module(module_name), attr)
     except (ImportError, AttributeError) as exc:
         raise OptgymError(f"cannot load policy {target!r}: {exc}") from None
-    if hasattr(obj, "search"):
-        return obj
     if isinstance(obj, type) or name in _LAZY_POLICIES:
         return obj(**kwargs)
+    if hasattr(obj, "search"):  # an already-built policy object
+        return obj
     return _FunctionPolicy(target, obj)
 
 
