@@ -232,8 +232,11 @@ def test_shipped_baselines_are_complete_and_replay(path: Path):
 
 
 def test_at_least_the_required_baselines_ship():
-    policies = {read_results(p)[0].policy for p in seed_files()}
-    assert {"oz", "random", "greedy", "evolve"} <= policies
+    shipped = {(h.task, h.policy, h.budget.get("seconds"))
+               for h in (read_results(p)[0] for p in seed_files())}
+    task = "builtin-test-ic-v0"
+    assert {(task, "oz", 60), (task, "random", 10), (task, "random", 60), (task, "greedy", 60),
+            (task, "evolve", 60)} <= shipped
 
 
 def test_eval_registered_policy_with_arguments_and_compilation_budget(tmp_path: Path):
