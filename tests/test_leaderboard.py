@@ -285,3 +285,18 @@ def test_a_hostile_policy_name_is_shown_as_text(tmp_path: Path):
     for page in (index, tmp_path / "site" / "submission-1.html"):
         text = page.read_text()
         assert "<script>alert" not in text and "&lt;script&gt;alert(1)" in text
+
+
+def test_validate_checks_the_header_and_the_wall_time(good: Path, tmp_path: Path):
+    rows = _rows(good)
+    bad = _copy(good, tmp_path / "slow.csv")
+    _write_rows(bad, [dict(rows[0], walltime="10000.0"), rows[1]])
+    header = json.loads(header_path(bad).read_text())
+    header.update(llvm_version="10", budget={"seconds": 999})
+    header_path(bad).write_text(json.dumps(header))
+    report = validate_file(bad, progress=False)
+    text = "\n".join(report.errors)
+    assert "header: measured with LLVM 10" in text
+    assert "header: task test-tiny-ic-v0 allows at most 30 s" in text
+    assert "crc32: walltime 10000.0 s exceeds the budget" in text
+    assert len(report.errors) == 3  # the adler32 row is fine

@@ -20,7 +20,7 @@ from typing import Any
 
 from optgym.cache import cache_root
 from optgym.errors import OptgymError
-from optgym.leaderboard.results import llvm_full_version, now_iso, read_results
+from optgym.leaderboard.results import ResultHeader, llvm_full_version, now_iso, read_results
 from optgym.leaderboard.tasks import get_task
 from optgym.leaderboard.validate import ValidationReport, validate_states
 
@@ -155,20 +155,28 @@ class Store:
         if not report.ok:
             outcome.reasons.extend(report.errors)
             return outcome
+        try:
+            sid = self._insert(digest, task.name, header, label, report)
+        except sqlite3.IntegrityError:  # the same file, stored by someone else meanwhile
+            outcome.duplicate, outcome.submission_id = True, self.find(digest)
+            return outcome
+        outcome.stored, outcome.submission_id = True, sid
+        return outcome
+
+    def _insert(self, digest: str, task: str, header: ResultHeader, label: str,
+                report: ValidationReport) -> int:
+        """Store a validated submission and its rows in one transaction; returns its id."""
         geomean, walltime = report.geomean_oz_ratio, report.mean_walltime
         assert geomean is not None and walltime is not None
+        llvm = llvm_full_version()
         with self._connect() as conn:
-            again = conn.execute("SELECT id FROM submissions WHERE digest = ?", (digest,)).fetchone()
-            if again is not None:  # stored by someone else while we were replaying
-                outcome.duplicate, outcome.submission_id = True, int(again["id"])
-                return outcome
             cursor = conn.execute(
                 "INSERT INTO submissions (digest, task, policy, budget, header, date, label, "
                 "validated, validated_llvm, geomean, mean_walltime, benchmarks) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (digest, task.name, header.policy, json.dumps(header.budget, sort_keys=True),
+                (digest, task, header.policy, json.dumps(header.budget, sort_keys=True),
                  json.dumps(header.to_json(), sort_keys=True), header.date or now_iso(), label,
-                 now_iso(), llvm_full_version(), geomean, walltime, len(report.rows)),
+                 now_iso(), llvm, geomean, walltime, len(report.rows)),
             )
             sid = int(cursor.lastrowid)
             conn.executemany(
@@ -178,8 +186,7 @@ class Store:
                   r.cost, r.o0_cost, r.oz_cost, r.oz_ratio, int(r.output_checked))
                  for r in report.rows],
             )
-        outcome.stored, outcome.submission_id = True, sid
-        return outcome
+        return sid
 
     def submissions(self, task: str | None = None, *, rows: bool = False) -> list[Submission]:
         """Stored submissions (of one task), best geomean first."""

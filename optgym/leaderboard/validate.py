@@ -164,11 +164,13 @@ def _check_header(task: Task, header: ResultHeader, report: ValidationReport) ->
 
 def _walltime_limit(task: Task, header: ResultHeader | None) -> float | None:
     seconds = task.budget.seconds
-    if header is not None:
+    if header is not None:  # the header's budget counts only where it is the tighter one
         try:
-            seconds = budget_from_json(header.budget).seconds or seconds
+            claimed = budget_from_json(header.budget).seconds
         except OptgymError:
-            pass
+            claimed = None
+        if claimed is not None:
+            seconds = claimed if seconds is None else min(seconds, claimed)
     if seconds is None:
         return None
     factor, extra = WALLTIME_SLACK
