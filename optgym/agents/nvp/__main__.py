@@ -73,8 +73,10 @@ def main(argv: list[str] | None = None) -> int:
             config[sections[key]]["k" if key == "coreset_size" else key] = value
         else:
             config[key] = str(value) if isinstance(value, Path) else value
+    # One checkpoint directory per encoder, so training the other one never resumes from it.
     ctx = _Ctx(ray_address=args.ray_address, progress_bars=not args.quiet,
-               log_dir=args.workdir / "tensorboard", checkpoint_dir=args.workdir / "checkpoints")
+               log_dir=args.workdir / "tensorboard" / config["encoder"],
+               checkpoint_dir=args.workdir / "checkpoints" / config["encoder"])
     started = time.monotonic()
     if args.step == "train":
         summary = train_nvp(config, ctx)

@@ -122,6 +122,8 @@ def save_model(model: NvpModel, coreset: dict[str, Any], metadata: dict[str, Any
                                     "pool_geomean_best_single") if k in coreset}
     atomic_write(out / "coreset.json", json.dumps(keep, indent=1).encode())
     atomic_write(out / "metadata.json", json.dumps(metadata, indent=1).encode())
+    for name in ("model.pt", "coreset.json", "metadata.json"):
+        (out / name).chmod(0o644)  # package data: readable by every user, like the rest
 
 
 def load_model(directory: str | Path) -> tuple[NvpModel, list[list[str]], dict[str, Any]]:

@@ -28,7 +28,7 @@ DEFAULTS: dict[str, Any] = {
     "out": None,  # model directory written at the end (default WORKDIR/model)
     "workers": 2,  # pool worker processes
     "pool": {"programs": None, "csmith": 20, "stress": 12, "builtin_split": "train", "seconds": 10.0,
-             "episodes": 200, "keep": 3, "candidates_per_program": 2},
+             "episodes": 200, "keep": 3, "candidates_per_program": 2, "matrix_max_o0": None},
     "coreset": {"k": 50, "extra_programs": None, "validation_programs": None, "extra_csmith": 30, "extra_stress": 40, "val_csmith": 10,
                 "val_builtin": True},
     "encoder": "gnn",  # gnn (ProGraML) or autophase
@@ -182,7 +182,12 @@ def prepare(config: dict[str, Any], ctx: Any = None, pool_only: bool = False) ->
         searched = [u for u in uris if u in store.searched()]
         if not (workdir / "coreset.json").exists():
             pool_mod.collect_candidates(store, searched, p.get("candidates_per_program"))
-        pool_mod.evaluate_candidates(store, searched, "pool", None, workers, ray_address, quiet)
+        # Big programs cost most to measure under every candidate; with matrix_max_o0 set,
+        # those above it are measured on the coreset only (they still train the model).
+        limit = p.get("matrix_max_o0")
+        matrix = [u for u in searched if limit is None or store.program(u)["o0"] <= limit]
+        store.set_meta("matrix_programs", json.dumps(matrix))
+        pool_mod.evaluate_candidates(store, matrix, "pool", None, workers, ray_address, quiet)
         if pool_only:
             return None
         coreset_path = workdir / "coreset.json"
@@ -196,9 +201,11 @@ def prepare(config: dict[str, Any], ctx: Any = None, pool_only: bool = False) ->
         pooled = set(uris)
         n_csmith = sum(u.startswith("generator://csmith") for u in pooled)
         n_stress = sum(u.startswith("generator://llvm-stress") for u in pooled)
-        extra = c["extra_programs"] if c["extra_programs"] is not None else _programs(
+        rest = [u for u in searched if u not in set(matrix)]
+        extra = rest + (c["extra_programs"] if c["extra_programs"] is not None else _programs(
             "train", n_csmith + c["extra_csmith"], n_stress + c["extra_stress"], builtin=False,
-            skip=pooled)
+            skip=pooled))
+        extra = list(dict.fromkeys(extra))
         val = c["validation_programs"] if c["validation_programs"] is not None else _programs(
             "validation", c["val_csmith"], 0, builtin=bool(c.get("val_builtin", True)))
         store.set_meta("extra_programs", json.dumps(extra))
@@ -237,8 +244,9 @@ def train_nvp(config: dict[str, Any], ctx: Any = None, *, device: str | None = N
     workdir = Path(config["workdir"])
     if ctx is None:
         ctx = _Ctx(device=device or "cpu",
-                   log_dir=Path(log_dir) if log_dir else workdir / "tensorboard",
-                   checkpoint_dir=Path(checkpoint_dir) if checkpoint_dir else workdir / "checkpoints",
+                   log_dir=Path(log_dir) if log_dir else workdir / "tensorboard" / config["encoder"],
+                   checkpoint_dir=Path(checkpoint_dir) if checkpoint_dir
+                   else workdir / "checkpoints" / config["encoder"],
                    seed=int(config["seed"]))
     if config["torch_threads"]:
         torch.set_num_threads(int(config["torch_threads"]))
@@ -322,7 +330,7 @@ def train_nvp(config: dict[str, Any], ctx: Any = None, *, device: str | None = N
             loss.backward()
             opt.step()
             step += 1
-            total += float(loss) * batch.num_graphs
+            total += loss.item() * batch.num_graphs
             n += batch.num_graphs
             if max_steps is not None and step >= int(max_steps):
                 break

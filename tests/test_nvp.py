@@ -1,0 +1,239 @@
+"""Coreset + normalized value prediction: pool, coreset, training, the shipped model."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from optgym.agents.nvp.coreset import facility_location, greedy_coreset, reward_matrix
+from optgym.errors import OptgymError
+
+ROOT = Path(__file__).resolve().parents[1]
+STRESS = [f"generator://llvm-stress-v0/{s}" for s in (0, 1, 2, 3)]
+
+
+# -- reward matrix and coreset ------------------------------------------------------------------
+def test_reward_matrix_normalizes_per_program_and_penalizes_failures():
+    counts = np.array([[50, 100, -1], [900, 1000, 1100]])
+    r = reward_matrix(counts, o0=np.array([200, 3000]), oz=np.array([100, 1000]))
+    assert r[0, 0] == pytest.approx(math.log(2))
+    assert r[0, 1] == pytest.approx(0.0) and r[1, 1] == pytest.approx(0.0)
+    assert r[0, 2] == pytest.approx(math.log(100 / 200))  # a failed sequence counts as -O0
+    assert r[1, 0] == pytest.approx(math.log(1000 / 900))
+    with pytest.raises(OptgymError, match="programs × candidates"):
+        reward_matrix(np.zeros(3), np.zeros(3), np.zeros(3))
+
+
+def test_greedy_coreset_on_a_hand_made_matrix():
+    # Column 0 is decent everywhere; columns 1 and 2 are excellent on disjoint halves;
+    # column 3 never beats -Oz. Greedy must take 1 and 2 (together 4.0) before 0.
+    r = np.array([
+        [0.4, 1.0, 0.0, -0.2],
+        [0.4, 1.0, 0.0, -0.2],
+        [0.4, 0.0, 1.0, -0.2],
+        [0.4, 0.0, 1.0, -0.2],
+    ])
+    picks, trace = greedy_coreset(r, 3)
+    assert picks[:2] in ([1, 2], [2, 1]) and picks[2] == 0
+    assert trace == pytest.approx([2.0, 4.0, 4.0])
+    assert all(b >= a for a, b in itertools.pairwise(trace))  # monotone
+    assert trace[-1] == pytest.approx(facility_location(r, picks))
+    with pytest.raises(OptgymError):
+        greedy_coreset(r, 0)
+
+
+def test_greedy_is_within_one_minus_one_over_e_of_the_best():
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        r = rng.normal(0, 0.1, size=(12, 8))
+        picks, trace = greedy_coreset(r, 3)
+        best = max(facility_location(r, list(s)) for s in itertools.combinations(range(8), 3))
+        assert trace[-1] >= (1 - 1 / math.e) * best - 1e-12
+        assert all(b >= a - 1e-12 for a, b in itertools.pairwise(trace))
+        assert len(set(picks)) == 3
+
+
+# -- pool generation ----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def tiny_pool(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A pool, coreset and measured extra/validation programs on tiny llvm-stress programs."""
+    from optgym.agents.nvp.train import merge_config, prepare
+
+    workdir = tmp_path_factory.mktemp("nvp")
+    config = merge_config({
+        "workdir": str(workdir), "workers": 1,
+        "pool": {"programs": STRESS[:2] + ["benchmark://builtin-v0/crc32"], "seconds": 2.0,
+                 "episodes": 40, "keep": 3, "candidates_per_program": 3},
+        "coreset": {"k": 4, "extra_programs": [STRESS[2]], "validation_programs": [STRESS[3]]},
+    })
+    coreset = prepare(config, None)
+    assert coreset is not None and len(coreset["sequences"]) == 4
+    (workdir / "config.json").write_text(json.dumps(config))
+    return workdir
+
+
+def test_pool_search_keeps_best_prefixes_that_replay(tiny_pool: Path):
+    from optgym.agents.nvp.store import PoolStore
+    from optgym.datasets import get_benchmark
+    from optgym.llvm.passes import join_steps
+    from optgym.llvm.session import CompilerSession
+
+    with PoolStore(tiny_pool / "pool.sqlite") as store:
+        assert store.searched() == set(STRESS[:2] + ["benchmark://builtin-v0/crc32"])
+        rows = store.best("benchmark://builtin-v0/crc32")
+        program = store.program("benchmark://builtin-v0/crc32")
+        assert set(program["features"]) == {"autophase", "nodes", "edges", "links"}
+        counts = [c for _, _, _, c in rows]
+        assert counts == sorted(counts) and len(set(counts)) == len(counts)
+        assert counts[0] < program["o0"]
+        # The count found stepwise is what the joined pipeline gives (as opt-19 would run it).
+        with CompilerSession() as session:
+            module = session.load(get_benchmark("benchmark://builtin-v0/crc32").bitcode)
+            got = module.try_pipeline(join_steps(rows[0][2]), ("IrInstructionCount",))
+        assert got["IrInstructionCount"] == counts[0]
+        # Every pool program was measured under every candidate; the extra ones on the coreset.
+        ids = [c for c, _ in store.candidates()]
+        m = store.counts(sorted(store.searched()), ids)
+        assert (m != 0).all() and m.shape[1] >= 4
+        assert store.evaluated("coreset") == {STRESS[2], STRESS[3]}
+
+
+@pytest.mark.slow
+def test_killed_pool_run_resumes_without_losing_work(tmp_path: Path):
+    cmd = [sys.executable, "-m", "optgym.agents.nvp", "pool", "--workdir", str(tmp_path),
+           "--workers", "1", "--seconds", "1.5", "--episodes", "1000", "--quiet",
+           "--programs", *STRESS]
+    db = tmp_path / "pool.sqlite"
+    proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    first: list[tuple] = []
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not first:
+            time.sleep(0.3)
+            if db.exists():
+                try:
+                    with sqlite3.connect(db) as con:
+                        first = con.execute("SELECT uri, rank, steps, count FROM best").fetchall()
+                except sqlite3.OperationalError:
+                    pass
+        assert first, "no program was stored within 90 s"
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the whole run, worker processes included
+        proc.wait()
+    with sqlite3.connect(db) as con:
+        done_before = {r[0] for r in con.execute("SELECT uri FROM programs WHERE episodes >= 0")}
+    assert 1 <= len(done_before) < len(STRESS)
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert f"searched {len(STRESS) - len(done_before)} programs in this run" in out.stdout
+    with sqlite3.connect(db) as con:
+        rows = con.execute("SELECT uri, rank, steps, count FROM best").fetchall()
+        done = {r[0] for r in con.execute("SELECT uri FROM programs WHERE episodes >= 0")}
+        evaluated = {r[0] for r in con.execute("SELECT uri FROM evaluated WHERE tag='pool'")}
+    assert done == evaluated == set(STRESS)
+    assert set(first) <= set(rows)  # what the killed run stored is kept as it was
+
+
+# -- training -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("encoder", ["gnn", "autophase"])
+def test_a_few_training_steps_decrease_the_loss(tiny_pool: Path, encoder: str):
+    import torch
+    from torch_geometric.loader import DataLoader
+
+    from optgym.agents.nvp.data import split_examples, to_data
+    from optgym.agents.nvp.model import NvpModel
+    from optgym.agents.nvp.store import PoolStore
+
+    coreset = json.loads((tiny_pool / "coreset.json").read_text())
+    with PoolStore(tiny_pool / "pool.sqlite") as store:
+        train, _ = split_examples(store, coreset["candidate_ids"])
+    assert len(train) == 4
+    torch.manual_seed(0)
+    batch = next(iter(DataLoader([to_data(e.features, e.rewards) for e in train], batch_size=4)))
+    model = NvpModel(4, encoder, dim=32, layers=2, vocab_size=128, dropout=0.0)
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    target = torch.softmax(batch.rewards / 0.02, dim=1)
+
+    def loss() -> torch.Tensor:
+        return -(target * torch.log_softmax(model(batch), dim=1)).sum(1).mean()
+
+    before = float(loss())
+    for _ in range(15):
+        opt.zero_grad()
+        value = loss()
+        value.backward()
+        opt.step()
+    assert float(loss()) < before * 0.8
+
+
+def test_train_nvp_writes_a_model_the_policy_runs(tiny_pool: Path, tmp_path: Path):
+    from optgym.agents import Budget, get_policy
+    from optgym.agents.nvp.train import train_nvp
+    from optgym.envs.llvm import LlvmEnv
+
+    config = json.loads((tiny_pool / "config.json").read_text())
+    config.update(epochs=3, dim=16, layers=1, out=str(tmp_path / "model"))
+    summary = train_nvp(config, None, checkpoint_dir=tmp_path / "ckpt", log_dir=tmp_path / "tb")
+    assert summary["train_programs"] == 4 and summary["validation_programs"] == 1
+    assert (tmp_path / "ckpt" / "latest.pt").exists()
+    policy = get_policy("nvp", model_dir=tmp_path / "model")
+    env = LlvmEnv(observation_space="Autophase")
+    try:
+        env.reset(options={"benchmark": STRESS[3]})
+        result = policy.search(env, Budget(compilations=3))
+    finally:
+        env.close()
+    assert result.compilations <= 3 and result.instruction_count <= result.oz_count
+
+
+def test_bad_config_is_a_clear_error():
+    from optgym.agents.nvp.train import merge_config
+
+    with pytest.raises(OptgymError, match="unknown NVP setting 'epoch'"):
+        merge_config({"epoch": 3})
+    with pytest.raises(OptgymError, match="in pool: bogus"):
+        merge_config({"pool": {"bogus": 1}})
+
+
+# -- the shipped model --------------------------------------------------------------------------
+def test_import_registers_without_torch():
+    code = ("import sys, optgym.agents.nvp as n; from optgym.agents import policy_names; "
+            "assert 'nvp' in policy_names(); assert 'torch' not in sys.modules; "
+            "print(n.shipped_model_available())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "True"
+
+
+@pytest.mark.slow
+def test_shipped_model_within_budget_and_never_worse_than_oz():
+    from optgym.agents import Budget, get_policy
+    from optgym.agents.nvp import MODEL_DIR
+    from optgym.envs.llvm import LlvmEnv
+
+    meta = json.loads((MODEL_DIR / "metadata.json").read_text())
+    assert "benchmark://builtin-v0/crc32" not in meta["validation_programs"]
+    assert (MODEL_DIR / "model.pt").stat().st_size < 5_000_000
+    policy = get_policy("nvp")
+    env = LlvmEnv(observation_space=None)
+    try:
+        for uri, budget in [("benchmark://builtin-v0/crc32", 8), (STRESS[1], 1)]:
+            env.reset(options={"benchmark": uri})
+            result = policy.search(env, Budget(compilations=budget))
+            assert result.compilations <= budget
+            assert result.instruction_count <= result.oz_count
+            assert result.policy == "nvp"
+    finally:
+        env.close()
