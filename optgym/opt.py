@@ -5,8 +5,8 @@ the process is replaced by ``opt-19`` with the same arguments. Otherwise a polic
 pass sequence for the module within a budget (the shipped learned model when there is one,
 else the best search policy), the real ``opt-19`` applies the chosen ``-passes=`` string, the
 result is verified and measured, and whichever of it and -Oz has fewer instructions is
-written. ``--print-pipeline`` prints that ``-passes=`` string, so plain ``opt-19`` reproduces the
-output byte for byte.
+written. ``--print-pipeline`` prints that ``-passes=`` string, with which plain ``opt-19`` reproduces
+the output module (the same IR).
 
 :func:`optimize` is the same selection for Python callers (``optgym-cc`` uses it in-process).
 """

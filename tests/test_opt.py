@@ -65,7 +65,14 @@ def test_search_never_worse_than_oz_and_pipeline_reproduces(inputs, tmp_path, na
     assert passes.startswith("-passes=")
     replay = tmp_path / "replay.bc"
     subprocess.run(["opt-19", passes, str(src), "-o", str(replay)], check=True)
-    assert replay.read_bytes() == out.read_bytes()
+    # The same module: opt-19 itself does not always write identical bitcode bytes for one
+    # pipeline (seen with attributor and newgvn in one run), but the IR is identical.
+    assert ir_of(replay) == ir_of(out)
+
+
+def ir_of(path: Path) -> str:
+    return subprocess.run(["llvm-dis-19", "-o", "-"], input=path.read_bytes(),
+                          capture_output=True, check=True).stdout.decode()
 
 
 def test_stdin_to_stdout_as_text(inputs):
