@@ -63,8 +63,8 @@ def run_program(uri: str, policies: list[str], budget: int, seed: int) -> dict[s
     out: dict[str, Any] = {"uri": uri}
     try:
         env.reset(options={"benchmark": uri})
-        out["o0"] = int(env.observation["IrInstructionCountO0"])
-        out["oz"] = int(env.observation["IrInstructionCountOz"])
+        out["o0_count"] = int(env.observation["IrInstructionCountO0"])
+        out["oz_count"] = int(env.observation["IrInstructionCountOz"])
         for name in policies:
             env.reset(options={"benchmark": uri})
             started = time.monotonic()
@@ -73,7 +73,7 @@ def run_program(uri: str, policies: list[str], budget: int, seed: int) -> dict[s
                 env.reset(options={"benchmark": uri, "replay": steps})
                 count = int(env.observation["IrInstructionCount"])
             elif name == "oz":
-                count, used = out["oz"], 1
+                count, used = out["oz_count"], 1
             else:
                 kwargs = {"seed": seed} if name == "random" else {}
                 result = get_policy(name, **kwargs).search(env, Budget(compilations=budget))
@@ -93,11 +93,11 @@ def summarize(rows: list[dict[str, Any]], policies: list[str]) -> dict[str, dict
     """Per policy: geomean Oz/ours, share improved over -Oz, mean seconds, max compilations."""
     table = {}
     for name in policies:
-        ratios = [r["oz"] / max(r[name]["count"], 1) for r in rows]
+        ratios = [r["oz_count"] / max(r[name]["count"], 1) for r in rows]
         table[name] = {
             "geomean_oz_over_ours": math.exp(sum(math.log(x) for x in ratios) / len(ratios)),
-            "improved": sum(r[name]["count"] < r["oz"] for r in rows) / len(rows),
-            "worse": sum(r[name]["count"] > r["oz"] for r in rows) / len(rows),
+            "improved": sum(r[name]["count"] < r["oz_count"] for r in rows) / len(rows),
+            "worse": sum(r[name]["count"] > r["oz_count"] for r in rows) / len(rows),
             "seconds_per_program": sum(r[name]["seconds"] for r in rows) / len(rows),
             "max_compilations": max(r[name]["compilations"] for r in rows),
         }

@@ -237,3 +237,23 @@ def test_shipped_model_within_budget_and_never_worse_than_oz():
             assert result.policy == "nvp"
     finally:
         env.close()
+
+
+@pytest.mark.slow
+def test_recipe_trains_data_parallel_on_two_gloo_processes(tiny_pool: Path, tmp_path: Path):
+    import yaml
+
+    config = json.loads((tiny_pool / "config.json").read_text())
+    config.update(epochs=2, dim=16, layers=1, batch_size=2, torch_threads=1)
+    (tmp_path / "nvp.yaml").write_text(yaml.safe_dump(config))
+    out = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+         "scripts/train.py", "nvp", "--config", str(tmp_path / "nvp.yaml"),
+         "--out", str(tmp_path / "run")],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    ranks = [json.loads((tmp_path / "run" / f"summary-rank{r}.json").read_text()) for r in (0, 1)]
+    assert all(s["world_size"] == 2 for s in ranks)
+    # 4 programs over 2 ranks in batches of 2: one step per epoch on each rank.
+    assert [s["steps"] for s in ranks] == [2, 2]
+    assert (tmp_path / "run" / "model" / "model.pt").exists()

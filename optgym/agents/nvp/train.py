@@ -370,7 +370,10 @@ def train_nvp(config: dict[str, Any], ctx: Any = None, *, device: str | None = N
         summary["best"] = history[[h["epoch"] for h in history].index(best["epoch"])] \
             if best["epoch"] in [h["epoch"] for h in history] else {}
     if ctx.is_main:
-        out = Path(config["out"] or workdir / "model")
+        # Under `optgym train` the model goes beside the run's checkpoints (its --out).
+        default_out = (workdir / "model" if isinstance(ctx, _Ctx)
+                       else Path(ctx.checkpoint_dir).parent / "model")
+        out = Path(config["out"] or default_out)
         metadata = {"config": config, "summary": summary, "coreset_size": k,
                     "train_programs": [e.uri for e in train_ex],
                     "validation_programs": [e.uri for e in val_ex],
