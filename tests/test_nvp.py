@@ -169,13 +169,13 @@ def test_a_few_training_steps_decrease_the_loss(tiny_pool: Path, encoder: str):
     def loss() -> torch.Tensor:
         return -(target * torch.log_softmax(model(batch), dim=1)).sum(1).mean()
 
-    before = float(loss())
+    before = loss().item()
     for _ in range(15):
         opt.zero_grad()
         value = loss()
         value.backward()
         opt.step()
-    assert float(loss()) < before * 0.8
+    assert loss().item() < before * 0.8
 
 
 def test_train_nvp_writes_a_model_the_policy_runs(tiny_pool: Path, tmp_path: Path):
