@@ -85,10 +85,18 @@ def test_search_command_writes_leaderboard_csv(tmp_path, capsys):
 
     out = tmp_path / "results.csv"
     code = main(["search", "--policy", "oz-climb", "--dataset", "builtin-v0", "--split", "test",
-                 "-n", "2", "--budget", "6", "--workers", "1", "-o", str(out)])
+                 "-n", "2", "--budget", "6", "--workers", "1", "--show-pipelines",
+                 "-o", str(out)])
     assert code == 0
     text = capsys.readouterr().out
-    assert "-passes='default<Oz>" in text and "geomean -Oz/ours" in text
+    assert "-passes='default<Oz>" in text
+    lines = text.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("benchmark "))
+    assert lines[header].split()[:5] == ["benchmark", "-O0", "-Oz", "oz-climb", "-Oz/ours"]
+    rows = lines[header + 2 : header + 4]
+    assert all(row.startswith("benchmark://builtin-v0/") for row in rows)
+    geomean = next(line for line in lines if line.startswith("geomean"))
+    assert float(geomean.split()[-2].rstrip("x")) >= 1.0
     rows = list(csv.DictReader(out.open()))
     assert len(rows) == 2 and set(rows[0]) == {"benchmark", "reward", "walltime", "commandline"}
     assert all(float(r["reward"]) >= 1.0 and r["commandline"].startswith("opt-19 -passes=")

@@ -54,6 +54,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="write results as leaderboard CSV: benchmark,reward,walltime,commandline")
     p.add_argument("--validate", action="store_true",
                    help="replay each result with opt-19 (and run runnable programs) to check it")
+    p.add_argument("--show-pipelines", action="store_true",
+                   help="print each benchmark's -passes= text as it finishes (the CSV has them too)")
     p.set_defaults(handler=_search)
 
 
@@ -105,22 +107,16 @@ def _search(args: argparse.Namespace) -> int:
             bar.write(f"error: {outcome}", file=sys.stderr)
             continue
         results[i] = outcome
-        bar.write(
-            f"{outcome.benchmark}: {outcome.oz_ratio:.4f}x -Oz ({outcome.instruction_count} vs "
-            f"{outcome.oz_count} instructions, reward {outcome.reward:.4f}, "
-            f"{outcome.compilations} compilations, {outcome.walltime:.1f} s)\n"
-            f"  -passes='{outcome.pipeline}'"
-        )
+        if args.show_pipelines:
+            bar.write(f"{outcome.benchmark}: -passes='{outcome.pipeline}'")
     bar.close()
     done = [r for r in results if r is not None]
     if args.validate and done:
         _validate(done)
     if done:
-        geomean = math.exp(sum(math.log(r.oz_ratio) for r in done) / len(done))
+        print(results_table(done, args.policy))
         worse = sum(r.instruction_count > r.oz_count for r in done)
-        walltime = sum(r.walltime for r in done) / len(done)
-        print(f"{args.policy}: {len(done)} benchmarks, geomean -Oz/ours {geomean:.4f}x, "
-              f"worse than -Oz on {worse}, mean walltime {walltime:.1f} s"
+        print(f"{args.policy}: {len(done)} benchmarks, worse than -Oz on {worse}"
               + (f", {failures} failed" if failures else ""))
     if args.output:
         from pathlib import Path
@@ -128,6 +124,26 @@ def _search(args: argparse.Namespace) -> int:
         atomic_write(Path(args.output), states_to_csv([r.state for r in done]).encode())
         print(f"wrote {len(done)} rows to {args.output}")
     return 1 if failures else 0
+
+
+def results_table(results: list, policy: str) -> str:
+    """Instruction counts of -O0, -Oz and the policy per benchmark, with a geomean row."""
+    name_width = max(len("benchmark"), *(len(r.benchmark) for r in results))
+    header = (f"{'benchmark':<{name_width}}  {'-O0':>6}  {'-Oz':>6}  {policy[:10]:>10}  "
+              f"{'-Oz/ours':>8}  {'compilations':>12}  {'seconds':>7}")
+    lines = [header, "-" * len(header)]
+    for r in results:
+        lines.append(
+            f"{r.benchmark:<{name_width}}  {r.o0_count:>6}  {r.oz_count:>6}  "
+            f"{r.instruction_count:>10}  {r.oz_ratio:>7.3f}x  {r.compilations:>12}  "
+            f"{r.walltime:>7.1f}"
+        )
+    geomean = math.exp(sum(math.log(r.oz_ratio) for r in results) / len(results))
+    walltime = sum(r.walltime for r in results) / len(results)
+    lines.append("-" * len(header))
+    lines.append(f"{'geomean (walltime: mean)':<{name_width}}  {'':>6}  {'':>6}  {'':>10}  "
+                 f"{geomean:>7.3f}x  {'':>12}  {walltime:>7.1f}")
+    return "\n".join(lines)
 
 
 def _uri(text: str) -> str:
