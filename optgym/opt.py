@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from optgym.cache import atomic_write
 from optgym.datasets.core import Benchmark
 from optgym.errors import OptgymError
 
@@ -206,16 +207,7 @@ def write_output(output: bytes, path: str | None) -> None:
         sys.stdout.buffer.write(output)
         sys.stdout.buffer.flush()
         return
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                               dir=target.parent if str(target.parent) else ".")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(output)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(Path(path), output)
 
 
 def _parse(argv: list[str]) -> tuple[dict[str, Any], list[str], list[str]]:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from optgym.cache import atomic_write
 from optgym.errors import OptgymError
 
 #: Recipe names -> "module:function"; the function is imported when the recipe runs.
@@ -393,9 +394,7 @@ def run(recipe: str, config: dict[str, Any] | None = None, *, out: str | os.Path
 
 
 def _atomic_json(path: Path, data: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str))
-    os.replace(tmp, path)
+    atomic_write(path, json.dumps(data, indent=2, sort_keys=True, default=str).encode())
 
 
 def parameter_digest(module: Any) -> str:

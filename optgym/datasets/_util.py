@@ -22,6 +22,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from optgym.cache import atomic_write
 from optgym.errors import BenchmarkError, ToolchainError
 
 #: The LLVM major version every cached artefact belongs to.
@@ -54,23 +55,8 @@ def sha256_bytes(data: bytes) -> str:
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so readers see either the old file or the whole new one.
-
-    The temporary file lives in the same directory, so ``os.replace`` is a rename within one
-    file system; concurrent writers of the same content simply replace each other.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    """Write ``data`` to ``path`` atomically (see :func:`optgym.cache.atomic_write`)."""
+    atomic_write(path, data)
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -127,7 +127,6 @@ def now_iso() -> str:
 def write_public(path: Path, data: bytes) -> None:
     """Write atomically, readable by everyone (result files and web pages are for sharing)."""
     atomic_write(path, data)
-    os.chmod(path, 0o644)
 
 
 def write_results(csv_path: str | os.PathLike[str], header: ResultHeader,

@@ -12,12 +12,12 @@ the operand's tensor size.
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
+from optgym.cache import atomic_write
 from optgym.envs.memory.problem import Hardware, MemoryProblem, get_hardware
 from optgym.errors import BenchmarkError
 
@@ -37,14 +37,7 @@ def cache_dir() -> Path:
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, text.encode())
 
 
 _VIEW_METHODS = {"view", "reshape", "flatten", "squeeze", "unsqueeze", "expand", "contiguous",
