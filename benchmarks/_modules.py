@@ -24,7 +24,8 @@ SPECS: dict[str, list[tuple[int, list[str]]]] = {
 def _compile(seed: int, opts: list[str], work: Path, index: int) -> Path:
     source = work / f"s{seed}_{index}.c"
     source.write_text(subprocess.run(
-        ["csmith", "--seed", str(seed), *opts], capture_output=True, text=True, check=True
+        ["csmith", "--seed", str(seed), *opts], capture_output=True, text=True, check=True,
+        cwd=work,  # csmith writes platform.info to its working directory
     ).stdout)
     out = work / f"s{seed}_{index}.bc"
     subprocess.run(

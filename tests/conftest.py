@@ -24,8 +24,8 @@ def compile_c(source: Path, out: Path, *flags: str) -> bytes:
 def csmith_bitcode(seed: int, directory: Path) -> bytes:
     """Bitcode of the csmith program with this seed (csmith and clang-19 really run)."""
     source = directory / f"csmith{seed}.c"
-    source.write_text(subprocess.run(
-        ["csmith", "--seed", str(seed)], capture_output=True, text=True, check=True
+    source.write_text(subprocess.run(  # in `directory`: csmith writes platform.info to its cwd
+        ["csmith", "--seed", str(seed)], capture_output=True, text=True, check=True, cwd=directory
     ).stdout)
     return compile_c(source, directory / f"csmith{seed}.bc", "-I/usr/include/csmith")
 

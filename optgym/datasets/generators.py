@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 from pathlib import Path
 
 from optgym.datasets._util import (
@@ -76,7 +77,10 @@ class CsmithBenchmark(Benchmark):
         for attempt in range(self._ds.max_attempts):
             used = derived_seed(self.seed, attempt)
             try:
-                src = run_tool([tool("csmith"), "--seed", str(used)], what=f"{self.uri} (csmith seed {used})", timeout=60)
+                # csmith writes platform.info into its working directory: give it a scratch one.
+                with tempfile.TemporaryDirectory(prefix="optgym-csmith-") as scratch:
+                    src = run_tool([tool("csmith"), "--seed", str(used)], what=f"{self.uri} (csmith seed {used})",
+                                   cwd=scratch, timeout=60)
                 bitcode = compile_c_to_bitcode(
                     None,
                     code=src,

@@ -51,7 +51,7 @@ def _sources(csmith_seeds: int, work: Path) -> list[tuple[str, bytes]]:
     for seed in range(1, csmith_seeds + 1):
         src = work / f"csmith{seed}.c"
         src.write_text(subprocess.run(["csmith", "--seed", str(seed)], capture_output=True,
-                                      text=True, check=True).stdout)
+                                      text=True, check=True, cwd=work).stdout)
         bc = _bitcode(src, work / f"csmith{seed}.bc", "-I/usr/include/csmith")
         if bc:
             found.append((f"csmith{seed}", bc))
