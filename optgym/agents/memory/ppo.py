@@ -102,8 +102,11 @@ def train_ppo(workloads: list[str], hardware: str = "tpu-like", *, steps: int = 
 
 
 def ppo_mapping(workload, hardware="tpu-like", *, model=None, model_path: str | Path | None = None,
-                env: MemoryMappingEnv | None = None) -> MappingResult:
-    """Map one workload with a trained MaskablePPO policy (deterministic, masked actions)."""
+                env: MemoryMappingEnv | None = None, samples: int = 4, seed: int = 0) -> MappingResult:
+    """Map one workload with a trained MaskablePPO policy: one deterministic rollout, then
+    ``samples`` rollouts drawn from the policy (masked actions), keeping the fastest mapping.
+    Sampling is cheap next to training and is how a stochastic policy is used at inference."""
+    import torch
     from sb3_contrib import MaskablePPO
 
     t0 = time.perf_counter()
@@ -112,13 +115,19 @@ def ppo_mapping(workload, hardware="tpu-like", *, model=None, model_path: str | 
             raise ValueError("ppo_mapping needs a model or a model_path")
         model = MaskablePPO.load(model_path, device="cpu")
     env = env or MemoryMappingEnv(workload, hardware)
-    obs, info = env.reset()
-    done = False
-    while not done:
-        action, _ = model.predict(obs, action_masks=env.action_masks(), deterministic=True)
-        obs, _, done, _, info = env.step(int(action))
-    m = info["mapping"]
-    return MappingResult(m, env.runtime, time.perf_counter() - t0, "ppo", mapping_height(env.problem, m),
-                         f"speedup vs XLA-style {info['speedup_vs_baseline']:.4f}")
+    torch.manual_seed(seed)
+    best = None
+    for rollout in range(1 + max(0, samples)):
+        obs, info = env.reset()
+        done = False
+        while not done:
+            action, _ = model.predict(obs, action_masks=env.action_masks(), deterministic=rollout == 0)
+            obs, _, done, _, info = env.step(int(action))
+        if best is None or env.runtime < best[1]:
+            best = (info["mapping"], env.runtime, info["speedup_vs_baseline"])
+    mapping, runtime, speedup = best
+    return MappingResult(mapping, runtime, time.perf_counter() - t0, "ppo",
+                         mapping_height(env.problem, mapping),
+                         f"speedup vs XLA-style {speedup:.4f}, best of {1 + max(0, samples)} rollouts")
 
 
