@@ -142,6 +142,14 @@ class _MemoryEnvBase(gym.Env):
             f[:n, 2] = (self._cand_gap - self.problem.size[b]) / cap
         return f.ravel()
 
+    def _assemble(self, b: int, glob: np.ndarray) -> np.ndarray:
+        """The observation: the current buffer, its candidates, occupancy, then ``glob``."""
+        obs = np.concatenate([
+            self._buffer_features(b), self._candidate_features(), self._occupancy_features(b),
+            glob, self._global_occupancy(),
+        ])
+        return np.clip(obs, -OBS_CLIP, OBS_CLIP).astype(np.float32)
+
     def _global_occupancy(self) -> np.ndarray:
         return self.placement.occupancy(0, self.horizon, self.bins)
 
@@ -238,11 +246,7 @@ class MemoryMappingEnv(_MemoryEnvBase):
             gain * 10.0,
             self.cost.solo_benefit[b] / base * 10.0 if b >= 0 else 0.0,
         ])
-        obs = np.concatenate([
-            self._buffer_features(b), self._candidate_features(), self._occupancy_features(b),
-            glob, self._global_occupancy(),
-        ])
-        return np.clip(obs, -OBS_CLIP, OBS_CLIP).astype(np.float32)
+        return self._assemble(b, glob)
 
     def _info(self, invalid: bool = False) -> dict:
         info = {
@@ -358,11 +362,7 @@ class MemoryPackingEnv(_MemoryEnvBase):
             float(self.height > cap),
         ])
         b = self.current()
-        obs = np.concatenate([
-            self._buffer_features(b), self._candidate_features(), self._occupancy_features(b),
-            glob, self._global_occupancy(),
-        ])
-        return np.clip(obs, -OBS_CLIP, OBS_CLIP).astype(np.float32)
+        return self._assemble(b, glob)
 
     def _info(self, invalid: bool = False) -> dict:
         info = {
