@@ -261,3 +261,15 @@ def test_programl_observation():
     assert after < count and int((obs.nodes[:, 0] == 0).sum()) == after + extra
     check_env(env, skip_render_check=True)
     env.close()
+
+
+def test_sibling_shares_the_worker_and_outlives_its_parent():
+    parent = LlvmEnv(SMALL)
+    parent.reset()
+    sibling = parent.sibling(observation_space=None, reward_space="IrInstructionCount")
+    assert sibling.session is parent.session and sibling.observation_space_spec is None
+    parent.close()
+    sibling.reset()
+    _, reward, *_ = sibling.step(sibling.actions.index("-mem2reg"))
+    assert reward > 0  # instructions removed, on the worker the parent started
+    sibling.close()

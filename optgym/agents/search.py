@@ -127,14 +127,12 @@ class SearchState:
         self.cache = env.cache if env.cache is not None else TranspositionCache(max_entries=200_000)
         # A private environment on the caller's worker: no per-step observation, and a reward
         # that needs no runtime, so a step costs one pass and a hash.
-        env._shared.users += 1
-        self.env = LlvmEnv(
-            env.benchmark,
+        self.env = env.sibling(
+            benchmark=env.benchmark,
             observation_space=None,
             reward_space="IrInstructionCount",
             action_space=action_space or env.actions.name,
             transposition_cache=self.cache,
-            _shared=env._shared,
         )
         self.benchmark = env.benchmark
         self.env.reset(options={"benchmark": self.benchmark})

@@ -236,20 +236,7 @@ class LlvmEnv(gymnasium.Env):
         if self._module is None:
             raise OptgymError("call reset() before fork()")
         self._materialize()
-        self._shared.users += 1
-        other = LlvmEnv(
-            self._fixed_benchmark,
-            dataset=self.dataset_name,
-            split=self.split,
-            observation_space=self.observation_space_spec.name
-            if self.observation_space_spec else None,
-            reward_space=self.reward_space_spec.name,
-            action_space=self.actions.name,
-            transposition_cache=self.cache,
-            runtimes_per_observation=self.runtimes_per_observation,
-            render_mode=self.render_mode,
-            _shared=self._shared,
-        )
+        other = self.sibling()
         # One clone only: the fork reloads the unmodified benchmark if it is ever reset.
         other._benchmark = self._benchmark
         other._module = self._module.fork()
@@ -261,6 +248,31 @@ class LlvmEnv(gymnasium.Env):
         other._reset_time = self._reset_time
         other._np_random = self._np_random
         return other
+
+    def sibling(self, **kwargs: Any) -> LlvmEnv:
+        """A new environment on this one's compiler worker, with other settings.
+
+        ``kwargs`` are constructor arguments (observation_space, reward_space, action_space,
+        transposition_cache, ...); unspecified ones are this environment's. The sibling starts
+        unreset and keeps the worker alive until it too is closed. Searches use it to step a
+        private copy without a per-step observation, without starting another worker.
+        """
+        self._shared.users += 1
+        settings = dict(
+            benchmark=self._fixed_benchmark,
+            dataset=self.dataset_name,
+            split=self.split,
+            observation_space=self.observation_space_spec.name
+            if self.observation_space_spec else None,
+            reward_space=self.reward_space_spec.name,
+            action_space=self.actions.name,
+            transposition_cache=self.cache,
+            runtimes_per_observation=self.runtimes_per_observation,
+            render_mode=self.render_mode,
+        )
+        settings.update(kwargs)
+        benchmark = settings.pop("benchmark")
+        return LlvmEnv(benchmark, _shared=self._shared, **settings)
 
     def commandline(self) -> str:
         """An `opt-19` command line that turns the benchmark into the current module."""
