@@ -17,10 +17,10 @@ from optgym import __version__
 COMMAND_MODULES: tuple[str, ...] = (
     "optgym.llvm.cli",
     "optgym.datasets.cli",
+    "optgym.agents.cli",
+    "optgym.agents.train_cli",
     "optgym.leaderboard.cli",
     "optgym.envs.memory.cli",
-    "optgym.agents.train_cli",
-    "optgym.agents.cli",
 )
 
 
