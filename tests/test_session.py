@@ -66,9 +66,13 @@ def test_crash_raises_typed_error_and_restores_state(csmith_modules):
         other = session.load(csmith_modules[3], "csmith-3")
         module.run("function(mem2reg)")
         count, other_count, pid = module.instruction_count(), other.instruction_count(), session.pid
+        state = module._recipe.digest()
         with pytest.raises(CompilerCrash) as info:
             module.run(CRASHING)
         assert info.value.passes == CRASHING
+        # The module is named by a hash of its state (input bytes + pipelines applied).
+        assert info.value.module_hash == state and state in str(info.value)
+        assert len(state) == 16 and int(state, 16) >= 0
         assert "csmith-1" in str(info.value) and "instcombine" in str(info.value)
         assert "fixpoint" in str(info.value)  # LLVM's own last words reach the user
         assert session.pid != pid and _wait_gone(pid)

@@ -11,6 +11,7 @@ and the parent's death all end it.
 from __future__ import annotations
 
 import atexit
+import hashlib
 import itertools
 import os
 import signal
@@ -37,6 +38,20 @@ class _Recipe:
     data: bytes
     name: str
     pipelines: list[str] = field(default_factory=list)
+    data_digest: str = ""
+
+    def digest(self) -> str:
+        """A hash of the module's state: its input bytes and the pipelines applied since.
+
+        Replays are deterministic, so this identifies the module exactly, and it can be
+        computed in the parent even after LLVM has crashed the worker holding the module.
+        """
+        if not self.data_digest:
+            self.data_digest = hashlib.blake2b(self.data, digest_size=16).hexdigest()
+        h = hashlib.blake2b(self.data_digest.encode(), digest_size=8)
+        for pipeline in self.pipelines:
+            h.update(b"\0" + pipeline.encode())
+        return h.hexdigest()
 
 
 @dataclass
@@ -168,7 +183,8 @@ class CompilerSession:
         except (EOFError, OSError) as exc:
             raise _WorkerDied(self._death_reason()) from exc
 
-    def _call(self, method: str, *args: Any, what: str = "", module_hash: str = "") -> Any:
+    def _call(self, method: str, *args: Any, what: str = "",
+              handle: ModuleHandle | None = None) -> Any:
         with self._lock:
             if self._proc is None:
                 raise errors.OptgymError("the compiler session is closed")
@@ -176,21 +192,24 @@ class CompilerSession:
                 write_message(self._fd_out, (method, args))
                 reply = self._receive(self.timeout)
             except TimeoutError:
+                # Described before the restart, while the recipe still names the failing state.
+                module, module_hash = _describe(handle)
                 self._restart()
                 raise errors.PassTimeout(
                     f"{what or method} ran past the {self.timeout:g} s time-out on module "
-                    f"{module_hash or '?'}; the worker was killed and restarted",
+                    f"{module}; the worker was killed and restarted",
                     passes=what or None,
-                    module_hash=module_hash or None,
+                    module_hash=module_hash,
                 ) from None
             except (_WorkerDied, BrokenPipeError) as died:
                 reason = str(died) if isinstance(died, _WorkerDied) else self._death_reason()
+                module, module_hash = _describe(handle)
                 self._restart()
                 raise errors.CompilerCrash(
-                    f"LLVM crashed running {what or method} on module {module_hash or '?'} "
+                    f"LLVM crashed running {what or method} on module {module} "
                     f"({reason}); the worker was restarted and the module restored",
                     passes=what or None,
-                    module_hash=module_hash or None,
+                    module_hash=module_hash,
                 ) from None
             if reply[0] == "ok":
                 return reply[1]
@@ -211,7 +230,8 @@ class CompilerSession:
     def load(self, data: bytes, name: str = "module") -> ModuleHandle:
         """Parse LLVM IR text or bitcode into a new module; raises ParseError with LLVM's message."""
         handle = ModuleHandle(self, next(self._ids), _Recipe(bytes(data), name))
-        self._call("load", handle.id, handle._recipe.data, name, what=f"parsing {name}")
+        self._call("load", handle.id, handle._recipe.data, name, what=f"parsing {name}",
+                   handle=handle)
         self._handles[handle.id] = handle
         return handle
 
@@ -263,14 +283,11 @@ class ModuleHandle:
         if self._lost:
             raise errors.CompilerCrash(f"module {self.name} could not be restored after a crash")
 
-    def _describe(self) -> str:
-        return f"{self.name} after {len(self._recipe.pipelines)} pipelines"
-
     def run(self, pipeline: str, observe: tuple[str, ...] = ()) -> StepResult:
         """Run a pass pipeline on the module; raises PipelineError, CompilerCrash or PassTimeout."""
         self._check()
         changed, obs = self.session._call(
-            "run", self.id, pipeline, tuple(observe), what=pipeline, module_hash=self._describe()
+            "run", self.id, pipeline, tuple(observe), what=pipeline, handle=self
         )
         self._recipe.pipelines.append(pipeline)
         return StepResult(changed, obs)
@@ -280,19 +297,20 @@ class ModuleHandle:
         self._check()
         return self.session._call(
             "pipeline_result", self.id, pipeline, tuple(observe),
-            what=pipeline, module_hash=self._describe(),
+            what=pipeline, handle=self,
         )[1]
 
     def observe(self, *names: str) -> dict[str, Any]:
         """Compute observations (see :mod:`optgym.llvm.observers`) of the current module."""
         self._check()
-        return self.session._call("observe", self.id, names, module_hash=self._describe())
+        return self.session._call("observe", self.id, names, handle=self)
 
     def fork(self) -> ModuleHandle:
         """An independent copy of this module in the same worker."""
         self._check()
         s = self.session
-        recipe = _Recipe(self._recipe.data, self._recipe.name, list(self._recipe.pipelines))
+        recipe = _Recipe(self._recipe.data, self._recipe.name, list(self._recipe.pipelines),
+                         self._recipe.data_digest)
         child = ModuleHandle(s, next(s._ids), recipe)
         s._call("clone", self.id, child.id)
         s._handles[child.id] = child
@@ -341,6 +359,15 @@ class ModuleHandle:
             self.close()
         except Exception:  # noqa: BLE001 - interpreter shutdown or a dead session
             pass
+
+
+def _describe(handle: ModuleHandle | None) -> tuple[str, str | None]:
+    """How an error names a module: its name, state hash and history; and the hash alone."""
+    if handle is None:
+        return "?", None
+    digest = handle._recipe.digest()
+    return (f"{handle.name} (state {digest}: input bytes + "
+            f"{len(handle._recipe.pipelines)} pipelines applied)", digest)
 
 
 @atexit.register
