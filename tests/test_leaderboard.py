@@ -236,7 +236,7 @@ def test_at_least_the_required_baselines_ship():
                for h in (read_results(p)[0] for p in seed_files())}
     task = "builtin-test-ic-v0"
     assert {(task, "oz", 60), (task, "random", 10), (task, "random", 60), (task, "greedy", 60),
-            (task, "evolve", 60)} <= shipped
+            (task, "evolve", 60), (task, "nvp", 60), (task, "ppo", 60)} <= shipped
 
 
 def test_eval_registered_policy_with_arguments_and_compilation_budget(tmp_path: Path):
