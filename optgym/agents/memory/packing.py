@@ -347,6 +347,15 @@ def _raise_minoffs(lo, hi, level, cap, sa, sb, size, live_ptr, live_idx, placed,
     return ok
 
 
+def _component_end(a, hi, cross):
+    """End (exclusive) of the independent component starting at section ``a``: the first later
+    section that no unplaced buffer crosses into."""
+    s = a + 1
+    while s < hi and cross[s] > 0:
+        s += 1
+    return s
+
+
 def _solve(lo, hi, cap, sa, sb, size, twin, live_ptr, live_idx, floor, rem, cnt, cross, placed, offset,
            minoff, tk, tb, tv, tctrl, reg, work, stats, deadline, rule):
     """Place every unplaced buffer of sections lo..hi-1: 1 done, 0 impossible, -1 out of time.
@@ -355,7 +364,7 @@ def _solve(lo, hi, cap, sa, sb, size, twin, live_ptr, live_idx, floor, rem, cnt,
     so a failure in one never re-opens choices made in another.
     """
     mark = tctrl[0]
-    # Split into independent components.
+    # Split into independent components: count them, remembering the first.
     ncomp = 0
     a0 = -1
     e0 = -1
@@ -364,14 +373,12 @@ def _solve(lo, hi, cap, sa, sb, size, twin, live_ptr, live_idx, floor, rem, cnt,
         if cnt[s] == 0:
             s += 1
             continue
-        a = s
-        s += 1
-        while s < hi and cross[s] > 0:
-            s += 1
+        e = _component_end(s, hi, cross)
         if ncomp == 0:
-            a0 = a
-            e0 = s
+            a0 = s
+            e0 = e
         ncomp += 1
+        s = e
     if ncomp == 0:
         return 1
     if ncomp > 1:
@@ -380,15 +387,13 @@ def _solve(lo, hi, cap, sa, sb, size, twin, live_ptr, live_idx, floor, rem, cnt,
             if cnt[s] == 0:
                 s += 1
                 continue
-            a = s
-            s += 1
-            while s < hi and cross[s] > 0:
-                s += 1
-            r = _solve(a, s, cap, sa, sb, size, twin, live_ptr, live_idx, floor, rem, cnt, cross, placed,
+            e = _component_end(s, hi, cross)
+            r = _solve(s, e, cap, sa, sb, size, twin, live_ptr, live_idx, floor, rem, cnt, cross, placed,
                        offset, minoff, tk, tb, tv, tctrl, reg, work, stats, deadline, rule)
             if r != 1:
                 _undo_to(mark, sa, sb, size, floor, rem, cnt, cross, placed, offset, minoff, tk, tb, tv, tctrl)
                 return r
+            s = e
         return 1
     lo = a0
     hi = e0
@@ -497,6 +502,7 @@ if _HAVE_NUMBA:
     _undo_to = numba.njit(cache=True)(_undo_to)
     _sections_ok = numba.njit(cache=True)(_sections_ok)
     _raise_minoffs = numba.njit(cache=True)(_raise_minoffs)
+    _component_end = numba.njit(cache=True)(_component_end)
     _solve = numba.njit(cache=True)(_solve)
 
 
