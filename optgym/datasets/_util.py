@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from optgym.cache import atomic_write
+from optgym.cache import cache_root as optgym_cache_root
 from optgym.errors import BenchmarkError, ToolchainError
 
 #: The LLVM major version every cached artefact belongs to.
@@ -45,8 +46,7 @@ _BITCODE_WRAPPER_MAGIC = b"\xde\xc0\x17\x0b"
 def cache_root() -> Path:
     """The versioned cache directory: ``$OPTGYM_CACHE`` (or ``~/.cache/optgym``) plus
     ``llvm19-v1``. Read on every call so tests and users can redirect it at run time."""
-    base = os.environ.get("OPTGYM_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "optgym")
-    return Path(base) / f"llvm{LLVM_VERSION}-v{CACHE_FORMAT_VERSION}"
+    return optgym_cache_root() / f"llvm{LLVM_VERSION}-v{CACHE_FORMAT_VERSION}"
 
 
 def sha256_bytes(data: bytes) -> str:

@@ -10,6 +10,7 @@ when an observation needs the module itself.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import shutil
@@ -400,8 +401,7 @@ class LlvmEnv(gymnasium.Env):
             self.cache.put(state, pipeline, Transition(self._hash, self._count, result.changed))
             return result.changed
         self._materialize()
-        wanted = self._worker_names_for_step()
-        result = self._module.run(pipeline, observe=wanted)
+        result = self._module.run(pipeline, observe=self._step_names)
         self._applied.append(pipeline)
         self._hash = None
         self._count = result.observations.get("IrInstructionCount")
@@ -421,7 +421,9 @@ class LlvmEnv(gymnasium.Env):
             self._hash = self._module.hash()
         return self._hash
 
-    def _worker_names_for_step(self) -> tuple[str, ...]:
+    @functools.cached_property
+    def _step_names(self) -> tuple[str, ...]:
+        """What the worker returns with each step: fixed by the env's observation and reward."""
         names = {"IrInstructionCount"}
         spec = self.observation_space_spec
         if spec is not None and spec.source == "worker":
