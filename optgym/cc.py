@@ -1,17 +1,25 @@
-"""``optgym-cc``: a C compiler wrapper for real builds (``make CC=optgym-cc``).
+"""``optgym-cc``: a C compiler wrapper for real builds (``make CC=optgym-cc``) that ships
+objects no larger than ``clang-19 -Oz``'s and never changes what a program does.
 
-A compile step (``-c``) of C files compiles each file with ``clang-19`` to -O0 bitcode (without
-``optnone``, so passes can work on it), lets ``optgym-opt``'s selection choose and apply the
-passes in-process, and generates the object file from the optimized bitcode with
-``clang-19 -O2 -Xclang -disable-llvm-passes``: the -O2 code generator (instruction selection,
-register allocation, scheduling) with no IR pipeline, so the chosen passes are exactly what
-shaped the IR, while target flags (``-fPIC``, ``-march``, ``-g``) are honoured as in any
-clang build. Every other invocation (linking, preprocessing, ``-S``, ``-E``, C++, assembly,
-``--version``) is passed to ``clang-19`` unchanged.
+A compile step (``-c``) of C files at ``-Oz`` (or with no ``-O`` at all: optgym-cc is a size
+optimizer) goes, per file, like this:
+
+1. ``clang-19 <your flags> -Oz -Xclang -disable-llvm-passes -emit-llvm -c``: the bitcode clang
+   -Oz hands its optimizer (your -D, -I, -f, -m and -g flags apply; -Oz's attributes are set);
+2. the chosen policy (as in ``optgym-opt``) picks passes among the *safe* ones, judging
+   candidates by the ``.text`` bytes of the object clang -Oz's code generator makes;
+3. ``clang-19 <your code-generation flags> -Oz -Xclang -disable-llvm-passes -c``: the object,
+   generated exactly as clang -Oz would generate it, from the optimized bitcode;
+4. the reference ``clang-19 <your flags> -Oz -c`` object is built too, and whichever of the two
+   has less ``.text`` (ties and any larger ``size`` text go to clang) is written.
+
+Any other invocation (linking, ``-E``, ``-S``, C++, assembly, another ``-O`` level,
+``--version``) is ``clang-19`` with the same arguments.
 
 Environment: ``OPTGYM_CC_BUDGET`` (compilations per file, default 20), ``OPTGYM_CC_SECONDS``
 (seconds per file, instead), ``OPTGYM_CC_POLICY`` (default: as optgym-opt),
-``OPTGYM_CC_VERBOSE=1`` (print each file's pipeline and its instruction count vs -Oz).
+``OPTGYM_CC_UNSAFE_PASSES=1`` (every pass of CompilerGym's action space),
+``OPTGYM_CC_VERBOSE=1`` (print each file's choice and its .text against clang -Oz's).
 """
 
 from __future__ import annotations
@@ -22,7 +30,25 @@ import sys
 import tempfile
 from pathlib import Path
 
+from optgym.cache import atomic_write
+
 DEFAULT_BUDGET = 20
+
+HELP = f"""\
+usage: optgym-cc [clang options] -c FILE.c [-o FILE.o]
+
+A drop-in for clang-19 that optimizes each C file's passes for code size. Compile steps at -Oz
+(or with no -O option) get passes chosen for the .text size of the object, never a larger
+.text than clang-19 -Oz's own object, and only passes that keep a program's meaning; every
+other invocation, and every option, is clang-19's (see `clang-19 --help`).
+
+environment:
+  OPTGYM_CC_BUDGET=N        compilations per file (default {DEFAULT_BUDGET})
+  OPTGYM_CC_SECONDS=S       seconds per file instead of compilations
+  OPTGYM_CC_POLICY=NAME     policy choosing the passes (default: as optgym-opt)
+  OPTGYM_CC_UNSAFE_PASSES=1 allow passes that can change a program's behaviour
+  OPTGYM_CC_VERBOSE=1       print each file's .text against clang -Oz's and the pipeline
+"""
 
 #: Options that stop clang before it makes an object file, or ask for something else: such
 #: invocations are not compile steps, and go to clang-19 unchanged.
@@ -84,12 +110,15 @@ def _split(args: list[str]) -> tuple[list[str], list[str], str | None] | None:
         i += 1
     if not sources or (output is not None and len(sources) > 1):
         return None
+    levels = [o for o in options if o.startswith("-O") and not o.startswith("-Ob")]
+    if levels and levels[-1] != "-Oz":
+        return None  # the user asked for another level: clang's, as asked
     return options, sources, output
 
 
 def _frontend_options(options: list[str], output: Path) -> list[str]:
-    """The user's options for making -O0 bitcode: no -O level, dependency files named after
-    the real object file."""
+    """The user's options for making bitcode: no -O level (-Oz is added), dependency files
+    named after the real object file."""
     kept = [o for o in options if not (o.startswith("-O") and not o.startswith("-Ob"))]
     deps = any(o in ("-MD", "-MMD") for o in kept)
     if deps and not any(o in ("-MT", "-MQ") for o in kept):
@@ -117,17 +146,38 @@ def _codegen_options(options: list[str]) -> list[str]:
     return kept
 
 
+def _without_dependency_files(options: list[str]) -> list[str]:
+    """The user's options minus those that write a dependency file (written once, by step 1)."""
+    kept: list[str] = []
+    skip = False
+    for o in options:
+        if skip:
+            skip = False
+        elif o in ("-MF", "-MT", "-MQ"):
+            skip = True
+        elif not o.startswith(("-MD", "-MMD", "-MP")):
+            kept.append(o)
+    return kept
+
+
 def compile_file(source: str, output: Path, options: list[str], *, env: object = None) -> int:
-    """One C file to one object file through bitcode and the chosen passes; clang's exit code."""
+    """One C file to one object file: the smaller of ours and clang -Oz's; clang's exit code."""
     from optgym.agents.base import Budget
+    from optgym.llvm.core import elf_size_text, elf_text_size
     from optgym.opt import optimize
 
     clang = _clang()
     with tempfile.TemporaryDirectory(prefix="optgym-cc-") as tmp:
         bitcode = Path(tmp) / "input.bc"
-        front = [clang, *_frontend_options(options, output), "-O0", "-Xclang",
-                 "-disable-O0-optnone", "-emit-llvm", "-c", source, "-o", str(bitcode)]
+        front = [clang, *_frontend_options(options, output), "-Oz", "-Xclang",
+                 "-disable-llvm-passes", "-emit-llvm", "-c", source, "-o", str(bitcode)]
         code = subprocess.run(front).returncode
+        if code != 0:
+            return code
+        reference = Path(tmp) / "clang-oz.o"
+        code = subprocess.run([clang, *_without_dependency_files(_frontend_options(options, output)),
+                               "-Wno-unused-command-line-argument", "-w", "-Oz", "-c", source,
+                               "-o", str(reference)]).returncode
         if code != 0:
             return code
         seconds = os.environ.get("OPTGYM_CC_SECONDS")
@@ -138,38 +188,49 @@ def compile_file(source: str, output: Path, options: list[str], *, env: object =
         )
         optimized, choice = optimize(bitcode.read_bytes(), str(bitcode),
                                      policy=os.environ.get("OPTGYM_CC_POLICY") or None,
-                                     budget=budget, env=env)
-        if os.environ.get("OPTGYM_CC_VERBOSE"):
-            print(f"optgym-cc: {source}: {choice.instruction_count} instructions "
-                  f"(-Oz {choice.oz_count}, {choice.policy}): -passes='{choice.pipeline}'",
-                  file=sys.stderr)
+                                     budget=budget, env=env, objective="text",
+                                     unsafe_passes=_flag("OPTGYM_CC_UNSAFE_PASSES"))
         opt_bc = Path(tmp) / "optimized.bc"
         opt_bc.write_bytes(optimized)
-        # Object into a temporary name first, so a failed step never leaves a partial .o.
-        partial = Path(tmp) / "out.o"
-        back = [clang, *_codegen_options(options), "-Wno-unused-command-line-argument", "-O2",
-                "-Xclang", "-disable-llvm-passes", "-c", str(opt_bc), "-o", str(partial)]
+        ours = Path(tmp) / "optgym.o"
+        back = [clang, *_codegen_options(options), "-Wno-unused-command-line-argument", "-Oz",
+                "-Xclang", "-disable-llvm-passes", "-c", str(opt_bc), "-o", str(ours)]
         code = subprocess.run(back).returncode
         if code != 0:
             return code
-        output.parent.mkdir(parents=True, exist_ok=True)
-        tmp_out = output.with_name(f".{output.name}.optgym-cc.tmp")
-        tmp_out.write_bytes(partial.read_bytes())
-        os.replace(tmp_out, output)
+        mine, theirs = ours.read_bytes(), reference.read_bytes()
+        better = (elf_text_size(mine) < elf_text_size(theirs)
+                  and elf_size_text(mine) <= elf_size_text(theirs))
+        if _flag("OPTGYM_CC_VERBOSE"):
+            print(f"optgym-cc: {source}: .text {elf_text_size(mine)} bytes against clang -Oz's "
+                  f"{elf_text_size(theirs)}: "
+                  + (f"-passes='{choice.pipeline}' ({choice.policy})" if better else "clang -Oz's"),
+                  file=sys.stderr)
+        atomic_write(output, mine if better else theirs)
     return 0
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "") not in ("", "0")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``optgym-cc`` with clang's arguments; returns the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if args in (["--help"], ["-h"]):
+        print(HELP, end="")
+        return 0
     split = _split(args)
     if split is None:
         return _passthrough(args)
     options, sources, output = split
     from optgym.envs.llvm import LlvmEnv
     from optgym.errors import OptgymError
+    from optgym.llvm.passes import FLAGS, SAFE_FLAGS
 
-    env = LlvmEnv(observation_space=None)  # one compiler worker for every file of the step
+    actions = FLAGS if _flag("OPTGYM_CC_UNSAFE_PASSES") else SAFE_FLAGS
+    # One compiler worker for every file of the step.
+    env = LlvmEnv(observation_space=None, action_space=actions.name)
     try:
         for source in sources:
             target = Path(output) if output else Path(Path(source).stem + ".o")

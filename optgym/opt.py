@@ -4,9 +4,12 @@ With ``-O0/-O1/-O2/-O3/-Os/-Oz``, ``-passes=...`` or any other `opt` option, it 
 the process is replaced by ``opt-19`` with the same arguments. Otherwise a policy searches a
 pass sequence for the module within a budget (the shipped learned model when there is one,
 else the best search policy), the real ``opt-19`` applies the chosen ``-passes=`` string, the
-result is verified and measured, and whichever of it and -Oz has fewer instructions is
-written. ``--print-pipeline`` prints that ``-passes=`` string, with which plain ``opt-19`` reproduces
-the output module (the same IR).
+result is verified and measured, and whichever of it and -Oz is smaller is written: by IR
+instructions (the default, the measure ``opt`` users compare) or, with ``--objective text``, by
+the ``.text`` bytes of the object clang -Oz's code generator makes of it. Only passes that keep
+every well-defined program's meaning run (:data:`optgym.llvm.passes.SAFE_FLAGS`) unless
+``--unsafe-passes``. ``--print-pipeline`` prints the ``-passes=`` string with which plain
+``opt-19`` reproduces the output module (the same IR).
 
 :func:`optimize` is the same selection for Python callers (``optgym-cc`` uses it in-process).
 """
@@ -32,6 +35,8 @@ DEFAULT_SEARCH = "oz-climb"
 #: Compilations per module when neither ``--budget`` nor ``--seconds`` is given.
 DEFAULT_BUDGET = 60
 OZ_PIPELINE = "default<Oz>"
+#: What a selection minimizes, by ``--objective`` name: the worker observation that measures it.
+OBJECTIVES = {"instructions": "IrInstructionCount", "text": "ObjectTextSizeBytes"}
 
 _HELP = f"""\
 usage: optgym-opt [options] [INPUT] [-o OUTPUT] [-S]
@@ -54,12 +59,17 @@ options:
                        --seconds is given)
   --seconds S          wall-clock seconds the policy may spend
   --seed N             random seed of the policy (default 0)
+  --objective WHAT     minimize 'instructions' (IR instructions, the default: what an opt user
+                       measures, and cheap to evaluate) or 'text' (.text bytes of the object
+                       clang -Oz's code generator makes; about 20 ms more per candidate)
+  --unsafe-passes      let the policy use every pass of CompilerGym's action space, including
+                       those that can change a program's behaviour (see `optgym passes --safe`)
   --print-pipeline     print the -passes= argument that makes plain opt-19 produce the same
                        output (to stderr)
   -h, --help           show this help
 """
 
-_OWN_VALUED = ("--policy", "--budget", "--seconds", "--seed")
+_OWN_VALUED = ("--policy", "--budget", "--seconds", "--seed", "--objective")
 
 
 @dataclass
@@ -73,6 +83,9 @@ class Selection:
     policy: str
     compilations: int
     walltime: float
+    objective: str = "instructions"
+    cost: int = 0  # the objective's measure of the chosen pipeline
+    oz_cost: int = 0  # and of -Oz
 
     @property
     def oz_ratio(self) -> float:
@@ -105,26 +118,27 @@ def default_policy() -> str:
 
 
 def select(data: bytes, name: str = "<stdin>", *, policy: str | None = None,
-           budget: Any = None, seed: int = 0, env: Any = None) -> Selection:
-    """Search a pipeline for the module ``data`` (IR text or bitcode); never worse than -Oz.
+           budget: Any = None, seed: int = 0, env: Any = None, objective: str = "instructions",
+           unsafe_passes: bool = False) -> Selection:
+    """Search a pipeline for the module ``data`` (IR text or bitcode); never worse than -Oz by
+    ``objective`` (``instructions`` or ``text``, see :data:`OBJECTIVES`).
 
     Raises :class:`~optgym.errors.BenchmarkError` when the module does not load. ``env`` is
     an :class:`~optgym.envs.llvm.LlvmEnv` to reuse (its compiler worker), else one is made.
     """
     from optgym.agents.base import Budget
-    from optgym.agents.parallel import make_policy
-    from optgym.envs.llvm import LlvmEnv
 
+    if objective not in OBJECTIVES:
+        raise OptgymError(f"unknown objective {objective!r}; expected one of {', '.join(OBJECTIVES)}")
     budget = budget or Budget(compilations=DEFAULT_BUDGET)
     benchmark = InMemoryBenchmark(name, data)
     name = policy or default_policy()
     own = env is None
-    env = env or LlvmEnv(observation_space=None)
+    env = env or _env(unsafe_passes)
     try:
         env.reset(options={"benchmark": benchmark})
-        oz = int(env.observation["IrInstructionCountOz"])
         try:
-            result = make_policy(name, seed).search(env, budget)
+            result = _search(env, name, seed, budget, objective)
         except OptgymError as exc:
             if policy is not None or name == DEFAULT_SEARCH:
                 raise
@@ -132,16 +146,49 @@ def select(data: bytes, name: str = "<stdin>", *, policy: str | None = None,
             print(f"optgym-opt: {name} failed ({exc}); using {DEFAULT_SEARCH}", file=sys.stderr)
             name = DEFAULT_SEARCH
             env.reset(options={"benchmark": env.benchmark})
-            result = make_policy(name, seed).search(env, budget)
-        if result.instruction_count < oz:
+            result = _search(env, name, seed, budget, objective)
+        oz = int(env.observation["IrInstructionCountOz"])
+        measure_name = OBJECTIVES[objective]
+        ours = _cost(env, result.steps, measure_name)
+        oz_cost = _cost(env, [OZ_PIPELINE], measure_name)
+        if ours < oz_cost:
             pipeline, count = result.pipeline, result.instruction_count
         else:  # ties go to -Oz: LLVM's own pipeline, and its usual code quality
-            pipeline, count = OZ_PIPELINE, oz
+            pipeline, count, ours = OZ_PIPELINE, oz, oz_cost
         return Selection(pipeline, count, result.o0_count, oz, name, result.compilations,
-                         result.walltime)
+                         result.walltime, objective, ours, oz_cost)
     finally:
         if own:
             env.close()
+
+
+def _env(unsafe_passes: bool) -> Any:
+    from optgym.envs.llvm import LlvmEnv
+    from optgym.llvm.passes import FLAGS, SAFE_FLAGS
+
+    return LlvmEnv(observation_space=None,
+                   action_space=(FLAGS if unsafe_passes else SAFE_FLAGS).name)
+
+
+def _search(env: Any, name: str, seed: int, budget: Any, objective: str) -> Any:
+    from optgym.agents.parallel import make_policy
+
+    chosen = make_policy(name, seed)
+    if hasattr(chosen, "cost"):  # policies that can judge candidates by the objective itself
+        chosen.cost = OBJECTIVES[objective]
+    return chosen.search(env, budget)
+
+
+def _cost(env: Any, steps: list[str], measure: str) -> int:
+    """The objective's measure of a sequence, on a fork (the env's own state stays)."""
+    from optgym.llvm.passes import join_steps
+
+    module = env.session.load(env.benchmark.bitcode, name=env.benchmark.uri)
+    try:
+        return int(module.try_pipeline(join_steps(steps), (measure,))[measure]) if steps else int(
+            module.observe(measure)[measure])
+    finally:
+        module.close()
 
 
 def run_opt(data: bytes, source: str | None, pipeline: str, text: bool) -> bytes:
@@ -161,40 +208,41 @@ def run_opt(data: bytes, source: str | None, pipeline: str, text: bool) -> bytes
         return out.read_bytes()
 
 
-def measure(output: bytes, session: Any) -> int:
-    """Verify a module and count its instructions; OptgymError if the verifier objects."""
+def measure(output: bytes, session: Any, cost: str = "IrInstructionCount") -> tuple[int, int]:
+    """Verify a module; its instruction count and its ``cost`` (an :data:`OBJECTIVES` value).
+    OptgymError if the verifier objects."""
     module = session.load(output, "optgym-opt output")
     try:
         problem = module.verify()
         if problem:
             raise OptgymError(f"the optimized module does not verify: {problem}")
-        return module.instruction_count()
+        values = module.observe("IrInstructionCount", cost)
+        return int(values["IrInstructionCount"]), int(values[cost])
     finally:
         module.close()
 
 
 def optimize(data: bytes, source: str | None = None, *, text: bool = False,
              policy: str | None = None, budget: Any = None, seed: int = 0,
-             env: Any = None) -> tuple[bytes, Selection]:
+             env: Any = None, objective: str = "instructions",
+             unsafe_passes: bool = False) -> tuple[bytes, Selection]:
     """Choose passes for a module and apply them with opt-19; returns the output and the choice.
 
-    The output is verified and measured; if it somehow had more instructions than -Oz (opt-19
-    disagreeing with the in-process search), -Oz's output is returned instead.
+    The output is verified and measured; if it somehow were larger than -Oz's by the objective
+    (opt-19 disagreeing with the in-process search), -Oz's output is returned instead.
     """
-    from optgym.envs.llvm import LlvmEnv
-
     own = env is None
-    env = env or LlvmEnv(observation_space=None)
+    env = env or _env(unsafe_passes)
     try:
         choice = select(data, source or "<stdin>", policy=policy, budget=budget, seed=seed,
-                        env=env)
+                        env=env, objective=objective)
         output = run_opt(data, source, choice.pipeline, text)
-        count = measure(output, env.session)
-        if count > choice.oz_count and choice.pipeline != OZ_PIPELINE:
+        count, cost = measure(output, env.session, OBJECTIVES[objective])
+        if cost > choice.oz_cost and choice.pipeline != OZ_PIPELINE:
             choice.pipeline = OZ_PIPELINE
             output = run_opt(data, source, OZ_PIPELINE, text)
-            count = measure(output, env.session)
-        choice.instruction_count = count
+            count, cost = measure(output, env.session, OBJECTIVES[objective])
+        choice.instruction_count, choice.cost = count, cost
         return output, choice
     finally:
         if own:
@@ -213,7 +261,7 @@ def write_output(output: bytes, path: str | None) -> None:
 def _parse(argv: list[str]) -> tuple[dict[str, Any], list[str], list[str]]:
     """Split the arguments into ours, input files, and opt options to pass through."""
     own: dict[str, Any] = {"output": None, "text": False, "force": False,
-                           "print_pipeline": False, "help": False}
+                           "print_pipeline": False, "help": False, "unsafe_passes": False}
     inputs: list[str] = []
     foreign: list[str] = []
     i = 0
@@ -231,6 +279,8 @@ def _parse(argv: list[str]) -> tuple[dict[str, Any], list[str], list[str]]:
             own[key[2:]] = value
         elif arg == "--print-pipeline":
             own["print_pipeline"] = True
+        elif arg == "--unsafe-passes":
+            own["unsafe_passes"] = True
         elif arg in ("-h", "--help"):
             own["help"] = True
         elif arg == "-o":
@@ -264,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
         print(_HELP, end="")
         return 0
     if foreign:
-        mine = [k for k in ("policy", "budget", "seconds", "seed") if k in own]
+        mine = [k for k in ("policy", "budget", "seconds", "seed", "objective") if k in own]
         if mine or own["print_pipeline"]:
             print(f"optgym-opt: {' '.join(foreign)} runs opt-19's own passes; it cannot be "
                   f"combined with --{mine[0] if mine else 'print-pipeline'}", file=sys.stderr)
@@ -305,6 +355,10 @@ def _search_mode(own: dict[str, Any], source: str) -> int:
     except (ValueError, OptgymError) as exc:
         print(f"optgym-opt: bad budget: {exc}", file=sys.stderr)
         return 2
+    if own.get("objective", "instructions") not in OBJECTIVES:
+        print(f"optgym-opt: --objective must be one of {', '.join(OBJECTIVES)}, "
+              f"not {own['objective']!r}", file=sys.stderr)
+        return 2
     if source == "-":
         data, path = sys.stdin.buffer.read(), None
     else:
@@ -315,7 +369,9 @@ def _search_mode(own: dict[str, Any], source: str) -> int:
             return 1
     try:
         output, choice = optimize(data, path, text=own["text"], policy=own.get("policy"),
-                                  budget=budget, seed=seed)
+                                  budget=budget, seed=seed,
+                                  objective=own.get("objective", "instructions"),
+                                  unsafe_passes=own["unsafe_passes"])
     except BenchmarkError:
         return _diagnose(data, path)
     except OptgymError as exc:

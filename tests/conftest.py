@@ -9,13 +9,13 @@ import pytest
 
 from optgym.llvm.cli import DEMO_IR
 from optgym.llvm.session import CompilerSession
+from optgym.llvm.toolchain import FRONTEND_FLAGS
 
 
 def compile_c(source: Path, out: Path, *flags: str) -> bytes:
-    """Compile C to -O0 bitcode the way optgym's datasets do (no optnone)."""
+    """Compile C to bitcode the way optgym's datasets do (what clang -Oz hands its optimizer)."""
     subprocess.run(
-        ["clang-19", "-O0", "-Xclang", "-disable-O0-optnone", "-w", "-emit-llvm", "-c",
-         *flags, str(source), "-o", str(out)],
+        ["clang-19", *FRONTEND_FLAGS, "-w", *flags, str(source), "-o", str(out)],
         check=True,
     )
     return out.read_bytes()

@@ -21,7 +21,7 @@ def _count_in_text(ir: str) -> int:
             body = True
         elif line.startswith("}"):
             body = False
-        elif body and re.match(r"^  \S", line):
+        elif body and re.match(r"^  [^\s\]]", line):  # not the "]" closing a switch
             n += 1
     return n
 

@@ -1,9 +1,8 @@
-"""Plumbing shared by the datasets: the cache directory, atomic writes, the LLVM 19 tools,
-compiling C to bitcode, building and running executables, splits and instruction counts.
+"""Plumbing shared by the datasets: the cache directory, atomic writes, compiling C to
+bitcode, giving bitcode -Oz's attributes, building and running executables, splits.
 
-Everything here shells out to Debian's LLVM 19 tools. That is deliberate: the datasets
-part must work before (and independently of) the in-process binding in ``optgym.llvm``,
-and compiling C or linking executables is subprocess work in any case.
+The toolchain itself (where the tools are, how they are run, the yardstick's flags) lives in
+:mod:`optgym.llvm.toolchain`; this module only uses it.
 """
 
 from __future__ import annotations
@@ -12,8 +11,6 @@ import contextlib
 import fcntl
 import hashlib
 import os
-import re
-import shutil
 import signal
 import subprocess
 import tempfile
@@ -22,30 +19,24 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from optgym import LLVM_VERSION
 from optgym.cache import atomic_write
 from optgym.cache import cache_root as optgym_cache_root
-from optgym.errors import BenchmarkError, ToolchainError
+from optgym.errors import BenchmarkError
+from optgym.llvm import toolchain
+from optgym.llvm.toolchain import FRONTEND_FLAGS, tool
 
-#: The LLVM major version every cached artefact belongs to.
-LLVM_VERSION = 19
 #: Bumped whenever the layout or content of cached files changes, so old caches are ignored.
-CACHE_FORMAT_VERSION = 1
-
-#: Flags that turn one C file into unoptimized bitcode that passes can still optimize
-#: (``-O0`` alone would mark every function ``optnone``).
-O0_FLAGS: tuple[str, ...] = ("-O0", "-Xclang", "-disable-O0-optnone", "-emit-llvm", "-c")
-
-#: Code-generation level used to turn (possibly optimized) bitcode into an executable; see
-#: :func:`build_executable` for why llc is used rather than clang.
-CODEGEN_OPT_LEVEL = "-O2"
+#: v2: bitcode carries clang -Oz's attributes (was -O0 without optnone).
+CACHE_FORMAT_VERSION = 2
 
 _BITCODE_MAGIC = b"BC\xc0\xde"
 _BITCODE_WRAPPER_MAGIC = b"\xde\xc0\x17\x0b"
 
 
 def cache_root() -> Path:
-    """The versioned cache directory: ``$OPTGYM_CACHE`` (or ``~/.cache/optgym``) plus
-    ``llvm19-v1``. Read on every call so tests and users can redirect it at run time."""
+    """The versioned datasets cache: ``$OPTGYM_CACHE`` (or ``~/.cache/optgym``) plus
+    ``llvm19-v2``. Read on every call so tests and users can redirect it at run time."""
     return optgym_cache_root() / f"llvm{LLVM_VERSION}-v{CACHE_FORMAT_VERSION}"
 
 
@@ -80,29 +71,9 @@ def file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
 
-def tool(name: str) -> str:
-    """Absolute path of an LLVM 19 tool (``clang``, ``llc``, ...), or ToolchainError."""
-    versioned = name if name.endswith(f"-{LLVM_VERSION}") or name == "csmith" else f"{name}-{LLVM_VERSION}"
-    found = shutil.which(versioned)
-    if found is None:
-        package = "csmith" if name == "csmith" else f"llvm-{LLVM_VERSION} clang-{LLVM_VERSION}"
-        raise ToolchainError(
-            f"{versioned} was not found on PATH; install it with: apt-get install {package}"
-        )
-    return found
-
-
 def is_bitcode(data: bytes) -> bool:
     """Whether ``data`` starts like LLVM bitcode (raw or in the Darwin wrapper)."""
     return data[:4] in (_BITCODE_MAGIC, _BITCODE_WRAPPER_MAGIC)
-
-
-def truncate_diagnostics(text: str, max_lines: int = 40) -> str:
-    """The first ``max_lines`` lines of a tool's stderr, so errors stay readable."""
-    lines = text.strip().splitlines()
-    if len(lines) > max_lines:
-        lines = lines[:max_lines] + [f"... ({len(lines) - max_lines} more lines)"]
-    return "\n".join(lines)
 
 
 def run_tool(
@@ -115,25 +86,8 @@ def run_tool(
 ) -> bytes:
     """Run a compiler tool and return its stdout; a failure becomes BenchmarkError naming
     ``what`` (the input) and carrying the tool's diagnostics."""
-    try:
-        proc = subprocess.run(
-            list(argv),
-            input=input,
-            stdin=None if input is not None else subprocess.DEVNULL,
-            capture_output=True,
-            cwd=cwd,
-            timeout=timeout,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise BenchmarkError(f"{what}: {Path(argv[0]).name} timed out after {timeout:g} s") from exc
-    except OSError as exc:
-        raise BenchmarkError(f"{what}: cannot run {argv[0]}: {exc}") from exc
-    if proc.returncode != 0:
-        diag = truncate_diagnostics(proc.stderr.decode("utf-8", "replace"))
-        raise BenchmarkError(
-            f"{what}: {Path(argv[0]).name} failed with exit code {proc.returncode}:\n{diag}"
-        )
-    return proc.stdout
+    return toolchain.run_tool(argv, what=what, input=input, cwd=cwd, timeout=timeout,
+                              error=BenchmarkError)
 
 
 def compile_c_to_bitcode(
@@ -145,9 +99,10 @@ def compile_c_to_bitcode(
     cwd: str | os.PathLike[str] | None = None,
     timeout: float = 300.0,
 ) -> bytes:
-    """Compile one C file (by path, or ``code`` read from stdin) to -O0 bitcode without
-    ``optnone``; BenchmarkError with clang's diagnostics when it does not compile."""
-    argv = [tool("clang"), *O0_FLAGS, *extra_flags, "-o", "-"]
+    """Compile one C file (by path, or ``code`` read from stdin) to the bitcode clang -Oz hands
+    its optimizer (:data:`~optgym.llvm.toolchain.FRONTEND_FLAGS`); BenchmarkError with
+    clang's diagnostics when it does not compile."""
+    argv = [tool("clang"), *FRONTEND_FLAGS, *extra_flags, "-o", "-"]
     if source is not None:
         argv.append(str(source))
     else:
@@ -174,33 +129,47 @@ def optimize(bitcode: bytes, pipeline: str, *, what: str = "bitcode") -> bytes:
     return run_tool([tool("opt"), f"-passes={pipeline}", "-", "-o", "-"], what=what, input=bitcode)
 
 
-_INSTRUCTION_LINE = re.compile(r"^  (?:%[-\w.$\"]+\s*=\s*)?[a-z]")
-
-
-def count_instructions_ll(ir_text: str) -> int:
-    """Number of instructions in IR text: the indented lines inside function bodies.
-
-    llvm-dis prints every instruction of a ``define`` body on its own line indented by
-    exactly two spaces; labels, comments and ``}`` are not indented, while continuation
-    lines (``switch`` cases, landing-pad clauses) and LLVM 19's debug records
-    (``#dbg_value``) are indented further. The in-process binding gives the same count
-    faster.
-    """
-    count = 0
-    in_body = False
-    for line in ir_text.splitlines():
-        if line.startswith("define "):
-            in_body = True
-        elif in_body and line.startswith("}"):
-            in_body = False
-        elif in_body and _INSTRUCTION_LINE.match(line):
-            count += 1
-    return count
-
-
 def count_instructions(bitcode: bytes) -> int:
-    """Instruction count of a bitcode module (see :func:`count_instructions_ll`)."""
-    return count_instructions_ll(disassemble(bitcode))
+    """Instruction count of a bitcode module (CompilerGym's IrInstructionCount)."""
+    from optgym.llvm.core import Module
+
+    return Module.parse(bitcode, "bitcode").instruction_count()
+
+
+def keep_attributes() -> bool:
+    """Whether ``OPTGYM_KEEP_ATTRIBUTES=1`` asks to leave IR and bitcode as the user wrote
+    them (no -Oz attributes added; see :func:`with_size_attributes`)."""
+    return os.environ.get("OPTGYM_KEEP_ATTRIBUTES", "") not in ("", "0")
+
+
+def user_module(data: bytes, *, what: str) -> bytes:
+    """A .ll/.bc a user brings, as the bitcode benchmarks use: with -Oz's attributes unless
+    :func:`keep_attributes`. Text IR is assembled either way."""
+    if keep_attributes():
+        return data if is_bitcode(data) else assemble_ll(data, what=what)
+    return with_size_attributes(data, what=what)
+
+
+def with_size_attributes(data: bytes, *, what: str) -> bytes:
+    """IR or bitcode a user brings, as bitcode carrying what clang -Oz gives every function.
+
+    Adds ``optsize`` and ``minsize`` to each function definition and removes ``optnone``;
+    when every definition is ``noinline`` (the mark clang -O0 leaves on all of them), that goes
+    too. The -Oz baseline and the policies then work on the same module that clang -Oz would
+    have optimized. BenchmarkError when the input is not a valid module.
+    """
+    from optgym.errors import ParseError
+    from optgym.llvm.core import Module
+
+    try:
+        module = Module.parse(data, what)
+    except ParseError as exc:
+        raise BenchmarkError(str(exc)) from None
+    try:
+        module.set_size_attributes()
+        return module.bitcode()
+    finally:
+        module.close()
 
 
 SPLITS: tuple[str, ...] = ("train", "validation", "test")
@@ -241,21 +210,17 @@ class RunResult:
 def build_executable(bitcode: bytes, out_path: Path, *, what: str, link_flags: Sequence[str] = ("-lm",)) -> None:
     """Turn bitcode into an executable without touching its IR.
 
-    ``llc-19 -O2`` generates an object file and ``clang-19`` only links it. llc runs no
-    IR optimization pipeline (only the code generator's own lowering), so the behaviour
-    and the instructions we measure are the ones the passes produced; ``-O2`` code
-    generation (register allocation, instruction selection) keeps run times meaningful,
-    where ``clang -O0`` on the bitcode would use the fast, naive code generator and blur
-    the effect of the IR passes on run time. PIC matches the PIE executables Debian's
-    clang links by default.
+    The object comes from clang -Oz's code generator (:func:`optgym.llvm.toolchain.object_file`'s
+    flags: ``llc-19 -O2``, PIC) and ``clang-19`` only links it. llc runs no IR optimization
+    pipeline, so the behaviour and the instructions we measure are the ones the passes
+    produced, and the code is the code that ``.text`` sizes are measured on.
     """
     workdir = out_path.parent
     bc_path = workdir / "benchmark.bc"
     obj_path = workdir / "benchmark.o"
     bc_path.write_bytes(bitcode)
     run_tool(
-        [tool("llc"), CODEGEN_OPT_LEVEL, "-filetype=obj", "-relocation-model=pic", str(bc_path), "-o", str(obj_path)],
-        what=what,
+        [tool("llc"), *toolchain.CODEGEN_FLAGS, str(bc_path), "-o", str(obj_path)], what=what
     )
     run_tool([tool("clang"), str(obj_path), "-o", str(out_path), *link_flags], what=what)
 

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from optgym.datasets._util import (
-    O0_FLAGS,
+    FRONTEND_FLAGS,
     atomic_write_bytes,
     cache_root,
     compile_c_to_bitcode,
@@ -67,7 +67,7 @@ class BuiltinBenchmark(Benchmark):
     @property
     def cache_path(self) -> Path:
         """Where this program's bitcode is cached (the name includes a content hash)."""
-        key = sha256_bytes(self.source_path.read_bytes() + "\0".join(O0_FLAGS + _BUILTIN_FLAGS).encode())[:16]
+        key = sha256_bytes(self.source_path.read_bytes() + "\0".join(FRONTEND_FLAGS + _BUILTIN_FLAGS).encode())[:16]
         return cache_root() / "builtin-v0" / f"{self.name}-{key}.bc"
 
     def _load_bitcode(self) -> bytes:

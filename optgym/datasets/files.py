@@ -1,8 +1,9 @@
 """``file://`` benchmarks: one .c, .ll or .bc file on disk.
 
-``.c`` is compiled like the built-in programs (-O0 without ``optnone``) and cached by
-content hash under ``<cache>/files/``; ``.ll`` is assembled with llvm-as-19; ``.bc`` is
-read as it is (LLVM 19 reads bitcode from older LLVMs). A ``.c`` file is runnable (it
+``.c`` is compiled like the built-in programs (what clang -Oz hands its optimizer) and cached
+by content hash under ``<cache>/files/``; ``.ll`` and ``.bc`` (LLVM 19 reads bitcode from older
+LLVMs) get clang -Oz's function attributes unless ``OPTGYM_KEEP_ATTRIBUTES=1`` (see
+:func:`optgym.datasets._util.user_module`). A ``.c`` file is runnable (it
 needs a ``main`` to link); its reference output is that of its -O0 build.
 """
 
@@ -12,13 +13,13 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from optgym.datasets._util import (
-    O0_FLAGS,
-    assemble_ll,
+    FRONTEND_FLAGS,
     atomic_write_bytes,
     cache_root,
     compile_c_to_bitcode,
     is_bitcode,
     sha256_bytes,
+    user_module,
 )
 from optgym.datasets.core import Benchmark
 from optgym.errors import BenchmarkError
@@ -37,14 +38,12 @@ def load_file_bitcode(path: Path, *, what: str, extra_flags: tuple[str, ...] = (
         raise BenchmarkError(f"{what}: no such file {path}") from None
     except OSError as exc:
         raise BenchmarkError(f"{what}: cannot read {path}: {exc}") from exc
-    if suffix == ".bc":
-        if not is_bitcode(data):
-            raise BenchmarkError(f"{what}: {path} is not LLVM bitcode (bad magic number)")
-        return data
-    if suffix == ".ll":
-        return assemble_ll(data, what=what)
+    if suffix == ".bc" and not is_bitcode(data):
+        raise BenchmarkError(f"{what}: {path} is not LLVM bitcode (bad magic number)")
+    if suffix in (".bc", ".ll"):
+        return user_module(data, what=what)
     flags = ("-g0", f"-I{path.parent}", *extra_flags)
-    key = sha256_bytes(data + b"\0" + "\0".join(O0_FLAGS + flags).encode())[:24]
+    key = sha256_bytes(data + b"\0" + "\0".join(FRONTEND_FLAGS + flags).encode())[:24]
     cached = cache_root() / "files" / f"{key}.bc"
     if cached.is_file():
         return cached.read_bytes()

@@ -31,11 +31,14 @@ from optgym.datasets._util import (
     build_and_run,
     cache_root,
     compile_c_to_bitcode,
+    keep_attributes,
     run_tool,
     tool,
+    user_module,
 )
 from optgym.datasets.core import Benchmark, GeneratorDataset
 from optgym.errors import BenchmarkError
+from optgym.llvm import toolchain
 
 CSMITH_INCLUDE = Path("/usr/include/csmith")
 CSMITH_MAX_ATTEMPTS = 8
@@ -79,7 +82,7 @@ class CsmithBenchmark(Benchmark):
             try:
                 # csmith writes platform.info into its working directory: give it a scratch one.
                 with tempfile.TemporaryDirectory(prefix="optgym-csmith-") as scratch:
-                    src = run_tool([tool("csmith"), "--seed", str(used)], what=f"{self.uri} (csmith seed {used})",
+                    src = run_tool([toolchain.csmith(), "--seed", str(used)], what=f"{self.uri} (csmith seed {used})",
                                    cwd=scratch, timeout=60)
                 bitcode = compile_c_to_bitcode(
                     None,
@@ -169,11 +172,12 @@ class LlvmStressBenchmark(Benchmark):
         self.size = size
 
     def _load_bitcode(self) -> bytes:
-        path = cache_root() / "llvm-stress-v0" / f"{self.seed}-s{self.size}.bc"
+        kept = "-kept" if keep_attributes() else ""
+        path = cache_root() / "llvm-stress-v0" / f"{self.seed}-s{self.size}{kept}.bc"
         if path.is_file():
             return path.read_bytes()
         ir = run_tool([tool("llvm-stress"), f"--seed={self.seed}", f"--size={self.size}", "-o", "-"], what=self.uri, timeout=60)
-        bitcode = run_tool([tool("llvm-as"), "-", "-o", "-"], what=self.uri, input=ir)
+        bitcode = user_module(ir, what=self.uri)
         atomic_write_bytes(path, bitcode)
         return bitcode
 

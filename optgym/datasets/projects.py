@@ -25,7 +25,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from optgym.datasets._util import O0_FLAGS, atomic_write_text, cache_root, file_lock, run_tool, tool
+from optgym.datasets._util import (
+    FRONTEND_FLAGS,
+    atomic_write_text,
+    cache_root,
+    file_lock,
+    run_tool,
+    tool,
+)
 from optgym.datasets.core import Benchmark, Dataset
 from optgym.datasets.files import SUFFIXES, load_file_bitcode
 from optgym.errors import BenchmarkError
@@ -199,7 +206,7 @@ def _jobs_from_compile_commands(cc_path: Path) -> tuple[list[_Job], list[tuple[s
             continue
         compiler = tool("clang++") if file_path.suffix in _CXX_SUFFIXES else tool("clang")
         flags = _filter_flags(args[1:], file_path, directory)
-        argv = [compiler, *flags, *O0_FLAGS, "-o", "-", str(file_path)]
+        argv = [compiler, *flags, *FRONTEND_FLAGS, "-o", "-", str(file_path)]
         jobs.append(_Job(_bench_name(file_path, root), str(file_path), "argv", file_path, argv, directory))
     return jobs, failures
 

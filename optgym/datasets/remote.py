@@ -31,6 +31,7 @@ from optgym.datasets._util import (
     compile_c_to_bitcode,
     file_lock,
     is_bitcode,
+    user_module,
 )
 from optgym.datasets.core import Benchmark, Dataset
 from optgym.errors import BenchmarkError
@@ -120,7 +121,7 @@ class RemoteBenchmark(Benchmark):
             data = self.path.read_bytes()
             if not is_bitcode(data):
                 raise BenchmarkError(f"{self.uri}: {self.path} is not LLVM bitcode")
-            return data
+            return user_module(data, what=self.uri)
         cached = self.path.parent / f".{self.path.stem}.optgym.bc"
         if cached.is_file():
             return cached.read_bytes()

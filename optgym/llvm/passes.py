@@ -257,7 +257,79 @@ FLAGS_AND_PIPELINES = ActionSet(
 #: Flags of CompilerGym's list that have no LLVM 19 action here, with the reason.
 LEFT_OUT: dict[str, str] = {f: why for f, p, why in FLAG_TABLE if p is None}
 
-ACTION_SETS = {s.name: s for s in (FLAGS, FLAGS_AND_PIPELINES)}
+_INSTRUMENTATION = "instrumentation: adds code or metadata for a tool, never shrinks a program"
+_OUTSIDE = "not run by LLVM's default -O1..-Oz pipelines, so far less tested"
+#: Why each flag of :data:`FLAGS` is left out of :data:`SAFE_FLAGS`. A pass is *safe* when it
+#: keeps the meaning of every well-defined program: the passes LLVM's own -O1, -O2, -O3, -Os
+#: and -Oz pipelines run (LLVM tests and ships those orderings every day), minus
+#: instrumentation, plus a few pure canonicalisations. The rest stay in the research action
+#: space (CompilerGym's), but the drop-ins and the shipped models do not use them.
+UNSAFE_REASONS: dict[str, str] = {
+    "-add-discriminators": _INSTRUMENTATION + " (debug-info discriminators)",
+    "-ee-instrument": _INSTRUMENTATION + " (mcount/entry-exit calls)",
+    "-post-inline-ee-instrument": _INSTRUMENTATION + " (mcount/entry-exit calls)",
+    "-sancov": _INSTRUMENTATION + " (sanitizer coverage)",
+    "-pgo-memop-opt": "profile-guided; without a profile it only adds risk",
+    "-cross-dso-cfi": "control-flow-integrity lowering: changes what indirect calls check",
+    "-loweratomic": "drops atomicity: wrong for any program with threads",
+    "-lowerinvoke": "turns invokes into calls: exceptions stop being caught",
+    "-lower-guard-intrinsic": "lowers deoptimization guards: changes their semantics",
+    "-lower-widenable-condition": "fixes widenable conditions: changes their semantics",
+    "-rewrite-statepoints-for-gc": "garbage-collector statepoint rewriting, for managed runtimes",
+    "-strip": "strips symbol names: breaks linking against the object",
+    "-strip-nondebug": "strips symbol names: breaks linking against the object",
+    "-strip-debug-declare": "removes debug information the user asked for",
+    "-name-anon-globals": "renames anonymous globals (for ThinLTO); no optimization",
+    "-instnamer": "renames values; no optimization",
+    "-attributor": _OUTSIDE + "; made a depthwise-convolution kernel fail its self-check "
+                   "after mem2reg (see the -Oz issue's findings)",
+    "-newgvn": _OUTSIDE + "; a history of miscompile reports upstream",
+    "-gvn-hoist": _OUTSIDE + "; disabled in LLVM's pipelines after miscompile reports",
+    "-hotcoldsplit": _OUTSIDE + "; outlines code, needs profile data to be sound in size",
+    "-loop-versioning-licm": _OUTSIDE + "; versions loops on run-time alias checks",
+    "-mergefunc": _OUTSIDE + " unless -fmerge-functions; merging changes function identity",
+    "-partial-inliner": _OUTSIDE,
+    "-loop-fusion": _OUTSIDE,
+    "-loop-interchange": _OUTSIDE,
+    "-loop-unroll-and-jam": _OUTSIDE,
+    "-loop-versioning": _OUTSIDE,
+    "-loop-predication": _OUTSIDE,
+    "-loop-guard-widening": _OUTSIDE,
+    "-guard-widening": _OUTSIDE,
+    "-irce": _OUTSIDE,
+    "-loop-reduce": "a code-generation pass (LSR) meant to run after the IR pipeline",
+    "-loop-data-prefetch": "inserts prefetches; a code-generation aid",
+    "-consthoist": "a code-generation pass meant to run after the IR pipeline",
+    "-separate-const-offset-from-gep": "a code-generation pass for GPU targets",
+    "-slsr": "a code-generation pass for GPU targets",
+    "-nary-reassociate": "a code-generation pass for GPU targets",
+    "-infer-address-spaces": "a code-generation pass for GPU targets",
+    "-scalarizer": "a code-generation pass for targets without vectors",
+    "-load-store-vectorizer": "a code-generation pass for GPU targets",
+    "-lower-matrix-intrinsics": _OUTSIDE,
+    "-lowerswitch": "lowers switches to branch trees: a code-generation aid",
+    "-mergeicmps": _OUTSIDE,
+    "-flattencfg": _OUTSIDE,
+    "-globalsplit": _OUTSIDE,
+    "-partially-inline-libcalls": _OUTSIDE,
+    "-redundant-dbg-inst-elim": _OUTSIDE,
+    "-canonicalize-aliases": _OUTSIDE,
+    "-reg2mem": "demotes registers to memory: the inverse of an optimization",
+    "-sink": _OUTSIDE,
+}
+#: The flags of :data:`FLAGS` that the drop-ins and shipped models may use.
+SAFE_FLAGS = ActionSet(
+    "flags-safe-v0", tuple(a for a in FLAGS.actions if a.flag not in UNSAFE_REASONS)
+)
+
+
+def is_safe_pipeline(pipeline: str) -> bool:
+    """Whether every step of a ``-passes=`` string is a safe action (or a whole -O pipeline)."""
+    allowed = {a.pipeline for a in SAFE_FLAGS.actions} | {p for _, p in PIPELINE_TABLE}
+    return all(step in allowed for step in split_steps(pipeline))
+
+
+ACTION_SETS = {s.name: s for s in (FLAGS, FLAGS_AND_PIPELINES, SAFE_FLAGS)}
 
 
 def action_set(name: str) -> ActionSet:

@@ -15,10 +15,9 @@ from optgym.agents.base import Budget, SearchResult, result_from_env
 from optgym.agents.nvp import MODEL_DIR
 from optgym.envs.llvm import LlvmEnv
 from optgym.errors import CompilerCrash, LlvmError, OptgymError
-from optgym.llvm.passes import join_steps
+from optgym.llvm.passes import SAFE_FLAGS, is_safe_pipeline, join_steps
 
 OZ = "default<Oz>"
-COUNT = ("IrInstructionCount",)
 
 
 class NvpPolicy:
@@ -27,10 +26,12 @@ class NvpPolicy:
     name = "nvp"
     default_dir = MODEL_DIR
 
-    def __init__(self, model_dir: str | Path | None = None):
+    def __init__(self, model_dir: str | Path | None = None, cost: str = "IrInstructionCount"):
         self.model_dir = Path(model_dir) if model_dir else self.default_dir
         self._loaded: tuple[Any, list[list[str]], dict[str, Any]] | None = None
         self.last_ranking_seconds = 0.0
+        #: What the candidates are judged by: ``IrInstructionCount`` or ``ObjectTextSizeBytes``.
+        self.cost = cost
 
     def _model(self) -> tuple[Any, list[list[str]], dict[str, Any]]:
         if self._loaded is None:
@@ -65,18 +66,22 @@ class NvpPolicy:
         if env.actions_taken:
             env.reset(options={"benchmark": env.benchmark})
         ranked = self.rank(env)
+        if env.actions.name == SAFE_FLAGS.name:
+            # The drop-ins ask for safe passes: a model trained with more can never ship one.
+            ranked = [steps for steps in ranked if is_safe_pipeline(join_steps(steps))]
         limit = budget.compilations if budget.compilations is not None else len(ranked) + 1
         module = env.session.load(env.benchmark.bitcode, name=env.benchmark.uri)
         best_steps, best_count = [OZ], None
+        cost = (self.cost,)
         try:
             clock.spend()  # -Oz, always measured: the fallback
-            best_count = module.try_pipeline(OZ, COUNT)["IrInstructionCount"]
+            best_count = module.try_pipeline(OZ, cost)[self.cost]
             for steps in ranked:
                 if clock.exhausted or clock.compilations >= limit:
                     break
                 clock.spend()
                 try:
-                    count = module.try_pipeline(join_steps(steps), COUNT)["IrInstructionCount"]
+                    count = module.try_pipeline(join_steps(steps), cost)[self.cost]
                 except (CompilerCrash, LlvmError):
                     continue  # a sequence LLVM rejects or dies on is simply not a candidate
                 if count < best_count or (count == best_count and len(steps) < len(best_steps)):
@@ -84,7 +89,8 @@ class NvpPolicy:
         finally:
             module.close()
         result = result_from_env(env, best_steps, clock, self.name)
-        if result.instruction_count > result.oz_count:  # stepwise replay disagreed: stay safe
+        if self.cost == "IrInstructionCount" and result.instruction_count > result.oz_count:
+            # stepwise replay disagreed: stay safe
             result = result_from_env(env, [OZ], clock, self.name)
         return result
 

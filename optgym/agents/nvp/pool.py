@@ -22,10 +22,13 @@ import numpy as np
 
 from optgym.agents.nvp.store import PoolStore, pack_features
 from optgym.errors import CompilerCrash, LlvmError, OptgymError
-from optgym.llvm.passes import FLAGS_AND_PIPELINES, join_steps
+from optgym.llvm import toolchain
+from optgym.llvm.passes import PIPELINE_TABLE, SAFE_FLAGS, join_steps
 
-#: The pipeline texts random search draws from (CompilerGym's flags plus the -O pipelines).
-ACTIONS: tuple[str, ...] = tuple(a.pipeline for a in FLAGS_AND_PIPELINES.actions)
+#: The pipeline texts random search draws from: the safe flags (what the drop-ins may ship,
+#: see :data:`optgym.llvm.passes.UNSAFE_REASONS`) plus the -O pipelines.
+ACTIONS: tuple[str, ...] = (tuple(a.pipeline for a in SAFE_FLAGS.actions)
+                            + tuple(p for _, p in PIPELINE_TABLE))
 COUNT = ("IrInstructionCount",)
 
 
@@ -82,9 +85,16 @@ def program_features(module: Any) -> dict[str, np.ndarray]:
 def _load(uri: str, timeout: float) -> tuple[Any, int, int]:
     from optgym.datasets import get_benchmark
 
-    module = _session(timeout).load(get_benchmark(uri).bitcode, name=uri)
+    bitcode = get_benchmark(uri).bitcode
+    session = _session(timeout)
+    module = session.load(bitcode, name=uri)
     o0 = module.instruction_count()
-    oz = module.try_pipeline("default<Oz>", COUNT)["IrInstructionCount"]
+    # The yardstick is clang-19's -Oz (see optgym.llvm.toolchain), not default<Oz> run here.
+    reference = session.load(toolchain.clang_optimize(bitcode, what=uri), name=f"{uri} (-Oz)")
+    try:
+        oz = reference.instruction_count()
+    finally:
+        reference.close()
     return module, o0, oz
 
 
