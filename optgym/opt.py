@@ -63,7 +63,7 @@ options:
                        measures, and cheap to evaluate) or 'text' (.text bytes of the object
                        clang -Oz's code generator makes; about 20 ms more per candidate)
   --unsafe-passes      let the policy use every pass of CompilerGym's action space, including
-                       those that can change a program's behaviour (see `optgym passes --safe`)
+                       those that can change a program's behaviour (see `optgym passes --unsafe`)
   --print-pipeline     print the -passes= argument that makes plain opt-19 produce the same
                        output (to stderr)
   -h, --help           show this help

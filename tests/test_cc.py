@@ -1,5 +1,6 @@
-"""`optgym-cc`: `make CC=optgym-cc` builds a multi-file C project that runs correctly; link
-steps and other invocations pass through to clang-19; a compile error leaves no object."""
+"""`optgym-cc`: `make CC=optgym-cc` builds a multi-file C project that runs correctly, with no
+object larger than clang-19 -Oz's; link steps, other -O levels and other invocations pass
+through to clang-19; a compile error leaves no object."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+from optgym.llvm.core import elf_size_text, elf_text_size
 
 OPTGYM_CC = str(Path(sys.executable).parent / "optgym-cc")
 
@@ -33,7 +36,7 @@ int main(void) {
   return 0;
 }
 """,
-    "Makefile": "CFLAGS ?= -O2 -Wall\nOBJS = main.o util.o table.o\napp: $(OBJS)\n"
+    "Makefile": "CFLAGS ?= -Oz -Wall\nOBJS = main.o util.o table.o\napp: $(OBJS)\n"
                 "\t$(CC) $(CFLAGS) -o $@ $(OBJS)\n%.o: %.c util.h\n\t$(CC) $(CFLAGS) -MMD -c $< -o $@\n",
 }
 EXPECTED = "0 1 1 2 3 5 8 13 21 34 \n761408309\n7 11 13 11 19 30 \n"
@@ -47,7 +50,15 @@ def test_make_with_optgym_cc_builds_a_working_program(tmp_path):
                            capture_output=True, text=True)
     assert build.returncode == 0, build.stderr
     # every compile step went through the search; the link step did not
-    assert build.stderr.count("optgym-cc: ") == 3 and "-passes=" in build.stderr
+    assert build.stderr.count("optgym-cc: ") == 3 and "against clang -Oz's" in build.stderr
+    # no object has more .text (or `size` text) than clang-19 -Oz's with the same flags
+    for name in ("main", "util", "table"):
+        ref = tmp_path / f"{name}.ref.o"
+        subprocess.run(["clang-19", "-Oz", "-Wall", "-c", f"{name}.c", "-o", str(ref)],
+                       cwd=tmp_path, check=True)
+        ours, theirs = (tmp_path / f"{name}.o").read_bytes(), ref.read_bytes()
+        assert elf_text_size(ours) <= elf_text_size(theirs), name
+        assert elf_size_text(ours) <= elf_size_text(theirs), name
     run = subprocess.run([str(tmp_path / "app")], capture_output=True, text=True, check=True)
     assert run.stdout == EXPECTED
     assert "util.h" in (tmp_path / "main.d").read_text()  # dependency files still work
@@ -66,3 +77,16 @@ def test_compile_error_is_clangs_and_leaves_no_object(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode != 0 and "undeclared" in proc.stderr
     assert not (tmp_path / "broken.o").exists()
+
+
+def test_other_levels_are_clangs_own_and_help_explains(tmp_path):
+    (tmp_path / "f.c").write_text("int f(int x) { return x * 3; }\n")
+    env = dict(os.environ, OPTGYM_CC_VERBOSE="1")
+    proc = subprocess.run([OPTGYM_CC, "-O2", "-c", "f.c", "-o", "f.o"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, check=True)
+    assert "optgym-cc" not in proc.stderr  # not searched: -O2 is what the user asked for
+    subprocess.run(["clang-19", "-O2", "-c", "f.c", "-o", "g.o"], cwd=tmp_path, check=True)
+    assert (tmp_path / "f.o").read_bytes() == (tmp_path / "g.o").read_bytes()
+    help_text = subprocess.run([OPTGYM_CC, "--help"], capture_output=True, text=True,
+                               check=True).stdout
+    assert "OPTGYM_CC_BUDGET" in help_text and "clang-19 -Oz" in help_text

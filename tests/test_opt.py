@@ -132,3 +132,38 @@ def test_every_runnable_builtin_program_keeps_its_output():
     assert not wrong, f"output changed: {wrong}"
     assert not larger, f"larger than -Oz: {larger}"
     assert len(results) == len(uris) >= 60
+
+
+def _text(bitcode: Path) -> int:
+    from optgym.llvm.core import elf_text_size
+    from optgym.llvm.toolchain import object_file
+
+    return elf_text_size(object_file(bitcode.read_bytes()))
+
+
+def test_text_objective_is_never_larger_than_oz_and_uses_safe_passes(inputs, tmp_path):
+    from optgym.llvm.passes import is_safe_pipeline
+
+    src = inputs["json_lite"]
+    out, oz = tmp_path / "out.bc", tmp_path / "oz.bc"
+    subprocess.run(["opt-19", "-Oz", str(src), "-o", str(oz)], check=True)
+    for policy in ("nvp", "random"):
+        proc = subprocess.run([OPTGYM_OPT, "--objective", "text", "--policy", policy, "--budget",
+                               "8", "--print-pipeline", str(src), "-o", str(out)],
+                              capture_output=True, text=True, check=True)
+        (passes,) = shlex.split(proc.stderr.strip().splitlines()[-1])
+        assert is_safe_pipeline(passes[len("-passes="):]), passes
+        assert _text(out) <= _text(oz)
+
+
+def test_unsafe_passes_only_on_request():
+    from optgym.llvm.passes import FLAGS, SAFE_FLAGS, UNSAFE_REASONS, is_safe_pipeline
+
+    assert set(FLAGS.flags) - set(SAFE_FLAGS.flags) == set(UNSAFE_REASONS)
+    assert all(UNSAFE_REASONS.values())  # every pass left out says why
+    assert "-loweratomic" in UNSAFE_REASONS and "-attributor" in UNSAFE_REASONS
+    assert not is_safe_pipeline("function(mem2reg),invalidate<all>,attributor")
+    assert is_safe_pipeline("function(sroa),invalidate<all>,default<Oz>")
+    from optgym.opt import main
+
+    assert main(["--objective", "bytes", "a.ll"]) == 2

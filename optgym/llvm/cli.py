@@ -32,8 +32,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Print an action set as a table: index, flag, LLVM 19 -passes= text.",
     )
     passes.add_argument(
-        "--set", default="flags-v0", choices=["flags-v0", "flags-pipelines-v0"],
-        help="which action set (default: %(default)s)",
+        "--set", default="flags-v0", choices=["flags-v0", "flags-pipelines-v0", "flags-safe-v0"],
+        help="which action set (default: %(default)s; flags-safe-v0: what the drop-ins and the "
+             "shipped models use)",
+    )
+    passes.add_argument(
+        "--unsafe", action="store_true",
+        help="instead list the flags left out of flags-safe-v0, and why",
     )
     passes.add_argument(
         "--left-out", action="store_true",
@@ -69,8 +74,12 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _passes(args: argparse.Namespace) -> int:
-    from optgym.llvm.passes import LEFT_OUT, action_set
+    from optgym.llvm.passes import LEFT_OUT, UNSAFE_REASONS, action_set
 
+    if args.unsafe:
+        for flag, why in UNSAFE_REASONS.items():
+            print(f"{flag:<28} {why}")
+        return 0
     if args.left_out:
         for flag, why in LEFT_OUT.items():
             print(f"{flag:<28} {why}")

@@ -1,0 +1,159 @@
+"""Differential testing of the drop-ins: does `optgym-opt` or `optgym-cc` ever change what a
+program does?
+
+Every runnable built-in program and N csmith programs are built three ways and run:
+
+1. the reference: ``clang-19 -O0`` on the C source (nothing optimized);
+2. ``optgym-opt`` (in-process :func:`optgym.opt.optimize`, the default policy and budget) on the
+   benchmark's bitcode, then clang -Oz's code generator;
+3. ``optgym-cc -Oz -c`` on the C source (the real command), linked by clang-19.
+
+Exit status and standard output must equal the reference's. Every difference is saved as a
+reproducer directory (source, module, chosen pipeline, expected and actual output) under
+``--out``. csmith seeds come from the validation split past the first 200, which no model was
+trained or evaluated on.
+
+    .venv/bin/python benchmarks/differential.py [--csmith 500] [--no-builtin] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from optgym.datasets import get_benchmark, get_dataset
+from optgym.datasets._util import build_executable, cache_root, run_executable
+from optgym.envs.llvm import LlvmEnv
+from optgym.errors import OptgymError
+from optgym.llvm.passes import SAFE_FLAGS
+from optgym.opt import optimize
+
+OPTGYM_CC = str(Path(sys.executable).parent / "optgym-cc")
+TIMEOUT = 10.0
+
+
+def _source_and_flags(benchmark) -> tuple[Path, list[str]]:
+    if benchmark.dataset == "builtin-v0":
+        return benchmark.source_path, []
+    source = cache_root() / "csmith-v0" / f"{benchmark.name}.c"
+    benchmark.bitcode  # noqa: B018 - generates (and caches) the source
+    return source, ["-I/usr/include/csmith"]
+
+
+def _run(exe: Path) -> tuple[int | None, str]:
+    result = run_executable(exe, timeout=TIMEOUT)
+    return (None if result.timed_out else result.returncode), result.stdout
+
+
+def check(uri: str, env: LlvmEnv, work: Path, budget: int | None = None) -> list[dict]:
+    """The differences (as reproducer records) of one program; [] when all builds agree."""
+    from optgym.agents.base import Budget
+
+    benchmark = get_benchmark(uri)
+    source, flags = _source_and_flags(benchmark)
+    ref_exe = work / "ref"
+    subprocess.run(["clang-19", "-O0", "-w", *flags, str(source), "-o", str(ref_exe), "-lm"],
+                   check=True)
+    expected = _run(ref_exe)
+    problems = []
+
+    optimized, choice = optimize(benchmark.bitcode, policy=None, env=env,
+                                 budget=Budget(compilations=budget) if budget else None)
+    exe = work / "opt"
+    build_executable(optimized, exe, what=uri)
+    got = _run(exe)
+    if got != expected:
+        problems.append({"drop-in": "optgym-opt", "pipeline": choice.pipeline, "module": optimized,
+                         "expected": expected, "got": got})
+
+    obj, exe = work / "cc.o", work / "cc"
+    cc = subprocess.run([OPTGYM_CC, "-Oz", "-w", *flags, "-c", str(source), "-o", str(obj)],
+                        capture_output=True, text=True,
+                        env=dict(os.environ, OPTGYM_CC_VERBOSE="1",
+                                 **({"OPTGYM_CC_BUDGET": str(budget)} if budget else {})))
+    if cc.returncode != 0:
+        problems.append({"drop-in": "optgym-cc", "pipeline": "", "module": b"",
+                         "expected": expected, "got": (cc.returncode, cc.stderr)})
+    else:
+        subprocess.run(["clang-19", str(obj), "-o", str(exe), "-lm"], check=True)
+        got = _run(exe)
+        if got != expected:
+            problems.append({"drop-in": "optgym-cc", "pipeline": cc.stderr.strip(),
+                             "module": b"", "expected": expected, "got": got})
+    for p in problems:
+        p["uri"], p["source"] = uri, source
+    return problems
+
+
+_ENV: LlvmEnv | None = None
+
+
+def _check_in_worker(task: tuple[str, int | None]) -> tuple[str, list[dict] | str]:
+    global _ENV
+    if _ENV is None:
+        _ENV = LlvmEnv(observation_space=None, action_space=SAFE_FLAGS.name)
+    uri, budget = task
+    with tempfile.TemporaryDirectory(prefix="optgym-diff-") as tmp:
+        try:
+            return uri, check(uri, _ENV, Path(tmp), budget)
+        except (OptgymError, subprocess.CalledProcessError) as exc:
+            return uri, str(exc)
+
+
+def save(problem: dict, out: Path, index: int) -> Path:
+    """Write one reproducer directory."""
+    d = out / f"{index:04d}-{problem['drop-in']}-{problem['uri'].rsplit('/', 1)[-1]}"
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "source.c").write_bytes(Path(problem["source"]).read_bytes())
+    if problem["module"]:
+        (d / "module.bc").write_bytes(problem["module"])
+    (d / "pipeline.txt").write_text(f"{problem['uri']}\n{problem['pipeline']}\n")
+    (d / "expected.txt").write_text(f"exit {problem['expected'][0]}\n{problem['expected'][1]}")
+    (d / "got.txt").write_text(f"exit {problem['got'][0]}\n{problem['got'][1]}")
+    return d
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--csmith", type=int, default=500, help="csmith programs (default 500)")
+    parser.add_argument("--no-builtin", action="store_true", help="skip the built-in programs")
+    parser.add_argument("--budget", type=int, default=None,
+                        help="compilations per program for both drop-ins (default: theirs)")
+    parser.add_argument("--jobs", type=int, default=2, help="programs checked at once (default 2)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="where reproducers go (default <cache>/differential)")
+    args = parser.parse_args(argv)
+    out = args.out or cache_root() / "differential"
+    uris = [] if args.no_builtin else get_dataset("builtin-v0").benchmark_uris()
+    seeds = get_dataset("csmith-v0").first_uris(200 + args.csmith, "validation")[200:]
+    uris += seeds
+    differences = errors = 0
+    started = time.monotonic()
+    tasks = [(uri, args.budget) for uri in uris]
+    with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
+        for i, (uri, problems) in enumerate(pool.imap_unordered(_check_in_worker, tasks), 1):
+            if isinstance(problems, str):
+                errors += 1
+                print(f"{uri}: could not check: {problems}", file=sys.stderr)
+                problems = []
+            for p in problems:
+                differences += 1
+                print(f"DIFFERENCE {p['drop-in']} {uri}: reproducer in {save(p, out, differences)}")
+            if i % 25 == 0 or i == len(uris):
+                print(f"[{i}/{len(uris)}] {differences} differences, {errors} not checked, "
+                      f"{time.monotonic() - started:.0f} s", flush=True)
+    print(f"programs: {len(uris)} ({len(uris) - len(seeds)} built-in, {len(seeds)} csmith); "
+          f"builds compared: {2 * (len(uris) - errors)}; behaviour differences: {differences}; "
+          f"not checked: {errors}")
+    return 1 if differences else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
