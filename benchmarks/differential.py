@@ -8,7 +8,9 @@ Every runnable built-in program and N csmith programs are built three ways and r
    benchmark's bitcode, then clang -Oz's code generator;
 3. ``optgym-cc -Oz -c`` on the C source (the real command), linked by clang-19.
 
-Exit status and standard output must equal the reference's. Every difference is saved as a
+Exit status and standard output must equal the reference's. The script also reports what the
+drop-ins saved: IR instructions of optgym-opt's module against clang-19 -Oz's, and ``.text``
+bytes of optgym-cc's object against clang-19 -Oz's (geomeans, and how many were larger). Every difference is saved as a
 reproducer directory (source, module, chosen pipeline, expected and actual output) under
 ``--out``. csmith seeds come from the validation split past the first 200, which no model was
 trained or evaluated on.
@@ -21,14 +23,15 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import re
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from optgym.datasets import get_benchmark, get_dataset
-from optgym.datasets._util import build_executable, cache_root, run_executable
+from optgym.datasets import RunResult, cache_root, get_benchmark, get_dataset
 from optgym.envs.llvm import LlvmEnv
 from optgym.errors import OptgymError
 from optgym.llvm.passes import SAFE_FLAGS
@@ -47,12 +50,20 @@ def _source_and_flags(benchmark) -> tuple[Path, list[str]]:
 
 
 def _run(exe: Path) -> tuple[int | None, str]:
-    result = run_executable(exe, timeout=TIMEOUT)
+    try:
+        proc = subprocess.run([str(exe)], capture_output=True, timeout=TIMEOUT, cwd=exe.parent)
+    except subprocess.TimeoutExpired:
+        return None, ""
+    return proc.returncode, proc.stdout.decode("utf-8", "replace")
+
+
+def _outcome(result: RunResult) -> tuple[int | None, str]:
     return (None if result.timed_out else result.returncode), result.stdout
 
 
-def check(uri: str, env: LlvmEnv, work: Path, budget: int | None = None) -> list[dict]:
-    """The differences (as reproducer records) of one program; [] when all builds agree."""
+def check(uri: str, env: LlvmEnv, work: Path, budget: int | None = None) -> tuple[list[dict], dict]:
+    """The differences (as reproducer records) of one program ([] when all builds agree), and
+    the sizes: -Oz's and optgym-opt's IR instructions, clang -Oz's and optgym-cc's .text."""
     from optgym.agents.base import Budget
 
     benchmark = get_benchmark(uri)
@@ -65,9 +76,7 @@ def check(uri: str, env: LlvmEnv, work: Path, budget: int | None = None) -> list
 
     optimized, choice = optimize(benchmark.bitcode, policy=None, env=env,
                                  budget=Budget(compilations=budget) if budget else None)
-    exe = work / "opt"
-    build_executable(optimized, exe, what=uri)
-    got = _run(exe)
+    got = _outcome(benchmark.run(optimized, timeout=TIMEOUT))
     if got != expected:
         problems.append({"drop-in": "optgym-opt", "pipeline": choice.pipeline, "module": optimized,
                          "expected": expected, "got": got})
@@ -88,13 +97,17 @@ def check(uri: str, env: LlvmEnv, work: Path, budget: int | None = None) -> list
                              "module": b"", "expected": expected, "got": got})
     for p in problems:
         p["uri"], p["source"] = uri, source
-    return problems
+    sizes = {"oz_ir": choice.oz_count, "opt_ir": choice.instruction_count}
+    match = re.search(r"\.text (\d+) bytes against clang -Oz's (\d+)", cc.stderr)
+    if match:
+        sizes["cc_text"], sizes["oz_text"] = int(match[1]), int(match[2])
+    return problems, sizes
 
 
 _ENV: LlvmEnv | None = None
 
 
-def _check_in_worker(task: tuple[str, int | None]) -> tuple[str, list[dict] | str]:
+def _check_in_worker(task: tuple[str, int | None]) -> tuple[str, tuple[list[dict], dict] | str]:
     global _ENV
     if _ENV is None:
         _ENV = LlvmEnv(observation_space=None, action_space=SAFE_FLAGS.name)
@@ -135,14 +148,18 @@ def main(argv: list[str] | None = None) -> int:
     seeds = get_dataset("csmith-v0").first_uris(200 + args.csmith, "validation")[200:]
     uris += seeds
     differences = errors = 0
+    all_sizes: list[dict] = []
     started = time.monotonic()
     tasks = [(uri, args.budget) for uri in uris]
     with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
-        for i, (uri, problems) in enumerate(pool.imap_unordered(_check_in_worker, tasks), 1):
-            if isinstance(problems, str):
+        for i, (uri, outcome) in enumerate(pool.imap_unordered(_check_in_worker, tasks), 1):
+            problems: list[dict] = []
+            if isinstance(outcome, str):
                 errors += 1
-                print(f"{uri}: could not check: {problems}", file=sys.stderr)
-                problems = []
+                print(f"{uri}: could not check: {outcome}", file=sys.stderr)
+            else:
+                problems, sizes = outcome
+                all_sizes.append(sizes)
             for p in problems:
                 differences += 1
                 print(f"DIFFERENCE {p['drop-in']} {uri}: reproducer in {save(p, out, differences)}")
@@ -152,6 +169,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"programs: {len(uris)} ({len(uris) - len(seeds)} built-in, {len(seeds)} csmith); "
           f"builds compared: {2 * (len(uris) - errors)}; behaviour differences: {differences}; "
           f"not checked: {errors}")
+    ir = [s["oz_ir"] / max(s["opt_ir"], 1) for s in all_sizes]
+    text = [s["oz_text"] / s["cc_text"] for s in all_sizes if "cc_text" in s]
+    if ir:
+        print(f"optgym-opt: geomean IR instructions clang -Oz / ours {statistics.geometric_mean(ir):.4f}"
+              f" over {len(ir)}, larger than -Oz on {sum(r < 1 for r in ir)}")
+    if text:
+        print(f"optgym-cc: geomean .text clang -Oz / ours {statistics.geometric_mean(text):.4f}"
+              f" over {len(text)}, larger than clang -Oz's on {sum(r < 1 for r in text)}")
     return 1 if differences else 0
 
 

@@ -28,6 +28,7 @@ from typing import Any
 from optgym.cache import atomic_write
 from optgym.datasets.core import Benchmark
 from optgym.errors import OptgymError
+from optgym.llvm.toolchain import OPT_TARGET_FLAGS
 
 #: The search policy used when no learned model ships: the best at small compilation budgets
 #: in ``benchmarks/policies_report.py`` (45 compilations: oz-climb 1.129x -Oz, evolve 1.123x).
@@ -64,8 +65,8 @@ options:
                        clang -Oz's code generator makes; about 20 ms more per candidate)
   --unsafe-passes      let the policy use every pass of CompilerGym's action space, including
                        those that can change a program's behaviour (see `optgym passes --unsafe`)
-  --print-pipeline     print the -passes= argument that makes plain opt-19 produce the same
-                       output (to stderr)
+  --print-pipeline     print the options (--relocation-model=pic -passes=...) with which
+                       plain opt-19 produces the same output (to stderr)
   -h, --help           show this help
 """
 
@@ -198,7 +199,7 @@ def run_opt(data: bytes, source: str | None, pipeline: str, text: bool) -> bytes
 
     with tempfile.TemporaryDirectory(prefix="optgym-opt-") as tmp:
         out = Path(tmp) / ("out.ll" if text else "out.bc")
-        argv = [toolchain.opt(), f"-passes={pipeline}", source or "-", "-o", str(out)]
+        argv = [*toolchain.opt_argv(pipeline), source or "-", "-o", str(out)]
         if text:
             argv.append("-S")
         proc = subprocess.run(argv, input=None if source else data, capture_output=True)
@@ -378,7 +379,8 @@ def _search_mode(own: dict[str, Any], source: str) -> int:
         print(f"optgym-opt: {exc}", file=sys.stderr)
         return 1
     if own["print_pipeline"]:
-        print(shlex.quote(f"-passes={choice.pipeline}"), file=sys.stderr)
+        print(" ".join([*OPT_TARGET_FLAGS, shlex.quote(f"-passes={choice.pipeline}")]),
+              file=sys.stderr)
     write_output(output, own["output"])
     return 0
 

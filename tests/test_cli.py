@@ -24,7 +24,7 @@ def test_demo_prints_counts_and_a_reproducing_commandline():
     o0 = int(out.split("instructions at -O0:")[1].split()[0])
     oz = int(out.split("instructions at -Oz:")[1].split()[0])
     assert 0 < oz < o0
-    assert "opt-19 -passes='function(mem2reg)," in out
+    assert "opt-19 --relocation-model=pic -passes='function(mem2reg)," in out
 
 
 def test_demo_on_missing_file_is_a_clear_error(tmp_path):

@@ -127,7 +127,7 @@ def test_state_commandline_validate_and_apply(env):
     for flag in ("-mem2reg", "-licm", "-early-cse-memssa", "-simplifycfg", "-inline"):
         env.step(env.actions.index(flag))
     state = env.state
-    assert state.commandline.startswith("opt-19 -passes=")
+    assert state.commandline.startswith("opt-19 --relocation-model=pic -passes=")
     assert "invalidate<all>" in state.commandline
     result = env.validate()
     assert result.ok, result.errors
@@ -149,7 +149,7 @@ def test_validate_refuses_tampered_states(env):
     forged = CompilerEnvState(state.benchmark, state.commandline, state.walltime, state.reward + 0.5)
     assert not env.validate(forged).ok
     assert "not reproduced" in str(env.validate(forged))
-    bad_pass = CompilerEnvState(state.benchmark, "opt-19 -passes=no-such-pass in.bc -o out.bc")
+    bad_pass = CompilerEnvState(state.benchmark, "opt-19 --relocation-model=pic -passes=no-such-pass input.bc -o output.bc")
     assert not env.validate(bad_pass).ok
 
 

@@ -30,7 +30,8 @@ def test_random_sequences_match_opt(demo_ir, csmith_modules, tmp_path):
                 ours = module.observe("IrInstructionCount", "IrHash")
                 out = tmp_path / f"{name}-{trial}.bc"
                 subprocess.run(
-                    ["opt-19", f"-passes={passes.FLAGS.pipeline(seq)}", str(source), "-o", str(out)],
+                    ["opt-19", "--relocation-model=pic", f"-passes={passes.FLAGS.pipeline(seq)}",
+                     str(source), "-o", str(out)],
                     check=True, capture_output=True,
                 )
                 theirs = Module.parse(out.read_bytes())

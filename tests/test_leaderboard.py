@@ -123,7 +123,7 @@ def test_eval_writes_csv_and_header(good: Path):
     assert [r["benchmark"] for r in rows] == TINY.benchmark_uris
     for row in rows:
         assert 0 < float(row["reward"]) < 1.5 and float(row["walltime"]) >= 0
-        assert row["commandline"].startswith("opt-19 -passes='function(mem2reg)")
+        assert row["commandline"].startswith("opt-19 --relocation-model=pic -passes='function(mem2reg)")
     leftovers = [p.name for p in good.parent.iterdir() if p.name.startswith(".")]
     assert leftovers == []  # atomic writes leave no temporary files
 

@@ -99,7 +99,7 @@ def test_search_command_writes_leaderboard_csv(tmp_path, capsys):
     assert float(geomean.split()[-2].rstrip("x")) >= 1.0
     rows = list(csv.DictReader(out.open()))
     assert len(rows) == 2 and set(rows[0]) == {"benchmark", "reward", "walltime", "commandline"}
-    assert all(float(r["reward"]) >= 1.0 and r["commandline"].startswith("opt-19 -passes=")
+    assert all(float(r["reward"]) >= 1.0 and r["commandline"].startswith("opt-19 --relocation-model=pic -passes=")
                for r in rows)
     assert math.isfinite(float(rows[0]["walltime"]))
     assert main(["search", "--policy", "nope", "--benchmark", "benchmark://builtin-v0/crc32",

@@ -126,7 +126,7 @@ def disassemble(bitcode: bytes, *, what: str = "bitcode") -> str:
 def optimize(bitcode: bytes, pipeline: str, *, what: str = "bitcode") -> bytes:
     """Run ``opt-19 -passes=PIPELINE`` on bitcode; used by tests and reports (the
     environments use the in-process binding instead)."""
-    return run_tool([tool("opt"), f"-passes={pipeline}", "-", "-o", "-"], what=what, input=bitcode)
+    return run_tool([*toolchain.opt_argv(pipeline), "-", "-o", "-"], what=what, input=bitcode)
 
 
 def count_instructions(bitcode: bytes) -> int:

@@ -69,7 +69,8 @@ def _demo(args: argparse.Namespace) -> int:
             result = module.run(FLAGS[index].pipeline, observe=("IrInstructionCount",))
             count = result.observations["IrInstructionCount"]
             print(f"{step:>4}  {FLAGS[index].flag:<24} {count:>12}  {result.changed}")
-        print(f"opt-19 -passes='{FLAGS.pipeline(indices)}' in.ll -o out.bc  # reproduces it")
+        print(f"opt-19 --relocation-model=pic -passes='{FLAGS.pipeline(indices)}' in.ll -o out.bc"
+              "  # reproduces it")
     return 0
 
 

@@ -106,7 +106,8 @@ def _pass_options() -> int:
 
 @functools.cache
 def _target_machine(triple: bytes) -> int:
-    """A target machine like the one `opt` builds: the module's triple, generic CPU, no features."""
+    """A target machine like the one ``opt-19 --relocation-model=pic`` builds (see
+    :data:`optgym.llvm.toolchain.OPT_TARGET_FLAGS`): the module's triple, generic CPU."""
     llvm = lib()
     if not triple:
         raw = llvm.LLVMGetDefaultTargetTriple()
@@ -115,8 +116,8 @@ def _target_machine(triple: bytes) -> int:
     target, err = _ref(), c_void_p()
     if llvm.LLVMGetTargetFromTriple(triple, byref(target), byref(err)):
         raise LlvmError(f"no LLVM target for triple {triple.decode()}: {_take_message(err.value)}")
-    # LLVMCodeGenLevelDefault=2, LLVMRelocDefault=0, LLVMCodeModelDefault=0
-    return llvm.LLVMCreateTargetMachine(target, triple, b"", b"", 2, 0, 0)
+    # LLVMCodeGenLevelDefault=2, LLVMRelocPIC=2, LLVMCodeModelDefault=0
+    return llvm.LLVMCreateTargetMachine(target, triple, b"", b"", 2, 2, 0)
 
 
 class Module:

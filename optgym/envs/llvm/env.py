@@ -318,7 +318,7 @@ class LlvmEnv(gymnasium.Env):
             pipeline = pipeline_of(state.commandline)
             if pipeline:
                 proc = subprocess.run(
-                    [toolchain.opt(), f"-passes={pipeline}", str(source), "-o", str(out)],
+                    [*toolchain.opt_argv(pipeline), str(source), "-o", str(out)],
                     capture_output=True, text=True,
                 )
                 if proc.returncode != 0:

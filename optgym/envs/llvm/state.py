@@ -14,6 +14,7 @@ import shlex
 from dataclasses import dataclass, field
 
 from optgym.errors import OptgymError
+from optgym.llvm.toolchain import OPT_TARGET_FLAGS
 
 _PASSES = re.compile(r"-passes=(\S+)")
 
@@ -71,7 +72,7 @@ def pipeline_of(commandline: str) -> str:
 def commandline_of(pipeline: str) -> str:
     """The `opt-19` command line that applies ``pipeline`` to ``input.bc``."""
     passes = f" -passes={shlex.quote(pipeline)}" if pipeline else ""
-    return f"opt-19{passes} input.bc -o output.bc"
+    return f"opt-19 {' '.join(OPT_TARGET_FLAGS)}{passes} input.bc -o output.bc"
 
 
 def states_to_csv(states: list[CompilerEnvState]) -> str:
