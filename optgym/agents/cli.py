@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import math
+import statistics
 import sys
 
 _EPILOG = """\
@@ -56,6 +56,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="replay each result with opt-19 (and run runnable programs) to check it")
     p.add_argument("--show-pipelines", action="store_true",
                    help="print each benchmark's -passes= text as it finishes (the CSV has them too)")
+    p.add_argument("--text", action="store_true",
+                   help="also measure each result's .text bytes (the object clang -Oz's code "
+                        "generator makes) against clang-19 -Oz's")
     p.set_defaults(handler=_search)
 
 
@@ -114,7 +117,7 @@ def _search(args: argparse.Namespace) -> int:
     if args.validate and done:
         _validate(done)
     if done:
-        print(results_table(done, args.policy))
+        print(results_table(done, args.policy, _text_sizes(done) if args.text else None))
         worse = sum(r.instruction_count > r.oz_count for r in done)
         print(f"{args.policy}: {len(done)} benchmarks, worse than -Oz on {worse}"
               + (f", {failures} failed" if failures else ""))
@@ -126,24 +129,51 @@ def _search(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-def results_table(results: list, policy: str) -> str:
-    """Instruction counts of -O0, -Oz and the policy per benchmark, with a geomean row."""
+def results_table(results: list, policy: str,
+                  text_sizes: list[tuple[int, int]] | None = None) -> str:
+    """Instruction counts of -O0, -Oz (clang-19's) and the policy per benchmark, with a
+    geomean row; with ``text_sizes`` ((-Oz, ours) ``.text`` bytes per result) those too."""
     name_width = max(len("benchmark"), *(len(r.benchmark) for r in results))
+    text_head = f"  {'.text -Oz':>9}  {'ours':>6}  {'-Oz/ours':>8}" if text_sizes else ""
     header = (f"{'benchmark':<{name_width}}  {'-O0':>6}  {'-Oz':>6}  {policy[:10]:>10}  "
-              f"{'-Oz/ours':>8}  {'compilations':>12}  {'seconds':>7}")
+              f"{'-Oz/ours':>8}{text_head}  {'compilations':>12}  {'seconds':>7}")
     lines = [header, "-" * len(header)]
-    for r in results:
+    for i, r in enumerate(results):
+        text = ""
+        if text_sizes:
+            oz, ours = text_sizes[i]
+            text = f"  {oz:>9}  {ours:>6}  {oz / max(ours, 1):>7.3f}x"
         lines.append(
             f"{r.benchmark:<{name_width}}  {r.o0_count:>6}  {r.oz_count:>6}  "
-            f"{r.instruction_count:>10}  {r.oz_ratio:>7.3f}x  {r.compilations:>12}  "
+            f"{r.instruction_count:>10}  {r.oz_ratio:>7.3f}x{text}  {r.compilations:>12}  "
             f"{r.walltime:>7.1f}"
         )
-    geomean = math.exp(sum(math.log(r.oz_ratio) for r in results) / len(results))
+    geomean = statistics.geometric_mean([r.oz_ratio for r in results])
     walltime = sum(r.walltime for r in results) / len(results)
+    text = ""
+    if text_sizes:
+        text_geomean = statistics.geometric_mean([oz / max(ours, 1) for oz, ours in text_sizes])
+        text = f"  {'':>9}  {'':>6}  {text_geomean:>7.3f}x"
     lines.append("-" * len(header))
     lines.append(f"{'geomean (walltime: mean)':<{name_width}}  {'':>6}  {'':>6}  {'':>10}  "
-                 f"{geomean:>7.3f}x  {'':>12}  {walltime:>7.1f}")
+                 f"{geomean:>7.3f}x{text}  {'':>12}  {walltime:>7.1f}")
     return "\n".join(lines)
+
+
+def _text_sizes(results: list) -> list[tuple[int, int]]:
+    """(clang-19 -Oz's, the result's) .text bytes of each result's module."""
+    from optgym.envs.llvm import LlvmEnv
+
+    env = LlvmEnv(observation_space=None)
+    sizes = []
+    try:
+        for r in results:
+            env.reset(options={"benchmark": r.benchmark, "replay": r.steps})
+            sizes.append((int(env.observation["ObjectTextSizeOz"]),
+                          int(env.observation["ObjectTextSizeBytes"])))
+    finally:
+        env.close()
+    return sizes
 
 
 def _uri(text: str) -> str:
