@@ -42,3 +42,11 @@ class ToolchainError(OptgymError):
 
 class InvalidMappingError(OptgymError):
     """A memory mapping breaks the rules: buffers overlap in fast memory or exceed its capacity."""
+
+
+class RenderModeError(OptgymError, TypeError):
+    """An environment was asked for a render mode it does not offer.
+
+    A ``TypeError`` too, because that is what callers that probe render modes catch
+    (Stable-Baselines3's ``make_vec_env`` offers ``"rgb_array"`` and retries without it).
+    """
