@@ -390,6 +390,13 @@ class LlvmEnv(gymnasium.Env):
         benchmark = settings.pop("benchmark")
         return LlvmEnv(benchmark, _shared=self._shared, **settings)
 
+    def program_graph(self) -> Any:
+        """The module's :class:`~optgym.programgraphs.ProgramGraph`, texts and all: what the
+        ``Programl`` observation encodes as a Gymnasium ``GraphInstance`` of vocabulary ids."""
+        if not self.in_episode:
+            raise OptgymError("call reset() before asking for the program graph")
+        return self._worker_observe("Programl")
+
     def commandline(self) -> str:
         """An `opt-19` command line that turns the benchmark into the current module."""
         return commandline_of(pass_table.join_steps(self.actions_taken))
@@ -652,3 +659,40 @@ class RewardView:
         from optgym.envs.llvm.spaces import REWARD_SPECS
 
         return dict(REWARD_SPECS)
+
+
+class NamedSpaces(gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):
+    """The outermost wrapper of ``gymnasium.make("optgym/llvm-*")``: it passes assignments of
+    an observation or reward space *by name* to the environment underneath.
+
+    Without it, ``env.observation_space = "InstCount"`` would set an attribute of the outermost
+    Gymnasium wrapper and change nothing the environment returns. Assigning a
+    :class:`gymnasium.spaces.Space` keeps Gymnasium's meaning (this wrapper's own space).
+    """
+
+    def __init__(self, env: gymnasium.Env):
+        gymnasium.utils.RecordConstructorArgs.__init__(self)
+        gymnasium.Wrapper.__init__(self, env)
+
+    @property
+    def observation_space(self) -> spaces.Space:
+        """The space of the observations (the environment's, unless a Space was assigned)."""
+        return self._observation_space if self._observation_space is not None \
+            else self.env.observation_space
+
+    @observation_space.setter
+    def observation_space(self, space: spaces.Space | str | None) -> None:
+        if isinstance(space, spaces.Space):
+            self._observation_space = space
+        else:
+            self.env.unwrapped.observation_space = space
+            self._observation_space = None
+
+    @property
+    def reward_space(self) -> RewardSpec:
+        """The reward the environment returns; assign a name to change it."""
+        return self.env.unwrapped.reward_space
+
+    @reward_space.setter
+    def reward_space(self, name: str | RewardSpec) -> None:
+        self.env.unwrapped.reward_space = name
