@@ -50,3 +50,8 @@ class RenderModeError(OptgymError, TypeError):
     A ``TypeError`` too, because that is what callers that probe render modes catch
     (Stable-Baselines3's ``make_vec_env`` offers ``"rgb_array"`` and retries without it).
     """
+
+
+class ArgumentKindError(OptgymError, TypeError):
+    """A call got an argument of a kind it does not take (a benchmark where the wrapper picks
+    them, an empty flag list). A ``TypeError`` too, as CompilerGym raised in these cases."""
