@@ -29,7 +29,7 @@ from optgym.compat.datasets import resolve_uri
 from optgym.compat.env import CompilerGymEnv
 from optgym.envs.llvm.spaces import Commandline
 from optgym.errors import ArgumentKindError, OptgymError
-from optgym.llvm.passes import Action, ActionSet
+from optgym.llvm.passes import LEFT_OUT, Action, ActionSet
 
 __all__ = [
     "ActionWrapper", "CommandlineWithTerminalAction", "CompilerEnvWrapper",
@@ -371,9 +371,11 @@ class ConstrainedCommandline(ActionWrapper):
         if not isinstance(space, Commandline):
             raise ArgumentKindError(f"can only constrain a Commandline action space, not "
                                     f"{type(space).__name__}")
-        missing = [f for f in flags if f not in space.flags]
-        if missing:
-            raise OptgymError(f"flags {missing} are not actions of {space.name}")
+        for flag in flags:
+            if flag in LEFT_OUT:
+                raise OptgymError(f"flag {flag} has no LLVM 19 counterpart: {LEFT_OUT[flag]}")
+            if flag not in space.flags:
+                raise OptgymError(f"flag {flag!r} is not an action of {space.name}")
         self._flags = flags
         self._forward = [space.flags.index(f) for f in flags]
         self._reverse = {v: i for i, v in enumerate(self._forward)}

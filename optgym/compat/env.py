@@ -9,10 +9,12 @@ environment itself, with no ``.unwrapped``. Every step is the Gymnasium environm
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import subprocess
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +64,29 @@ def _compiler_version() -> str:
     return f"LLVM version {optgym.LLVM_VERSION}"
 
 
+@dataclass
+class ObservationSpaceSpec:
+    """The default observation's description, as CompilerGym's (mutable) spec was.
+
+    Wrappers that transform observations assign their new ``space`` to it, as CompilerGym's
+    did; ``env.observation_space`` then reports that space.
+    """
+
+    id: str  # noqa: A003 - CompilerGym's attribute name
+    space: gymnasium.Space
+    deterministic: bool = True
+    platform_dependent: bool = False
+
+    @property
+    def name(self) -> str:
+        """The observation's name (the same as ``id``)."""
+        return self.id
+
+    @classmethod
+    def of(cls, spec: ObservationSpec) -> ObservationSpaceSpec:
+        return cls(spec.name, spec.space, spec.deterministic, spec.platform_dependent)
+
+
 class CompatObservationView:
     """``env.observation["Name"]`` as CompilerGym gave it: ``Programl`` as a
     ``networkx.MultiDiGraph``, ``ProgramlJson`` as node-link JSON, every other space as the
@@ -70,8 +95,8 @@ class CompatObservationView:
     def __init__(self, env: LlvmEnv):
         self._env = env
 
-    def __getitem__(self, name: str | ObservationSpec) -> Any:
-        name = name.name if isinstance(name, ObservationSpec) else name
+    def __getitem__(self, name: str | ObservationSpec | ObservationSpaceSpec) -> Any:
+        name = name if isinstance(name, str) else name.name
         if name == "Programl":
             return self._env.program_graph().to_networkx()
         if name == "ProgramlJson":
@@ -101,7 +126,7 @@ class CompilerGymEnv(gymnasium.Env):
         self._owns = owns
         self._benchmark_uri: str | None = resolve_uri(benchmark) if benchmark is not None \
             else None
-        self._observation_name: str | None = None
+        self._observation_spec: ObservationSpaceSpec | None = None
         self._has_reward = False
         self._actions: list[int] = []
         self.observation = CompatObservationView(env)
@@ -135,20 +160,27 @@ class CompilerGymEnv(gymnasium.Env):
         return [self.action_space]
 
     @property
-    def observation_space_spec(self) -> ObservationSpec | None:
+    def observation_space_spec(self) -> ObservationSpaceSpec | None:
         """The default observation's spec (``.id``, ``.space``), None when there is none."""
-        return _spec(self._observation_name) if self._observation_name else None
+        return self._observation_spec
+
+    @property
+    def _observation_name(self) -> str | None:
+        return self._observation_spec.id if self._observation_spec is not None else None
 
     @property
     def observation_space(self) -> gymnasium.Space | None:
-        """The default observation's space; assign a name (or None) to change it."""
-        spec = self.observation_space_spec
+        """The default observation's space; assign a name (or a spec, or None) to change it."""
+        spec = self._observation_spec
         return spec.space if spec is not None else None
 
     @observation_space.setter
-    def observation_space(self, name: str | ObservationSpec | None) -> None:
+    def observation_space(self, name: str | ObservationSpec | ObservationSpaceSpec | None
+                          ) -> None:
+        if isinstance(name, ObservationSpaceSpec):
+            name = name.id
         spec = _spec(name) if name is not None else None
-        self._observation_name = spec.name if spec is not None else None
+        self._observation_spec = ObservationSpaceSpec.of(spec) if spec is not None else None
         # The graph forms are computed here from the worker's graph, not by the env's step.
         inner = None if spec is None or spec.name in _GRAPH_OBSERVATIONS else spec.name
         self.gymnasium_env.observation_space = inner
@@ -326,6 +358,8 @@ class CompilerGymEnv(gymnasium.Env):
             reward_space=self.reward_space.name if self._has_reward else None,
         )
         other._actions = list(self._actions)
+        if self._observation_spec is not None:  # a wrapper may have set its own space on it
+            other._observation_spec = dataclasses.replace(self._observation_spec)
         return other
 
     # -- the module ------------------------------------------------------------------------

@@ -233,8 +233,8 @@ class Commandline(spaces.Discrete):
 
     @property
     def names(self) -> list[str]:
-        """The flag of each action without its dash (CompilerGym's ``names``)."""
-        return [f.lstrip("-") for f in self.actions.flags]
+        """CompilerGym's ``names``: for LLVM, the flags themselves."""
+        return self.actions.flags
 
     @property
     def descriptions(self) -> list[str]:
