@@ -241,10 +241,11 @@ class CompilerGymEnv(gymnasium.Env):
         if reward_space is not ...:
             self.reward_space = reward_space
         uri = self._benchmark_uri or DEFAULT_BENCHMARK
-        self.gymnasium_env.reset(seed=seed, options={**(options or {}), "benchmark": uri})
+        observation, _ = self.gymnasium_env.reset(
+            seed=seed, options={**(options or {}), "benchmark": uri})
         self._benchmark_uri = uri
         self._actions = []
-        return self._default_observation()
+        return self._default_observation(observation)
 
     def step(self, action: Any, observation_spaces: Iterable[Any] | None = None,
              reward_spaces: Iterable[Any] | None = None, observations: Any = None,
@@ -260,15 +261,16 @@ class CompilerGymEnv(gymnasium.Env):
                   reward_spaces: Iterable[Any] | None = None, observations: Any = None,
                   rewards: Any = None, timeout: float = 300) -> tuple[Any, Any, bool, dict]:
         """Apply actions in order, stopping at one that ends the episode."""
+        actions = list(actions)
         observation_spaces = observation_spaces or observations
         reward_spaces = reward_spaces or rewards
         env = self.gymnasium_env
         if not env.in_episode:
             raise OptgymError("call reset() before step()")
-        total, done = 0.0, False
+        total, done, last = 0.0, False, None
         info: dict[str, Any] = {"action_had_no_effect": True, "new_action_space": False}
         for action in actions:
-            _, reward, done, _, step_info = env.step(action)
+            last, reward, done, _, step_info = env.step(action)
             total += reward
             if "error" in step_info:
                 info["error_type"] = "CompilerCrash"
@@ -281,7 +283,7 @@ class CompilerGymEnv(gymnasium.Env):
         if observation_spaces is not None:
             observation: Any = [self.observation[s] for s in observation_spaces]
         else:
-            observation = self._default_observation()
+            observation = self._default_observation(last if actions else None)
         if reward_spaces is not None:
             reward: Any = [self.reward[r.name if isinstance(r, RewardSpec) else r]
                            for r in reward_spaces]
@@ -289,10 +291,15 @@ class CompilerGymEnv(gymnasium.Env):
             reward = total if self._has_reward else None
         return observation, reward, done, info
 
-    def _default_observation(self) -> Any:
-        if self._observation_name is None:
+    def _default_observation(self, computed: Any = None) -> Any:
+        """The default observation; ``computed`` is what the Gymnasium env just returned,
+        which is it unless the compat env computes that space itself (the graph forms)."""
+        name = self._observation_name
+        if name is None:
             return None
-        return self.observation[self._observation_name]
+        if computed is not None and name not in _GRAPH_OBSERVATIONS:
+            return computed
+        return self.observation[name]
 
     @property
     def actions(self) -> list[int]:
