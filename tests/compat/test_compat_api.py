@@ -197,3 +197,15 @@ def test_make_benchmark_from_a_c_file(env, tmp_path):
     benchmark = env.make_benchmark(source)
     env.reset(benchmark=benchmark)
     assert env.benchmark.uri == benchmark.uri and int(env.observation["IrInstructionCount"]) > 0
+
+
+def test_action_space_subset_through_make():
+    env = compiler_gym.make("llvm-ic-v0", benchmark=SMALL, action_space=["-sroa", "-gvn"])
+    try:
+        assert env.action_space.flags == ["-sroa", "-gvn"] and env.action_space.n == 2
+        env.reset()
+        _, reward, _, _ = env.step(0)
+        assert reward > 0 and env.action_space.to_string(env.actions) == \
+            "opt -sroa input.bc -o output.bc"
+    finally:
+        env.close()

@@ -48,8 +48,18 @@ class CompilerEnvState:
             walltime = float(row["walltime"])
         except ValueError as exc:
             raise OptgymError(f"result row for {row['benchmark']}: {exc}") from None
-        pipeline_of(row["commandline"])  # validates the command line's shape
+        _check_shape(row["commandline"])  # what it runs is checked by whoever replays it
         return cls(row["benchmark"], row["commandline"], walltime, reward)
+
+
+def _check_shape(commandline: str) -> list[str]:
+    try:
+        words = shlex.split(commandline)
+    except ValueError as exc:
+        raise OptgymError(f"malformed command line {commandline!r}: {exc}") from None
+    if not words or not words[0].startswith("opt"):
+        raise OptgymError(f"not an opt command line: {commandline!r}")
+    return words
 
 
 def pipeline_of(commandline: str) -> str:
@@ -61,12 +71,7 @@ def pipeline_of(commandline: str) -> str:
     LLVM 19 counterpart, an unknown flag, or both forms on one line raise
     :class:`~optgym.errors.OptgymError`: nothing on the line is silently ignored.
     """
-    try:
-        words = shlex.split(commandline)
-    except ValueError as exc:
-        raise OptgymError(f"malformed command line {commandline!r}: {exc}") from None
-    if not words or not words[0].startswith("opt"):
-        raise OptgymError(f"not an opt command line: {commandline!r}")
+    words = _check_shape(commandline)
     passes: str | None = None
     steps: list[str] = []
     words = words[1:]
@@ -81,8 +86,8 @@ def pipeline_of(commandline: str) -> str:
                 raise OptgymError(f"{commandline!r} has -passes= twice")
             passes = word[len("-passes="):]
         elif word.startswith("-") and "=" in word:
-            raise OptgymError(f"option {word!r} in {commandline!r} is not a pass flag; only "
-                              "-passes= and CompilerGym's pass flags are understood")
+            raise OptgymError(f"command line {commandline!r}: option {word!r} is not a pass "
+                              "flag; only -passes= and CompilerGym's pass flags are understood")
         elif word.startswith("-") and word != "-":
             steps.append(pass_table.flag_pipeline(word))
         i += 1
