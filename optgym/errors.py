@@ -42,3 +42,16 @@ class ToolchainError(OptgymError):
 
 class InvalidMappingError(OptgymError):
     """A memory mapping breaks the rules: buffers overlap in fast memory or exceed its capacity."""
+
+
+class RenderModeError(OptgymError, TypeError):
+    """An environment was asked for a render mode it does not offer.
+
+    A ``TypeError`` too, because that is what callers that probe render modes catch
+    (Stable-Baselines3's ``make_vec_env`` offers ``"rgb_array"`` and retries without it).
+    """
+
+
+class ArgumentKindError(OptgymError, TypeError):
+    """A call got an argument of a kind it does not take (a benchmark where the wrapper picks
+    them, an empty flag list). A ``TypeError`` too, as CompilerGym raised in these cases."""

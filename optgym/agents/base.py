@@ -10,6 +10,7 @@ same benchmark), and counts every pass sequence it evaluates against ``budget.co
 from __future__ import annotations
 
 import importlib
+import inspect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -196,9 +197,59 @@ def get_policy(name: str, **kwargs: Any) -> Policy:
         raise OptgymError(f"cannot load policy {target!r}: {exc}") from None
     if isinstance(obj, type) or name in _LAZY_POLICIES:
         return obj(**kwargs)
+    return as_policy(obj, target)
+
+
+def as_policy(obj: Any, name: str) -> Policy:
+    """A policy from a policy object, an optgym function ``f(env, budget) -> SearchResult`` or a
+    CompilerGym leaderboard function ``policy(env) -> None`` that steps the env it is given
+    (told apart by how many required positional parameters the function has)."""
     if hasattr(obj, "search"):  # an already-built policy object
         return obj
-    return _FunctionPolicy(target, obj)
+    if not callable(obj):
+        raise OptgymError(f"policy {name} is a {type(obj).__name__}, not a policy or a function")
+    try:
+        params = inspect.signature(obj).parameters.values()
+    except (TypeError, ValueError):
+        return _FunctionPolicy(name, obj)
+    required = [p for p in params if p.default is p.empty
+                and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if len(required) == 1:
+        return CompilerGymPolicy(name, obj)
+    if len(required) == 2:
+        return _FunctionPolicy(name, obj)
+    raise OptgymError(
+        f"policy {name} takes {len(required)} required arguments; a policy function is "
+        "f(env, budget) -> SearchResult, or CompilerGym's policy(env) -> None"
+    )
+
+
+class CompilerGymPolicy:
+    """Runs a CompilerGym leaderboard policy, ``policy(env) -> None``, which steps a
+    CompilerGym-style env (:class:`optgym.compat.CompilerGymEnv`) positioned at the benchmark;
+    the actions it leaves applied are its result. Budgets are not enforced inside the function
+    (CompilerGym's policies keep their own time); the wall time is measured around it."""
+
+    def __init__(self, name: str, fn: Callable[[Any], None]):
+        self.name = name
+        self._fn = fn
+
+    def search(self, env: LlvmEnv, budget: Budget) -> SearchResult:
+        from optgym.compat.env import CompilerGymEnv
+
+        clock = budget.clock()
+        observation = env.observation_space_spec.name if env.observation_space_spec else None
+        reward = env.reward_space.name
+        view = CompilerGymEnv(env, env_id="llvm-ic-v0", benchmark=env.benchmark,
+                              observation_space=None, reward_space=reward, owns=False)
+        try:
+            self._fn(view)
+        finally:  # the policy may have changed the spaces of the caller's env
+            env.observation_space = observation
+            env.reward_space = reward
+        steps = list(env.actions_taken)
+        clock.spend()
+        return result_from_env(env, steps, clock, self.name)
 
 
 class _FunctionPolicy:

@@ -131,7 +131,7 @@ class SearchState:
             benchmark=env.benchmark,
             observation_space=None,
             reward_space="IrInstructionCount",
-            action_space=action_space or env.actions.name,
+            action_space=action_space or env.actions,
             transposition_cache=self.cache,
         )
         self.benchmark = env.benchmark

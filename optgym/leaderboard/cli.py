@@ -48,7 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ev.add_argument("--policy", required=True,
                     help="a registered policy name (oz, random, greedy, ...) or your own "
                          "'module:function' / 'module:Class' (importable from the current "
-                         "directory or PYTHONPATH)")
+                         "directory or PYTHONPATH); a function is f(env, budget) -> "
+                         "SearchResult, or CompilerGym's policy(env) -> None that steps env")
     ev.add_argument("--budget-seconds", type=float, default=None,
                     help="wall-clock seconds per benchmark, at most the task's (default: the "
                          "task's)")
@@ -182,6 +183,12 @@ def _eval(args: argparse.Namespace) -> int:
                               policy_args=_policy_args(args.policy_arg),
                               progress=not args.no_progress)
     header.notes = args.notes
+    if states and len(header.failures) == len(states):
+        for uri, error in header.failures.items():
+            print(f"error: the policy failed on {uri}: {error}", file=sys.stderr)
+        print(f"error: the policy failed on every benchmark of {task.name}; no result written",
+              file=sys.stderr)
+        return 1
     csv_path, header_file = write_results(output, header, states)
     rewards = [s.reward or 0.0 for s in states]
     print(f"wrote {csv_path} and {header_file}: {len(states)} benchmarks, mean reward "

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from optgym.agents.base import Budget, Policy, get_policy
+from optgym.agents.base import Budget, Policy, as_policy, get_policy
 from optgym.envs.llvm import CompilerEnvState, LlvmEnv
 from optgym.envs.llvm.state import commandline_of
 from optgym.errors import OptgymError
@@ -32,8 +32,8 @@ def evaluate(
     progress: bool = True,
     on_result: Callable[[CompilerEnvState], Any] | None = None,
 ) -> tuple[ResultHeader, list[CompilerEnvState]]:
-    """Run ``policy`` (an object, or a name for :func:`get_policy` with ``policy_args``) on each
-    of the task's programs.
+    """Run ``policy`` (an object, a function as :func:`~optgym.agents.base.as_policy` takes, or a
+    name for :func:`get_policy` with ``policy_args``) on each of the task's programs.
 
     Each benchmark gets a fresh episode and ``budget`` (default: the task's). The row's reward is
     recomputed in the task's reward space by replaying the policy's pass sequence, and its wall
@@ -49,7 +49,9 @@ def evaluate(
     if isinstance(policy, str):
         policy_name = policy_name or policy
         policy = get_policy(policy, **(policy_args or {}))
-    policy_name = policy_name or getattr(policy, "name", type(policy).__name__)
+    policy_name = policy_name or getattr(policy, "name", getattr(policy, "__name__",
+                                                                 type(policy).__name__))
+    policy = as_policy(policy, policy_name)
     header = ResultHeader(
         task=task.name, policy=policy_name, budget=budget_json(budget),
         llvm_full_version=llvm_full_version(), date=now_iso(), machine=machine_info(),

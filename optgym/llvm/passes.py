@@ -332,11 +332,38 @@ def is_safe_pipeline(pipeline: str) -> bool:
 ACTION_SETS = {s.name: s for s in (FLAGS, FLAGS_AND_PIPELINES, SAFE_FLAGS)}
 
 
-def action_set(name: str) -> ActionSet:
-    """Look up an action set by name."""
+def flag_pipeline(flag: str) -> str:
+    """The LLVM 19 step a CompilerGym flag (``-mem2reg``) or a standard pipeline flag (``-Oz``)
+    runs; a flag left out of LLVM 19 or unknown raises an error that names it and says why."""
+    for action in FLAGS_AND_PIPELINES.actions:
+        if action.flag == flag:
+            return action.pipeline
+    if flag in LEFT_OUT:
+        raise OptgymError(f"flag {flag} has no LLVM 19 counterpart: {LEFT_OUT[flag]}")
+    raise OptgymError(
+        f"unknown flag {flag!r}: not one of CompilerGym's LLVM flags nor -O1/-O2/-O3/-Os/-Oz "
+        "(`optgym llvm actions` lists them)"
+    )
+
+
+def action_set(name: str | ActionSet | list[str] | tuple[str, ...]) -> ActionSet:
+    """Look up an action set by name, or build a subset from a list of flags.
+
+    A list such as ``["-mem2reg", "-gvn"]`` gives those actions, in that order (CompilerGym's
+    ``action_space=[...]`` subsets); a flag left out of LLVM 19 or unknown raises.
+    """
+    if isinstance(name, ActionSet):
+        return name
+    if isinstance(name, (list, tuple)):
+        if not name or not all(isinstance(f, str) for f in name):
+            raise OptgymError(f"an action subset must be a non-empty list of flags, not {name!r}")
+        if len(set(name)) != len(name):
+            raise OptgymError(f"the action subset {list(name)} names a flag twice")
+        actions = tuple(Action(f, flag_pipeline(f)) for f in name)
+        return ActionSet(f"flags-v0[{','.join(name)}]", actions)
     try:
         return ACTION_SETS[name]
-    except KeyError:
+    except (KeyError, TypeError):
         raise OptgymError(
-            f"unknown action set {name!r}; known: {', '.join(ACTION_SETS)}"
+            f"unknown action set {name!r}; known: {', '.join(ACTION_SETS)}, or a list of flags"
         ) from None

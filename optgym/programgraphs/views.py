@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from optgym.errors import OptgymError
 from optgym.programgraphs.builder import FLOWS, NODE_TYPES, ProgramGraph
 
 if TYPE_CHECKING:
@@ -145,3 +146,44 @@ def to_graph_instance(
     )
     links = np.stack([graph.edge_source, graph.edge_target], axis=1).astype(np.int64)
     return GraphInstance(nodes=nodes.reshape(-1, 2), edges=edges.reshape(-1, 2), edge_links=links)
+
+
+def from_observation(obs: Any, vocabulary: Vocabulary | None = None) -> ProgramGraph:
+    """The :class:`ProgramGraph` a ``Programl`` observation (a ``GraphInstance``) encodes, so
+    that ``.to_pyg()`` and ``.to_networkx()`` work on what an environment returned.
+
+    Node texts come back from ``vocabulary`` (the one the observation was encoded with; by
+    default the shipped one), so texts the vocabulary lacks read ``[OOV]``. The observation
+    does not carry functions and blocks: every node's ``function`` and ``block`` is -1.
+    """
+    if vocabulary is None:
+        from optgym.programgraphs.vocab import default_vocabulary
+
+        vocabulary = default_vocabulary()
+    nodes = np.asarray(getattr(obs, "nodes", None))
+    edges = np.asarray(getattr(obs, "edges", None))
+    links = np.asarray(getattr(obs, "edge_links", None))
+    if nodes.ndim != 2 or nodes.shape[1] != 2 or edges.ndim != 2 or edges.shape[1] != 2 \
+            or links.shape != (len(edges), 2):
+        raise OptgymError(
+            "not a Programl observation: expected a GraphInstance with nodes (N, 2) "
+            f"[type, text id], edges (E, 2) [flow, position] and edge_links (E, 2); got {obs!r}"
+        )
+    text_ids = nodes[:, 1].astype(np.int64)
+    if len(text_ids) and (text_ids.min() < 0 or text_ids.max() >= len(vocabulary)):
+        raise OptgymError(f"node text ids run outside the vocabulary of {len(vocabulary)} texts")
+    if len(links) and (links.min() < 0 or links.max() >= len(nodes)):
+        raise OptgymError(f"edge_links name nodes outside 0..{len(nodes) - 1}")
+    unknown = np.full(len(nodes), -1, dtype=np.int32)
+    return ProgramGraph(
+        node_type=nodes[:, 0].astype(np.int8),
+        node_text_index=text_ids.astype(np.int32),
+        node_function=unknown,
+        node_block=unknown.copy(),
+        edge_source=links[:, 0].astype(np.int32),
+        edge_target=links[:, 1].astype(np.int32),
+        edge_flow=edges[:, 0].astype(np.int8),
+        edge_position=edges[:, 1].astype(np.int32),
+        texts=vocabulary.texts,
+        function_names=(),
+    )

@@ -2,22 +2,21 @@
 
 One environment owns one compiler worker (forks share it). The module never leaves the worker:
 a step sends the action's pipeline text and the names of the observations it needs, and gets
-back numbers and arrays. Per-benchmark baselines (-O0, -O3, -Oz costs) are computed once and
-cached in memory and on disk. With a :class:`~optgym.envs.llvm.cache.TranspositionCache`,
-known transitions are answered without running LLVM at all; the passes are applied lazily, only
-when an observation needs the module itself.
+back numbers and arrays. Per-benchmark baselines (-O0, -O3, -Oz costs) come from
+:class:`~optgym.envs.llvm.baselines.BaselineCache`; replay with `opt-19` is
+:func:`~optgym.envs.llvm.validation.validate_state`. With a
+:class:`~optgym.envs.llvm.cache.TranspositionCache`, known transitions are answered without
+running LLVM at all; the passes are applied lazily, only when an observation needs the module.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import shutil
 import statistics
-import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, SupportsInt
 
@@ -25,12 +24,13 @@ import gymnasium
 import numpy as np
 from gymnasium import spaces
 
-from optgym import LLVM_VERSION
-from optgym.cache import atomic_write, cache_root
+from optgym.cache import atomic_write
+from optgym.envs.llvm.baselines import BaselineCache
 from optgym.envs.llvm.cache import Transition, TranspositionCache
 from optgym.envs.llvm.spaces import (
     AUTOPHASE_NAMES,
     INSTCOUNT_NAMES,
+    Commandline,
     ObservationSpec,
     RewardSpec,
     observation_spec,
@@ -42,14 +42,10 @@ from optgym.envs.llvm.state import (
     commandline_of,
     pipeline_of,
 )
-from optgym.errors import BenchmarkError, CompilerCrash, OptgymError, ParseError
+from optgym.envs.llvm.validation import validate_state
+from optgym.errors import BenchmarkError, CompilerCrash, OptgymError, ParseError, RenderModeError
 from optgym.llvm import passes as pass_table
-from optgym.llvm import toolchain
-from optgym.llvm.core import elf_text_size
 from optgym.llvm.session import CompilerSession, ModuleHandle
-
-#: v2: -O3/-Oz baselines are what clang-19 makes of the benchmark (was default<Oz> in-process).
-_BASELINE_FORMAT = 2
 
 
 class _SharedSession:
@@ -68,17 +64,86 @@ class _SharedSession:
 class LlvmEnv(gymnasium.Env):
     """LLVM 19 pass ordering as a Gymnasium environment (CompilerGym's ``llvm-v0``, ported).
 
+    ## Description
+    The state is an LLVM 19 module, held by a compiler worker process; each action runs one
+    LLVM pass (or pass pipeline) on it. The task is to find a short sequence of passes that
+    makes the program smaller (or faster) than LLVM's own ``-Oz`` (or ``-O3``) does.
+
+    ## Action space
+    ``Discrete(n)``, a :class:`~optgym.envs.llvm.spaces.Commandline` whose actions are named
+    flags (``env.action_space.flags[i]``, ``env.action_space["-mem2reg"]``):
+
+    | action set | n | actions |
+    |---|---|---|
+    | ``"flags-v0"`` (default) | 117 | CompilerGym's 124 LLVM-10 flags minus 7 LLVM 19 dropped |
+    | ``"flags-pipelines-v0"`` | 122 | the same plus ``-O1 -O2 -O3 -Os -Oz`` |
+    | ``["-mem2reg", "-gvn", ...]`` | len | those flags, in that order |
+
+    An action outside the space raises ``ValueError``.
+
+    ## Observation space
+    Chosen by name (``observation_space="Autophase"``; assign ``env.observation_space = "Ir"``
+    to change it; ``None`` gives ``0`` from a ``Discrete(1)``). The vectors:
+
+    | name | space | content |
+    |---|---|---|
+    | ``Autophase`` | ``Box(0, 2^63-1, (56,), int64)`` | Autophase features; index i is ``AUTOPHASE_NAMES[i]`` (51: TotalInsts) |
+    | ``InstCount`` | ``Box(0, 2^63-1, (70,), int64)`` | 0 TotalInsts, 1 TotalBlocks, 2 TotalFuncs, 3.. one count per opcode (``INSTCOUNT_NAMES``) |
+    | ``InstCountNorm`` | ``Box(0, 1, (69,), float32)`` | ``InstCount[1:] / InstCount[0]`` |
+    | ``IrInstructionCount`` | ``Box((), int64)`` | instructions now; ``...O0/O3/Oz``: the benchmark's after those levels |
+    | ``ObjectTextSizeBytes`` | ``Box((), int64)`` | .text bytes of the object file ``llc-19`` makes; ``ObjectTextSizeO0/O3/Oz`` |
+    | ``Runtime`` | ``Box((), float64)`` | median seconds of ``runtimes_per_observation`` runs (runnable benchmarks) |
+    | ``Programl`` | ``Graph`` | ProGraML graph: nodes ``[type, text id]``, edges ``[flow, position]`` |
+    | ``Ir``, ``IrHash``, ``BitcodeFile`` | ``Text`` | the IR, its hash, a path to the bitcode |
+    | ``Bitcode`` | ``Sequence(Discrete(256))`` | the module's bitcode bytes |
+    | ``InstCountDict``, ``AutophaseDict`` | ``Dict`` | the vectors keyed by feature name |
+    | ``IsRunnable`` | ``Discrete(2)`` | 1 when the benchmark can be run |
+
+    Any space, not only the chosen one, is computed on demand by ``env.observation["Name"]``.
+
+    ## Rewards
+    Chosen by name (``reward_space=...``, or assign ``env.reward_space = "..."``). Each is the
+    drop in a cost since the previous step, divided by a per-benchmark scale:
+    ``IrInstructionCount`` (÷1), ``IrInstructionCountNorm`` (÷ the -O0 count),
+    ``IrInstructionCountO3`` / ``IrInstructionCountOz`` (÷ max(C_O0 - C_O3/Oz, 1), so an episode
+    ending at -Oz's count sums to 1.0), the same four for ``ObjectTextSize*``, and
+    ``RuntimeO3`` (runnable benchmarks only). ``env.reward["Name"]`` gives any other space's
+    reward since that space was last asked.
+
+    ## Starting state
+    The benchmark's unoptimized module (clang's output before any LLVM pass). The benchmark is
+    ``options["benchmark"]`` of ``reset``, else the constructor's ``benchmark``, else one drawn
+    from ``dataset`` (and ``split``) with the env's generator, seeded by ``reset(seed=...)``.
+
+    ## Episode end
+    Terminated when a pass crashes LLVM or runs past ``timeout`` (``info["error"]`` says which;
+    the module is as it was before the step, and the env works again after ``reset()``).
+    Truncated after 200 steps when made with ``gymnasium.make`` (``max_episode_steps``);
+    otherwise episodes never end by themselves.
+
+    ## Arguments
     Args:
         benchmark: a benchmark URI (or :class:`~optgym.datasets.Benchmark`) to use on every
-            reset; when None, each reset draws one at random from ``dataset`` (seeded by
-            ``reset(seed=...)``), unless ``options={"benchmark": uri}`` names one.
+            reset; when None, each reset draws one at random from ``dataset``.
         dataset: the dataset to draw from; ``split`` restricts it to train/validation/test.
         observation_space: name of the observation returned by reset and step (None: none).
         reward_space: name of the reward returned by step.
-        action_space: ``"flags-v0"`` (CompilerGym's flags) or ``"flags-pipelines-v0"``.
+        action_space: an action set's name or a list of flags (see the table above).
         timeout: seconds one pass may run before the worker is killed.
         transposition_cache: share one between environments of a search to skip known steps.
         runtimes_per_observation: how many runs the ``Runtime`` observation takes the median of.
+        render_mode: None, ``"ansi"`` (``render()`` returns the IR) or ``"human"`` (prints it);
+            others raise :class:`~optgym.errors.RenderModeError`, a ``TypeError``, which is
+            what Stable-Baselines3's ``make_vec_env`` expects when it offers ``"rgb_array"``.
+
+    ``reset(options=...)`` understands ``{"benchmark": uri}`` (this episode's benchmark) and
+    ``{"replay": [step, ...]}`` (pipeline texts, as in ``env.actions_taken``, to run right
+    after the reset; ``apply()`` uses it). ``info`` of ``reset`` holds ``"benchmark"``; of
+    ``step``, ``"action"`` (the flag), ``"action_had_no_effect"`` and, on a crash, ``"error"``.
+
+    ## Version history
+    * v0: CompilerGym's ``llvm-v0`` spaces, names and reward definitions on LLVM 19; seven of
+      its 124 flags have no LLVM 19 pass (``optgym.llvm.passes.LEFT_OUT`` says why).
     """
 
     metadata = {"render_modes": ["human", "ansi"]}
@@ -91,7 +156,7 @@ class LlvmEnv(gymnasium.Env):
         split: str | None = None,
         observation_space: str | None = "Autophase",
         reward_space: str = "IrInstructionCountOz",
-        action_space: str = "flags-v0",
+        action_space: str | list[str] | pass_table.ActionSet = "flags-v0",
         timeout: float = 60.0,
         transposition_cache: TranspositionCache | None = None,
         runtimes_per_observation: int = 3,
@@ -100,16 +165,16 @@ class LlvmEnv(gymnasium.Env):
     ):
         super().__init__()
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}")
+            raise RenderModeError(
+                f"render_mode {render_mode!r} is not supported; use None or one of "
+                f"{self.metadata['render_modes']}"
+            )
         self.render_mode = render_mode
         self.actions = pass_table.action_set(action_space)
-        self.action_space = spaces.Discrete(len(self.actions))
-        self.observation_space_spec: ObservationSpec | None = (
-            observation_spec(observation_space) if observation_space else None
-        )
-        self.observation_space = (
-            self.observation_space_spec.space if self.observation_space_spec else spaces.Discrete(1)
-        )
+        self.action_space = Commandline(self.actions)
+        self.observation_space_spec: ObservationSpec | None = None
+        self._observation_space: spaces.Space = spaces.Discrete(1)
+        self.observation_space = observation_space
         self.reward_space_spec: RewardSpec = reward_spec(reward_space)
         self.reward_range = (-np.inf, np.inf)
         self.dataset_name = dataset
@@ -125,17 +190,15 @@ class LlvmEnv(gymnasium.Env):
         self._pending: list[str] = []  # pipelines known from the cache, not yet run
         self._hash: str | None = None
         self._count: int | None = None
-        self._baselines: dict[str, dict[str, float]] = {}
-        self._baseline_memo: tuple[Any, dict[str, float]] = (None, {})
+        self._baselines = BaselineCache(self._runtime)
         self._reward_prev: dict[str, float] = {}
         self.episode_reward = 0.0
-        self.episode_walltime = 0.0
         self._reset_time = time.monotonic()
         self._tmpdir: Path | None = None
         # Observations the worker returned with the last step, valid until the module changes.
         self._step_obs: dict[str, Any] | None = None
-        self.observation = _ObservationView(self)
-        self.reward = _RewardView(self)
+        self.observation = ObservationView(self._observation_in_episode)
+        self.reward = RewardView(self._reward_in_episode)
 
     # -- properties --------------------------------------------------------------------------
     @property
@@ -152,6 +215,48 @@ class LlvmEnv(gymnasium.Env):
     def actions_taken(self) -> list[str]:
         """Pipeline texts of the actions of this episode, in order."""
         return self._applied + self._pending
+
+    @property
+    def in_episode(self) -> bool:
+        """Whether the environment has been reset (and not closed) since it was made."""
+        return self._module is not None
+
+    @property
+    def episode_walltime(self) -> float:
+        """Seconds since the episode began (the last reset)."""
+        return time.monotonic() - self._reset_time
+
+    @property
+    def observation_space(self) -> spaces.Space:
+        """The space of what reset and step return; assign a name (or None) to change it."""
+        return self._observation_space
+
+    @observation_space.setter
+    def observation_space(self, name: str | ObservationSpec | None) -> None:
+        if isinstance(name, spaces.Space):
+            raise OptgymError(
+                "assign an observation space by name (env.observation_space = 'InstCount'), "
+                f"not as a {type(name).__name__}; to transform observations, use a wrapper"
+            )
+        if isinstance(name, ObservationSpec):
+            name = name.name
+        spec = observation_spec(name) if name is not None else None
+        self.observation_space_spec = spec
+        self._observation_space = spec.space if spec is not None else spaces.Discrete(1)
+        self.__dict__.pop("_step_names", None)  # what a step asks the worker for has changed
+
+    @property
+    def reward_space(self) -> RewardSpec:
+        """The reward step returns; assign a name to change it from the next step on."""
+        return self.reward_space_spec
+
+    @reward_space.setter
+    def reward_space(self, name: str | RewardSpec) -> None:
+        spec = reward_spec(name.name if isinstance(name, RewardSpec) else name)
+        self.reward_space_spec = spec
+        self.__dict__.pop("_step_names", None)
+        if self.in_episode:  # the next step's reward is the change from here
+            self._reward_prev[spec.name] = self._cost(spec.cost)
 
     # -- gymnasium API -----------------------------------------------------------------------
     def reset(
@@ -240,17 +345,25 @@ class LlvmEnv(gymnasium.Env):
             raise OptgymError("call reset() before fork()")
         self._materialize()
         other = self.sibling()
-        # One clone only: the fork reloads the unmodified benchmark if it is ever reset.
-        other._benchmark = self._benchmark
-        other._module = self._module.fork()
-        other._applied = list(self._applied)
-        other._hash, other._count = self._hash, self._count
-        other._baselines = self._baselines
-        other._reward_prev = dict(self._reward_prev)
-        other.episode_reward = self.episode_reward
-        other._reset_time = self._reset_time
-        other._np_random = self._np_random
+        other._continue_from(self)
         return other
+
+    def _continue_from(self, parent: LlvmEnv) -> None:
+        """Become a copy of ``parent``'s episode (used by :meth:`fork` on the new sibling).
+
+        One clone only: the fork reloads the unmodified benchmark if it is ever reset. The
+        fork gets a generator of its own, spawned from the parent's, so that the resets of
+        one never move the other's draws.
+        """
+        self._benchmark = parent._benchmark
+        self._module = parent._module.fork()
+        self._applied = list(parent._applied)
+        self._hash, self._count = parent._hash, parent._count
+        self._baselines = parent._baselines
+        self._reward_prev = dict(parent._reward_prev)
+        self.episode_reward = parent.episode_reward
+        self._reset_time = parent._reset_time
+        self._np_random = parent.np_random.spawn(1)[0]
 
     def sibling(self, **kwargs: Any) -> LlvmEnv:
         """A new environment on this one's compiler worker, with other settings.
@@ -268,7 +381,7 @@ class LlvmEnv(gymnasium.Env):
             observation_space=self.observation_space_spec.name
             if self.observation_space_spec else None,
             reward_space=self.reward_space_spec.name,
-            action_space=self.actions.name,
+            action_space=self.actions,
             transposition_cache=self.cache,
             runtimes_per_observation=self.runtimes_per_observation,
             render_mode=self.render_mode,
@@ -276,6 +389,13 @@ class LlvmEnv(gymnasium.Env):
         settings.update(kwargs)
         benchmark = settings.pop("benchmark")
         return LlvmEnv(benchmark, _shared=self._shared, **settings)
+
+    def program_graph(self) -> Any:
+        """The module's :class:`~optgym.programgraphs.ProgramGraph`, texts and all: what the
+        ``Programl`` observation encodes as a Gymnasium ``GraphInstance`` of vocabulary ids."""
+        if not self.in_episode:
+            raise OptgymError("call reset() before asking for the program graph")
+        return self._worker_observe("Programl")
 
     def commandline(self) -> str:
         """An `opt-19` command line that turns the benchmark into the current module."""
@@ -294,66 +414,26 @@ class LlvmEnv(gymnasium.Env):
         )
 
     def apply(self, state: CompilerEnvState) -> None:
-        """Reset to the state's benchmark and replay its command line."""
+        """Reset to the state's benchmark and replay its command line.
+
+        Both optgym's ``opt-19 -passes=...`` and CompilerGym's ``opt -mem2reg ...`` command
+        lines are read; a flag LLVM 19 lacks, or an unknown one, raises OptgymError.
+        """
         steps = pass_table.split_steps(pipeline_of(state.commandline))
         self.reset(options={"benchmark": state.benchmark, "replay": steps})
         self.episode_reward = self._episode_reward_from_start()
 
     def validate(self, state: CompilerEnvState | None = None) -> ValidationResult:
-        """Replay a state (default: the current one) with the real `opt-19` binary.
+        """Replay a state (default: the current one) with the real `opt-19`.
 
         Checks that the instruction count and the reward are reproduced and, for runnable
-        benchmarks, that the program prints what its unoptimized build prints.
+        benchmarks, that the program prints what its unoptimized build prints. See
+        :func:`~optgym.envs.llvm.validation.validate_state`.
         """
-        state = state or self.state
-        result = ValidationResult(state)
-        try:
-            benchmark = self._resolve_benchmark(state.benchmark)
-        except OptgymError as exc:
-            result.errors.append(str(exc))
-            return result
-        with tempfile.TemporaryDirectory(prefix="optgym-validate-") as tmp:
-            source, out = Path(tmp) / "input.bc", Path(tmp) / "output.bc"
-            source.write_bytes(benchmark.bitcode)
-            pipeline = pipeline_of(state.commandline)
-            if pipeline:
-                proc = subprocess.run(
-                    [*toolchain.opt_argv(pipeline), str(source), "-o", str(out)],
-                    capture_output=True, text=True,
-                )
-                if proc.returncode != 0:
-                    result.errors.append(f"opt-19 failed: {proc.stderr.strip()[-500:]}")
-                    return result
-            else:
-                shutil.copy(source, out)
-            optimized = out.read_bytes()
-        try:
-            module = self.session.load(optimized, f"{state.benchmark} (replayed)")
-        except (ParseError, CompilerCrash) as exc:
-            result.errors.append(f"opt-19's output does not load: {exc}")
-            return result
-        try:
-            result.instruction_count = module.instruction_count()
-            spec = self.reward_space_spec
-            if spec.cost in ("IrInstructionCount", "ObjectTextSizeBytes"):
-                cost = float(module.observe(spec.cost)[spec.cost])
-                baselines = self._baselines_for(benchmark, spec.cost)
-                start = baselines[f"{spec.cost}O0"]
-                result.reproduced_reward = (start - cost) / self._scale(spec, baselines)
-                if state.reward is not None and not np.isclose(
-                    result.reproduced_reward, state.reward, rtol=1e-6, atol=1e-9
-                ):
-                    result.errors.append(
-                        f"reward {state.reward:.6g} is not reproduced (replay gives "
-                        f"{result.reproduced_reward:.6g})"
-                    )
-        finally:
-            module.close()
-        if benchmark.runnable:
-            result.output_checked = True
-            if not benchmark.check_output(optimized):
-                result.errors.append("the optimized program's output differs from the -O0 build's")
-        return result
+        return validate_state(
+            state or self.state, session=self.session, reward=self.reward_space_spec,
+            resolve=self._resolve_benchmark, baselines=self._baselines_for,
+        )
 
     # -- internals ----------------------------------------------------------------------------
     def _resolve_benchmark(self, benchmark: Any) -> Any:
@@ -511,15 +591,6 @@ class LlvmEnv(gymnasium.Env):
             return float(self._observe("Runtime"))
         return float(self._worker_observe(cost))
 
-    def _scale(self, spec: RewardSpec, baselines: dict[str, float]) -> float:
-        if not spec.baseline:
-            return 1.0
-        start = baselines[f"{spec.cost}O0"]
-        if spec.baseline == "O0":
-            return max(start, 1.0)
-        return max(start - baselines[f"{spec.cost}{spec.baseline}"], 1.0 if spec.cost !=
-                   "Runtime" else 1e-9)
-
     def _reward(self, spec: RewardSpec) -> float:
         if spec.runnable_only and not self._benchmark.runnable:
             raise BenchmarkError(f"{self._benchmark.uri} is not runnable; no {spec.name} reward")
@@ -527,97 +598,101 @@ class LlvmEnv(gymnasium.Env):
         previous = self._reward_prev.get(spec.name, baselines[f"{spec.cost}O0"])
         cost = self._cost(spec.cost)
         self._reward_prev[spec.name] = cost
-        return (previous - cost) / self._scale(spec, baselines)
+        return (previous - cost) / spec.scale(baselines)
 
     def _episode_reward_from_start(self) -> float:
         spec = self.reward_space_spec
         baselines = self._baselines_for(self._benchmark, spec.cost)
         cost = self._cost(spec.cost)
         self._reward_prev[spec.name] = cost
-        return (baselines[f"{spec.cost}O0"] - cost) / self._scale(spec, baselines)
+        return (baselines[f"{spec.cost}O0"] - cost) / spec.scale(baselines)
 
     def _baselines_for(self, benchmark: Any, cost: str) -> dict[str, float]:
-        """The benchmark's cost at -O0, -O3 and -Oz, computed once (memory and disk cache).
-
-        ``cost`` is ``IrInstructionCount``, ``ObjectTextSizeBytes`` or ``Runtime``; keys of the
-        returned dict are the cost name followed by the level (``IrInstructionCountOz``).
-        -O0 is the benchmark as loaded; -O3 and -Oz are what ``clang-19 -O3``/``-Oz`` make of
-        it (see :mod:`optgym.llvm.toolchain` for why clang, not ``default<Oz>``).
-        Runtimes are measurements, not facts about the module, so they are not kept on disk.
-        """
-        # The current benchmark's values are memoized by identity, so a step costs no hashing.
-        memo_benchmark, values = self._baseline_memo
-        if memo_benchmark is benchmark and f"{cost}Oz" in values:
-            return values
-        key = hashlib.blake2b(benchmark.bitcode, digest_size=16).hexdigest()
-        path = cache_root() / f"llvm{LLVM_VERSION}-baselines-v{_BASELINE_FORMAT}" / f"{key}.json"
-        values = self._baselines.get(key)
-        if values is None:
-            values = _read_json(path)
-            self._baselines[key] = values
-        self._baseline_memo = (benchmark, values)
-        if f"{cost}Oz" in values:
-            return values
-        optimized = {level: toolchain.clang_optimize(benchmark.bitcode, level[1:], what=benchmark.uri,
-                                                     error=BenchmarkError)
-                     for level in ("O3", "Oz")}
-        if cost == "Runtime":
-            values["RuntimeO0"] = self._runtime(benchmark.bitcode)
-            for level, bitcode in optimized.items():
-                values[f"Runtime{level}"] = self._runtime(bitcode)
-            return values
+        """The benchmark's ``cost`` at -O0, -O3 and -Oz (see :class:`BaselineCache`)."""
         own = benchmark is self._benchmark and self._base is not None
-        base = self._base if own else self._load(benchmark)
-        try:
-            values[f"{cost}O0"] = base.observe(cost)[cost]
-        finally:
-            if not own:
-                base.close()
-        for level, bitcode in optimized.items():
-            if cost == "ObjectTextSizeBytes":
-                # From clang's own bitcode: re-serializing it loses the use-list order that
-                # code generation reads, which moves .text by a byte or two.
-                obj = toolchain.object_file(bitcode, what=benchmark.uri, error=BenchmarkError)
-                values[f"{cost}{level}"] = elf_text_size(obj)
-                continue
-            reference = self.session.load(bitcode, f"{benchmark.uri} (clang-19 -{level})")
-            try:
-                values[f"{cost}{level}"] = reference.observe(cost)[cost]
-            finally:
-                reference.close()
-        on_disk = {k: v for k, v in values.items() if not k.startswith("Runtime")}
-        atomic_write(path, json.dumps(on_disk, sort_keys=True).encode())
-        return values
+        return self._baselines.get(
+            benchmark, cost, module=self._base if own else None,
+            load=lambda: self._load(benchmark),
+        )
+
+    def _observation_in_episode(self, name: str) -> Any:
+        if not self.in_episode:
+            raise OptgymError("call reset() before asking for observations")
+        return self._observe(name)
+
+    def _reward_in_episode(self, name: str) -> float:
+        if not self.in_episode:
+            raise OptgymError("call reset() before asking for rewards")
+        return self._reward(reward_spec(name))
 
 
-def _read_json(path: Path) -> dict[str, float]:
-    """A cached JSON dict, or {} when it is missing or unreadable (it is then rebuilt)."""
-    try:
-        values = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return values if isinstance(values, dict) else {}
-
-
-class _ObservationView:
+class ObservationView:
     """``env.observation["Name"]``: any observation space, computed on demand."""
 
-    def __init__(self, env: LlvmEnv):
-        self._env = env
+    def __init__(self, compute: Callable[[str], Any]):
+        self._compute = compute
 
     def __getitem__(self, name: str) -> Any:
-        if self._env._module is None:
-            raise OptgymError("call reset() before asking for observations")
-        return self._env._observe(name)
+        return self._compute(name)
+
+    @property
+    def spaces(self) -> dict[str, ObservationSpec]:
+        """Every observation space, by name (CompilerGym's ``env.observation.spaces``)."""
+        from optgym.envs.llvm.spaces import OBSERVATION_SPECS, programl_spec
+
+        programl_spec()
+        return dict(OBSERVATION_SPECS)
 
 
-class _RewardView:
+class RewardView:
     """``env.reward["Name"]``: the change in that reward's cost since it was last asked."""
 
-    def __init__(self, env: LlvmEnv):
-        self._env = env
+    def __init__(self, compute: Callable[[str], float]):
+        self._compute = compute
 
     def __getitem__(self, name: str) -> float:
-        if self._env._module is None:
-            raise OptgymError("call reset() before asking for rewards")
-        return self._env._reward(reward_spec(name))
+        return self._compute(name)
+
+    @property
+    def spaces(self) -> dict[str, RewardSpec]:
+        """Every reward space, by name (CompilerGym's ``env.reward.spaces``)."""
+        from optgym.envs.llvm.spaces import REWARD_SPECS
+
+        return dict(REWARD_SPECS)
+
+
+class NamedSpaces(gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):
+    """The outermost wrapper of ``gymnasium.make("optgym/llvm-*")``: it passes assignments of
+    an observation or reward space *by name* to the environment underneath.
+
+    Without it, ``env.observation_space = "InstCount"`` would set an attribute of the outermost
+    Gymnasium wrapper and change nothing the environment returns. Assigning a
+    :class:`gymnasium.spaces.Space` keeps Gymnasium's meaning (this wrapper's own space).
+    """
+
+    def __init__(self, env: gymnasium.Env):
+        gymnasium.utils.RecordConstructorArgs.__init__(self)
+        gymnasium.Wrapper.__init__(self, env)
+
+    @property
+    def observation_space(self) -> spaces.Space:
+        """The space of the observations (the environment's, unless a Space was assigned)."""
+        return self._observation_space if self._observation_space is not None \
+            else self.env.observation_space
+
+    @observation_space.setter
+    def observation_space(self, space: spaces.Space | str | None) -> None:
+        if isinstance(space, spaces.Space):
+            self._observation_space = space
+        else:
+            self.env.unwrapped.observation_space = space
+            self._observation_space = None
+
+    @property
+    def reward_space(self) -> RewardSpec:
+        """The reward the environment returns; assign a name to change it."""
+        return self.env.unwrapped.reward_space
+
+    @reward_space.setter
+    def reward_space(self, name: str | RewardSpec) -> None:
+        self.env.unwrapped.reward_space = name

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 from gymnasium import spaces
 
+from optgym.envs.llvm.state import pipeline_of
 from optgym.errors import OptgymError
+from optgym.llvm.passes import ActionSet, split_steps
 
 INT_MAX = np.iinfo(np.int64).max
 
@@ -62,6 +64,21 @@ class ObservationSpec:
     source: str
     worker: str = ""
     pipeline: str = ""
+
+    @property
+    def id(self) -> str:  # noqa: A003 - CompilerGym's attribute name
+        """CompilerGym's name for :attr:`name`."""
+        return self.name
+
+    @property
+    def deterministic(self) -> bool:
+        """Whether the same module always gives the same value (false only for Runtime)."""
+        return self.name != "Runtime"
+
+    @property
+    def platform_dependent(self) -> bool:
+        """Whether the value depends on the machine (object sizes and runtimes do)."""
+        return self.name.startswith(("ObjectTextSize", "Runtime"))
 
 
 def _specs() -> dict[str, ObservationSpec]:
@@ -141,6 +158,31 @@ class RewardSpec:
     baseline: str = ""
     runnable_only: bool = False
 
+    @property
+    def id(self) -> str:  # noqa: A003 - CompilerGym's attribute name
+        """CompilerGym's older name for :attr:`name`."""
+        return self.name
+
+    @property
+    def deterministic(self) -> bool:
+        """Whether replaying the same actions gives the same reward (not for runtimes)."""
+        return self.cost != "Runtime"
+
+    @property
+    def platform_dependent(self) -> bool:
+        """Whether the reward depends on the machine (object sizes and runtimes do)."""
+        return self.cost != "IrInstructionCount"
+
+    def scale(self, baselines: dict[str, float]) -> float:
+        """What a change in cost is divided by, from the benchmark's -O0/-O3/-Oz costs."""
+        if not self.baseline:
+            return 1.0
+        start = baselines[f"{self.cost}O0"]
+        if self.baseline == "O0":
+            return max(start, 1.0)
+        floor = 1e-9 if self.cost == "Runtime" else 1.0
+        return max(start - baselines[f"{self.cost}{self.baseline}"], floor)
+
 
 REWARD_SPECS: dict[str, RewardSpec] = {
     r.name: r
@@ -166,3 +208,72 @@ def reward_spec(name: str) -> RewardSpec:
         raise OptgymError(
             f"unknown reward space {name!r}; known: {', '.join(REWARD_SPECS)}"
         ) from None
+
+
+class Commandline(spaces.Discrete):
+    """A discrete action space whose actions are named pass flags (CompilerGym's ``Commandline``).
+
+    It is a plain :class:`gymnasium.spaces.Discrete` to every learner; the extra names let
+    code written for CompilerGym translate between indices, flags and command lines.
+    """
+
+    def __init__(self, actions: ActionSet, seed: int | None = None):
+        super().__init__(len(actions), seed=seed)
+        self.actions = actions
+
+    @property
+    def name(self) -> str:
+        """The action set's name (``flags-v0``, ``flags-pipelines-v0`` or a subset's)."""
+        return self.actions.name
+
+    @property
+    def flags(self) -> list[str]:
+        """The flag of each action, by index (``-mem2reg``)."""
+        return self.actions.flags
+
+    @property
+    def names(self) -> list[str]:
+        """CompilerGym's ``names``: for LLVM, the flags themselves."""
+        return self.actions.flags
+
+    @property
+    def descriptions(self) -> list[str]:
+        """The LLVM 19 pipeline text each action runs."""
+        return [a.pipeline for a in self.actions.actions]
+
+    def __getitem__(self, flag: str) -> int:
+        """The index of a flag (``space["-mem2reg"]``) or of a name (``space["mem2reg"]``)."""
+        return self.actions.index(flag if flag.startswith("-") else f"-{flag}")
+
+    def to_string(self, actions: list[int] | tuple[int, ...]) -> str:
+        """CompilerGym's command line for these actions: ``opt -mem2reg -gvn input.bc -o output.bc``.
+
+        :meth:`from_string`, ``env.apply()`` and :func:`~optgym.envs.llvm.state.pipeline_of`
+        read it back; `opt-19` itself does not (its new pass manager takes ``-passes=``).
+        """
+        return " ".join(["opt", *(self.actions[int(a)].flag for a in actions),
+                         "input.bc", "-o", "output.bc"])
+
+    def from_string(self, commandline: str) -> list[int]:
+        """The actions of a command line in either form (CompilerGym's flags or ``-passes=``).
+
+        Raises OptgymError for a flag left out of LLVM 19, an unknown flag, or a step that is
+        not an action of this space.
+        """
+        by_pipeline = {a.pipeline: i for i, a in enumerate(self.actions.actions)}
+        out = []
+        for step in split_steps(pipeline_of(commandline)):
+            if step not in by_pipeline:
+                raise OptgymError(f"step {step!r} of {commandline!r} is not an action of "
+                                  f"{self.name}")
+            out.append(by_pipeline[step])
+        return out
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Commandline) and other.actions == self.actions
+
+    def __hash__(self) -> int:
+        return hash(self.actions.name)
+
+    def __repr__(self) -> str:
+        return f"Commandline({self.name}, {self.n})"

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import shlex
 from dataclasses import dataclass, field
 
 from optgym.errors import OptgymError
+from optgym.llvm import passes as pass_table
 from optgym.llvm.toolchain import OPT_TARGET_FLAGS
-
-_PASSES = re.compile(r"-passes=(\S+)")
 
 
 @dataclass(frozen=True)
@@ -51,22 +49,58 @@ class CompilerEnvState:
             walltime = float(row["walltime"])
         except ValueError as exc:
             raise OptgymError(f"result row for {row['benchmark']}: {exc}") from None
-        pipeline_of(row["commandline"])  # validates the command line's shape
+        _check_shape(row["commandline"])  # what it runs is checked by whoever replays it
         return cls(row["benchmark"], row["commandline"], walltime, reward)
 
 
-def pipeline_of(commandline: str) -> str:
-    """Extract the ``-passes=`` text from an `opt` command line; '' when it has none."""
+def _check_shape(commandline: str) -> list[str]:
     try:
         words = shlex.split(commandline)
     except ValueError as exc:
         raise OptgymError(f"malformed command line {commandline!r}: {exc}") from None
     if not words or not words[0].startswith("opt"):
         raise OptgymError(f"not an opt command line: {commandline!r}")
-    for word in words[1:]:
+    return words
+
+
+def pipeline_of(commandline: str) -> str:
+    """The LLVM 19 ``-passes=`` text an `opt` command line runs ('' when it runs none).
+
+    Two forms are read: optgym's ``opt-19 --relocation-model=pic -passes=TEXT input.bc -o
+    output.bc`` and
+    CompilerGym's ``opt -mem2reg -gvn input.bc -o output.bc``, whose flags are translated
+    through the pass table (:mod:`optgym.llvm.passes`) into one step each. A flag with no
+    LLVM 19 counterpart, an unknown flag, or both forms on one line raise
+    :class:`~optgym.errors.OptgymError`: nothing on the line is silently ignored.
+    """
+    words = _check_shape(commandline)
+    passes: str | None = None
+    steps: list[str] = []
+    words = words[1:]
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word == "-o":  # the output file's name follows
+            i += 2
+            continue
+        if word in OPT_TARGET_FLAGS:  # the target options optgym's own lines carry
+            i += 1
+            continue
         if word.startswith("-passes="):
-            return word[len("-passes="):]
-    return ""
+            if passes is not None:
+                raise OptgymError(f"{commandline!r} has -passes= twice")
+            passes = word[len("-passes="):]
+        elif word.startswith("-") and "=" in word:
+            raise OptgymError(f"command line {commandline!r}: option {word!r} is not a pass "
+                              "flag; only -passes= and CompilerGym's pass flags are understood")
+        elif word.startswith("-") and word != "-":
+            steps.append(pass_table.flag_pipeline(word))
+        i += 1
+    if passes is not None and steps:
+        raise OptgymError(
+            f"{commandline!r} mixes -passes= with legacy flags; use one form or the other"
+        )
+    return passes if passes is not None else pass_table.join_steps(steps)
 
 
 def commandline_of(pipeline: str) -> str:
@@ -99,6 +133,15 @@ class ValidationResult:
     def ok(self) -> bool:
         """True when the replay reproduced the state and (if runnable) the program's output."""
         return not self.errors
+
+    def okay(self) -> bool:
+        """CompilerGym's name for :attr:`ok`."""
+        return self.ok
+
+    @property
+    def error_details(self) -> str:
+        """The errors as one string ('' when there are none), as CompilerGym gives them."""
+        return "\n".join(self.errors)
 
     def __str__(self) -> str:
         if self.ok:

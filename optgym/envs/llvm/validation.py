@@ -1,0 +1,83 @@
+"""Replaying an episode record with the real `opt-19`, the referee every result answers to."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from optgym.envs.llvm.spaces import RewardSpec
+from optgym.envs.llvm.state import CompilerEnvState, ValidationResult, pipeline_of
+from optgym.errors import CompilerCrash, OptgymError, ParseError
+from optgym.llvm import toolchain
+from optgym.llvm.session import CompilerSession
+
+
+def validate_state(
+    state: CompilerEnvState,
+    *,
+    session: CompilerSession,
+    reward: RewardSpec,
+    resolve: Callable[[str], Any],
+    baselines: Callable[[Any, str], dict[str, float]],
+) -> ValidationResult:
+    """Replay ``state`` with `opt-19` and check what it claims.
+
+    The instruction count is measured on `opt-19`'s output (loaded in ``session``'s worker);
+    the reward in space ``reward`` is recomputed against ``baselines(benchmark, cost)`` and
+    compared with the state's; a runnable benchmark is built and run, and must print what its
+    unoptimized build prints. ``resolve(uri)`` finds the benchmark. Problems are collected in
+    the result's ``errors``, never raised.
+    """
+    result = ValidationResult(state)
+    try:
+        benchmark = resolve(state.benchmark)
+        pipeline = pipeline_of(state.commandline)
+    except OptgymError as exc:
+        result.errors.append(str(exc))
+        return result
+    with tempfile.TemporaryDirectory(prefix="optgym-validate-") as tmp:
+        source, out = Path(tmp) / "input.bc", Path(tmp) / "output.bc"
+        source.write_bytes(benchmark.bitcode)
+        if pipeline:
+            proc = subprocess.run(
+                [*toolchain.opt_argv(pipeline), str(source), "-o", str(out)],
+                capture_output=True, text=True,
+            )
+            if proc.returncode != 0:
+                result.errors.append(f"opt-19 failed: {proc.stderr.strip()[-500:]}")
+                return result
+        else:
+            shutil.copy(source, out)
+        optimized = out.read_bytes()
+    try:
+        module = session.load(optimized, f"{state.benchmark} (replayed)")
+    except (ParseError, CompilerCrash) as exc:
+        result.errors.append(f"opt-19's output does not load: {exc}")
+        return result
+    try:
+        result.instruction_count = module.instruction_count()
+        if reward.cost in ("IrInstructionCount", "ObjectTextSizeBytes"):
+            cost = float(module.observe(reward.cost)[reward.cost])
+            values = baselines(benchmark, reward.cost)
+            start = values[f"{reward.cost}O0"]
+            result.reproduced_reward = (start - cost) / reward.scale(values)
+            if state.reward is not None and not np.isclose(
+                result.reproduced_reward, state.reward, rtol=1e-6, atol=1e-9
+            ):
+                result.errors.append(
+                    f"reward {state.reward:.6g} is not reproduced (replay gives "
+                    f"{result.reproduced_reward:.6g})"
+                )
+    finally:
+        module.close()
+    if benchmark.runnable:
+        result.output_checked = True
+        if not benchmark.check_output(optimized):
+            result.errors.append("the optimized program's output differs from the -O0 build's")
+    return result
