@@ -25,6 +25,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from optgym.cache import read_entry
 from optgym.datasets._util import (
     atomic_write_bytes,
     cache_root,
@@ -122,8 +123,9 @@ class RemoteBenchmark(Benchmark):
                 raise BenchmarkError(f"{self.uri}: {self.path} is not LLVM bitcode")
             return data
         cached = self.path.parent / f".{self.path.stem}.optgym.bc"
-        if cached.is_file():
-            return cached.read_bytes()
+        hit = read_entry(cached, is_bitcode)  # a corrupted entry counts as missing
+        if hit is not None:
+            return hit
         bitcode = compile_c_to_bitcode(self.path, what=self.uri, extra_flags=("-w", "-g0", f"-I{self.path.parent}"))
         atomic_write_bytes(cached, bitcode)
         return bitcode

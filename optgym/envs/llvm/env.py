@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import operator
 import shutil
 import statistics
 import subprocess
@@ -26,7 +27,7 @@ import numpy as np
 from gymnasium import spaces
 
 from optgym import LLVM_VERSION
-from optgym.cache import atomic_write, cache_root
+from optgym.cache import atomic_write, cache_root, read_json_entry
 from optgym.envs.llvm.cache import Transition, TranspositionCache
 from optgym.envs.llvm.spaces import (
     AUTOPHASE_NAMES,
@@ -159,15 +160,16 @@ class LlvmEnv(gymnasium.Env):
         to the constructor, or one drawn from the dataset with this env's seeded generator."""
         super().reset(seed=seed)
         options = options or {}
-        benchmark = self._resolve_benchmark(options.get("benchmark") or self._fixed_benchmark)
-        if self._module is not None:
-            self._module.close()
-            self._module = None
+        chosen = options.get("benchmark")
+        benchmark = self._resolve_benchmark(self._fixed_benchmark if chosen is None else chosen)
         if self._base is None or benchmark.uri != self._benchmark.uri:
+            # Load first: a benchmark that fails to load leaves the previous one usable.
+            base = self._load(benchmark)
             if self._base is not None:
                 self._base.close()
-            self._base = self._load(benchmark)
-            self._benchmark = benchmark
+            self._base, self._benchmark = base, benchmark
+        if self._module is not None:
+            self._module.close()
         self._module = self._base.fork()
         self._applied, self._pending = [], []
         self._hash, self._count, self._step_obs = None, None, None
@@ -317,7 +319,7 @@ class LlvmEnv(gymnasium.Env):
             if pipeline:
                 proc = subprocess.run(
                     [toolchain.opt(), f"-passes={pipeline}", str(source), "-o", str(out)],
-                    capture_output=True, text=True,
+                    capture_output=True, text=True, cwd=tmp,  # side files stay in the scratch dir
                 )
                 if proc.returncode != 0:
                     result.errors.append(f"opt-19 failed: {proc.stderr.strip()[-500:]}")
@@ -359,6 +361,9 @@ class LlvmEnv(gymnasium.Env):
 
         if isinstance(benchmark, Benchmark):
             return benchmark
+        if isinstance(benchmark, str) and not benchmark.strip():
+            raise BenchmarkError(f"benchmark {benchmark!r} is empty; give a benchmark URI, "
+                                 "or None to draw one from the dataset")
         if benchmark is not None:
             return get_benchmark(str(benchmark))
         return get_dataset(self.dataset_name).random_benchmark(self.np_random, split=self.split)
@@ -370,13 +375,17 @@ class LlvmEnv(gymnasium.Env):
             raise BenchmarkError(f"{benchmark.uri} does not load: {exc}") from None
 
     def _check_action(self, action: SupportsInt) -> int:
+        if isinstance(action, np.ndarray) and action.size == 1:
+            action = action.reshape(()).item()
         try:
-            index = int(action)
-        except (TypeError, ValueError):
+            if isinstance(action, bool | np.bool_):  # True would otherwise be action 1
+                raise TypeError
+            index = operator.index(action)  # integers only: no floats, inf or strings
+        except TypeError:
             raise ValueError(
                 f"action {action!r} is not an integer index into {self.action_space}"
             ) from None
-        if index != action or not 0 <= index < len(self.actions):
+        if not 0 <= index < len(self.actions):
             raise ValueError(
                 f"action {action!r} is not in the action space {self.action_space} "
                 f"({self.actions.name}: 0..{len(self.actions) - 1})"
@@ -549,7 +558,7 @@ class LlvmEnv(gymnasium.Env):
         path = cache_root() / f"llvm{LLVM_VERSION}-baselines-v{_BASELINE_FORMAT}" / f"{key}.json"
         values = self._baselines.get(key)
         if values is None:
-            values = json.loads(path.read_text()) if path.exists() else {}
+            values = read_json_entry(path, (int, float)) or {}  # corrupted: rebuilt
             self._baselines[key] = values
         self._baseline_memo = (benchmark, values)
         if f"{cost}Oz" in values:
