@@ -42,3 +42,11 @@ class ToolchainError(OptgymError):
 
 class InvalidMappingError(OptgymError):
     """A memory mapping breaks the rules: buffers overlap in fast memory or exceed its capacity."""
+
+
+class CacheLockedError(OptgymError):
+    """Another process held a shared cache file's write lock for longer than the busy time-out."""
+
+
+class LimitExceeded(OptgymError):
+    """An input is larger than a configured limit; the message names the limit and how to raise it."""

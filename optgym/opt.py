@@ -18,6 +18,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -122,7 +123,12 @@ def select(data: bytes, name: str = "<stdin>", *, policy: str | None = None,
     env = env or LlvmEnv(observation_space=None)
     try:
         env.reset(options={"benchmark": benchmark})
-        oz = int(env.observation["IrInstructionCountOz"])
+        started = time.monotonic()
+        oz = int(env.observation["IrInstructionCountOz"])  # runs -O3 and -Oz once each
+        budget = fit_budget(budget, (time.monotonic() - started) / 2)
+        if budget is None:  # the module is too large to search within the time cap
+            return Selection(OZ_PIPELINE, oz, int(env.observation["IrInstructionCountO0"]), oz,
+                             "oz (module too large to search)", 0, 0.0)
         try:
             result = make_policy(name, seed).search(env, budget)
         except OptgymError as exc:
@@ -142,6 +148,26 @@ def select(data: bytes, name: str = "<stdin>", *, policy: str | None = None,
     finally:
         if own:
             env.close()
+
+
+def fit_budget(budget: Any, compile_seconds: float) -> Any:
+    """Shrink a search budget to the module: one compilation takes about ``compile_seconds``
+    (timed on -Oz), and search plus the final opt-19 run must fit in ``$OPTGYM_OPT_MAX_SECONDS``
+    (default 120; 0 for no cap). Large modules get fewer compilations; None when not even a
+    few fit, and -Oz is used as it is."""
+    from optgym import limits
+    from optgym.agents.base import Budget
+
+    cap = limits.get("OPTGYM_OPT_MAX_SECONDS")
+    if not cap:
+        return budget
+    left = cap - 4 * compile_seconds  # the baselines just run, the final opt-19 and the check
+    if left < 4 * compile_seconds:
+        return None
+    compilations = budget.compilations
+    if compilations is not None:
+        compilations = max(1, min(compilations, int(left / max(compile_seconds, 1e-6))))
+    return Budget(compilations=compilations, seconds=min(budget.seconds or left, left))
 
 
 def run_opt(data: bytes, source: str | None, pipeline: str, text: bool) -> bytes:
@@ -201,13 +227,39 @@ def optimize(data: bytes, source: str | None = None, *, text: bool = False,
             env.close()
 
 
+def output_problem(path: str | None) -> str | None:
+    """Why ``path`` cannot be written as the output (checked before any search), or None."""
+    if path in (None, "-"):
+        return None
+    out = Path(path)
+    parent = out.parent
+    if not parent.exists():
+        return f"cannot write {path}: the directory {parent} does not exist"
+    if not parent.is_dir():
+        return f"cannot write {path}: {parent} is not a directory"
+    if out.is_dir():
+        return f"cannot write {path}: it is a directory"
+    if not os.access(parent, os.W_OK):
+        return f"cannot write {path}: the directory {parent} is not writable"
+    return None
+
+
 def write_output(output: bytes, path: str | None) -> None:
-    """Write to ``path`` atomically (temp file + rename), or to stdout for None or '-'."""
+    """Write to ``path`` atomically (temp file + rename), or to stdout for None or '-'.
+
+    Never creates directories: OptgymError naming the path when it cannot be written.
+    """
     if path in (None, "-"):
         sys.stdout.buffer.write(output)
         sys.stdout.buffer.flush()
         return
-    atomic_write(Path(path), output)
+    problem = output_problem(path)
+    if problem:
+        raise OptgymError(problem)
+    try:
+        atomic_write(Path(path), output)
+    except OSError as exc:
+        raise OptgymError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _parse(argv: list[str]) -> tuple[dict[str, Any], list[str], list[str]]:
@@ -295,6 +347,10 @@ def _search_mode(own: dict[str, Any], source: str) -> int:
               "you REALLY want to taste LLVM bitcode first-hand, you\n"
               "can force output with the `-f' option.\n", file=sys.stderr)
         return 0
+    problem = output_problem(own["output"])
+    if problem:  # before the search, not after it
+        print(f"optgym-opt: {problem}", file=sys.stderr)
+        return 1
     try:
         budget = Budget(
             compilations=int(own["budget"]) if "budget" in own else (
@@ -313,6 +369,8 @@ def _search_mode(own: dict[str, Any], source: str) -> int:
         except OSError as exc:
             print(f"optgym-opt: {source}: {exc.strerror}", file=sys.stderr)
             return 1
+    if not data.strip():  # what opt-19 does with an empty file: an empty module
+        return _finish(own, run_opt(data, path, OZ_PIPELINE, own["text"]), OZ_PIPELINE)
     try:
         output, choice = optimize(data, path, text=own["text"], policy=own.get("policy"),
                                   budget=budget, seed=seed)
@@ -321,9 +379,17 @@ def _search_mode(own: dict[str, Any], source: str) -> int:
     except OptgymError as exc:
         print(f"optgym-opt: {exc}", file=sys.stderr)
         return 1
+    return _finish(own, output, choice.pipeline)
+
+
+def _finish(own: dict[str, Any], output: bytes, pipeline: str) -> int:
     if own["print_pipeline"]:
-        print(shlex.quote(f"-passes={choice.pipeline}"), file=sys.stderr)
-    write_output(output, own["output"])
+        print(shlex.quote(f"-passes={pipeline}"), file=sys.stderr)
+    try:
+        write_output(output, own["output"])
+    except OptgymError as exc:
+        print(f"optgym-opt: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -334,7 +400,7 @@ def _diagnose(data: bytes, path: str | None) -> int:
     proc = subprocess.run([toolchain.opt(), "-disable-output", path or "-"],
                           input=None if path else data, capture_output=True)
     message = proc.stderr.decode("utf-8", "replace")
-    sys.stderr.write(message or "optgym-opt: the input is not a valid LLVM module\n")
+    sys.stderr.write(message or f"optgym-opt: {path or '<stdin>'}: not a valid LLVM module\n")
     return proc.returncode or 1
 
 
