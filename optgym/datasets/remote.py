@@ -324,9 +324,9 @@ def _tar_member(info: tarfile.TarInfo, what: str) -> _Member:
 def _zip_member(info: zipfile.ZipInfo, what: str) -> _Member:
     parts = _safe_parts(info.filename, what)
     mode = info.external_attr >> 16
-    if info.is_dir():
+    if info.is_dir() or stat.S_ISDIR(mode):
         return _Member(parts, True, 0, info)
-    if mode and not stat.S_ISREG(mode):
+    if stat.S_IFMT(mode) and not stat.S_ISREG(mode):  # no file type recorded: a plain file
         raise BenchmarkError(f"{what}: archive member {info.filename!r} is not a regular file "
                              f"(mode {stat.filemode(mode)}); only regular files and directories "
                              "are unpacked")
