@@ -228,10 +228,8 @@ class CompilerSession:
                 # Ctrl-C, or any exception a signal handler raised, between sending the request
                 # and reading the whole reply: the worker may still be running the request (and
                 # changing a module the recipes say is unchanged) and its reply, or half of it,
-                # is still in the pipe. Nothing it says can be trusted any more, so end it now
-                # and let the next request start a fresh worker rebuilt from the recipes.
-                self._desynced = True
-                self._kill()
+                # is still in the pipe. Nothing it says can be trusted any more.
+                self._abandon_worker()
                 raise
             if reply[0] == "ok":
                 return reply[1]
@@ -239,6 +237,12 @@ class CompilerSession:
             raise getattr(errors, kind, errors.LlvmError)(message) if hasattr(
                 errors, kind
             ) else errors.LlvmError(f"{kind}: {message}")
+
+    def _abandon_worker(self) -> None:
+        """End the worker now; the next request starts a fresh one rebuilt from the recipes."""
+        with self._lock:
+            self._desynced = True
+            self._kill()
 
     def _restart(self) -> None:
         """Start a fresh worker and rebuild every live module from its recipe."""
@@ -309,10 +313,18 @@ class ModuleHandle:
     def run(self, pipeline: str, observe: tuple[str, ...] = ()) -> StepResult:
         """Run a pass pipeline on the module; raises PipelineError, CompilerCrash or PassTimeout."""
         self._check()
-        changed, obs = self.session._call(
-            "run", self.id, pipeline, tuple(observe), what=pipeline, handle=self
-        )
-        self._recipe.pipelines.append(pipeline)
+        try:
+            changed, obs = self.session._call(
+                "run", self.id, pipeline, tuple(observe), what=pipeline, handle=self
+            )
+            self._recipe.pipelines.append(pipeline)
+        except errors.OptgymError:
+            raise
+        except BaseException:
+            # Interrupted after the worker ran the pipeline but before the recipe says so:
+            # rebuilding from the recipe puts the module back where the caller thinks it is.
+            self.session._abandon_worker()
+            raise
         return StepResult(changed, obs)
 
     def try_pipeline(self, pipeline: str, observe: tuple[str, ...]) -> dict[str, Any]:
