@@ -53,7 +53,9 @@ options:
                        (default: nvp when its model ships, else {DEFAULT_SEARCH})
   --budget N           compilations the policy may spend (default {DEFAULT_BUDGET} when no
                        --seconds is given)
-  --seconds S          wall-clock seconds the policy may spend
+  --seconds S          wall-clock seconds the policy may spend; the whole run is capped by
+                       $OPTGYM_OPT_MAX_SECONDS (default 120; 0: no cap): a large module gets
+                       fewer compilations, or plain -Oz when not even a few fit
   --seed N             random seed of the policy (default 0)
   --print-pipeline     print the -passes= argument that makes plain opt-19 produce the same
                        output (to stderr)
