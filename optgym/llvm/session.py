@@ -6,8 +6,8 @@ worker, or a pass runs past the time-out, the session raises a typed error, star
 and rebuilds every live module as it was before the failing request. Nothing is lost but the
 failing pass. A request interrupted in the parent (Ctrl-C, an exception raised by a signal
 handler) ends the worker at once, and the next request starts a fresh one rebuilt the same way,
-so no reply is ever read by the wrong request. A worker never outlives its session: closing, garbage collection, interpreter exit
-and the parent's death all end it.
+so no reply is ever read by the wrong request. A worker never outlives its session: closing,
+garbage collection, interpreter exit and the parent's death all end it.
 """
 
 from __future__ import annotations
