@@ -146,7 +146,8 @@ def test_interrupt_mid_step_never_desynchronizes(slow_module, fresh, how):
     """Ctrl-C (or any exception a signal handler raises) while the worker runs a pass: the
     interrupted step is not applied, and later steps get their own replies, not its."""
     env = _env(slow_module)
-    previous = signal.getsignal(signal.SIGALRM)
+    previous = signal.getsignal(signal.SIGALRM), signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a plain `python` process
     try:
         env.reset()
         obs, reward, *_ = env.step(env.actions.index(AFTER[0]))
@@ -164,7 +165,8 @@ def test_interrupt_mid_step_never_desynchronizes(slow_module, fresh, how):
         assert _trajectory(env, AFTER[1:]) == fresh[1:]  # the next steps get their own replies
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.signal(signal.SIGALRM, previous[0])
+        signal.signal(signal.SIGINT, previous[1])
         env.close()
 
 
