@@ -238,8 +238,9 @@ def test_a_held_lock_is_a_typed_error_and_rows_are_kept(tmp_path):
 
 
 _RUNNER = textwrap.dedent("""
-    import sys
+    import signal, sys
     from pathlib import Path
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
     from optgym.datasets._util import build_executable, compile_c_to_bitcode, run_executable
     d = Path(sys.argv[1])
     exe = d / "spin"
