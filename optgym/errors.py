@@ -55,3 +55,11 @@ class RenderModeError(OptgymError, TypeError):
 class ArgumentKindError(OptgymError, TypeError):
     """A call got an argument of a kind it does not take (a benchmark where the wrapper picks
     them, an empty flag list). A ``TypeError`` too, as CompilerGym raised in these cases."""
+
+
+class CacheLockedError(OptgymError):
+    """Another process held a shared cache file's write lock for longer than the busy time-out."""
+
+
+class LimitExceeded(OptgymError):
+    """An input is larger than a configured limit; the message names the limit and how to raise it."""

@@ -21,6 +21,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,9 @@ usage: optgym-opt [options] [INPUT] [-o OUTPUT] [-S]
 
 A drop-in for LLVM's opt-19 that chooses the passes for you. Reads LLVM IR (.ll) or bitcode
 (.bc) from INPUT, or stdin when INPUT is '-' or absent; writes bitcode (or IR text with -S) to
-OUTPUT, or stdout ('-'). The output is verified and never has more instructions than -Oz's.
+OUTPUT, or stdout ('-'). The output is verified and never larger than -Oz's, where -Oz is
+`opt-19 --relocation-model=pic -Oz`: optgym-opt optimizes for position-independent code, as
+clang does for Debian's default PIE builds.
 
 opt's own options pass through: with -O0, -O1, -O2, -O3, -Os, -Oz, -passes=PIPELINE or any
 other opt option, optgym-opt runs opt-19 with exactly the same arguments.
@@ -58,7 +61,9 @@ options:
                        (default: nvp when its model ships, else {DEFAULT_SEARCH})
   --budget N           compilations the policy may spend (default {DEFAULT_BUDGET} when no
                        --seconds is given)
-  --seconds S          wall-clock seconds the policy may spend
+  --seconds S          wall-clock seconds the policy may spend; the whole run is capped by
+                       $OPTGYM_OPT_MAX_SECONDS (default 120; 0: no cap): a large module gets
+                       fewer compilations, or plain -Oz when not even a few fit
   --seed N             random seed of the policy (default 0)
   --objective WHAT     minimize 'instructions' (IR instructions, the default: what an opt user
                        measures, and cheap to evaluate) or 'text' (.text bytes of the object
@@ -138,6 +143,12 @@ def select(data: bytes, name: str = "<stdin>", *, policy: str | None = None,
     env = env or _env(unsafe_passes)
     try:
         env.reset(options={"benchmark": benchmark})
+        started = time.monotonic()
+        oz = int(env.observation["IrInstructionCountOz"])  # runs -O3 and -Oz once each
+        budget = fit_budget(budget, (time.monotonic() - started) / 2)
+        if budget is None:  # the module is too large to search within the time cap
+            return Selection(OZ_PIPELINE, oz, int(env.observation["IrInstructionCountO0"]), oz,
+                             "oz (module too large to search)", 0, 0.0, objective)
         try:
             result = _search(env, name, seed, budget, objective)
         except OptgymError as exc:
@@ -190,6 +201,26 @@ def _cost(env: Any, steps: list[str], measure: str) -> int:
             module.observe(measure)[measure])
     finally:
         module.close()
+
+
+def fit_budget(budget: Any, compile_seconds: float) -> Any:
+    """Shrink a search budget to the module: one compilation takes about ``compile_seconds``
+    (timed on -Oz), and search plus the final opt-19 run must fit in ``$OPTGYM_OPT_MAX_SECONDS``
+    (default 120; 0 for no cap). Large modules get fewer compilations; None when not even a
+    few fit, and -Oz is used as it is."""
+    from optgym import limits
+    from optgym.agents.base import Budget
+
+    cap = limits.get("OPTGYM_OPT_MAX_SECONDS")
+    if not cap:
+        return budget
+    left = cap - 4 * compile_seconds  # the baselines just run, the final opt-19 and the check
+    if left < 4 * compile_seconds:
+        return None
+    compilations = budget.compilations
+    if compilations is not None:
+        compilations = max(1, min(compilations, int(left / max(compile_seconds, 1e-6))))
+    return Budget(compilations=compilations, seconds=min(budget.seconds or left, left))
 
 
 def run_opt(data: bytes, source: str | None, pipeline: str, text: bool) -> bytes:
@@ -250,13 +281,39 @@ def optimize(data: bytes, source: str | None = None, *, text: bool = False,
             env.close()
 
 
+def output_problem(path: str | None) -> str | None:
+    """Why ``path`` cannot be written as the output (checked before any search), or None."""
+    if path in (None, "-"):
+        return None
+    out = Path(path)
+    parent = out.parent
+    if not parent.exists():
+        return f"cannot write {path}: the directory {parent} does not exist"
+    if not parent.is_dir():
+        return f"cannot write {path}: {parent} is not a directory"
+    if out.is_dir():
+        return f"cannot write {path}: it is a directory"
+    if not os.access(parent, os.W_OK):
+        return f"cannot write {path}: the directory {parent} is not writable"
+    return None
+
+
 def write_output(output: bytes, path: str | None) -> None:
-    """Write to ``path`` atomically (temp file + rename), or to stdout for None or '-'."""
+    """Write to ``path`` atomically (temp file + rename), or to stdout for None or '-'.
+
+    Never creates directories: OptgymError naming the path when it cannot be written.
+    """
     if path in (None, "-"):
         sys.stdout.buffer.write(output)
         sys.stdout.buffer.flush()
         return
-    atomic_write(Path(path), output)
+    problem = output_problem(path)
+    if problem:
+        raise OptgymError(problem)
+    try:
+        atomic_write(Path(path), output)
+    except OSError as exc:
+        raise OptgymError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _parse(argv: list[str]) -> tuple[dict[str, Any], list[str], list[str]]:
@@ -346,6 +403,10 @@ def _search_mode(own: dict[str, Any], source: str) -> int:
               "you REALLY want to taste LLVM bitcode first-hand, you\n"
               "can force output with the `-f' option.\n", file=sys.stderr)
         return 0
+    problem = output_problem(own["output"])
+    if problem:  # before the search, not after it
+        print(f"optgym-opt: {problem}", file=sys.stderr)
+        return 1
     try:
         budget = Budget(
             compilations=int(own["budget"]) if "budget" in own else (
@@ -368,6 +429,8 @@ def _search_mode(own: dict[str, Any], source: str) -> int:
         except OSError as exc:
             print(f"optgym-opt: {source}: {exc.strerror}", file=sys.stderr)
             return 1
+    if not data.strip():  # what opt-19 does with an empty file: an empty module
+        return _finish(own, run_opt(data, path, OZ_PIPELINE, own["text"]), OZ_PIPELINE)
     try:
         output, choice = optimize(data, path, text=own["text"], policy=own.get("policy"),
                                   budget=budget, seed=seed,
@@ -378,10 +441,18 @@ def _search_mode(own: dict[str, Any], source: str) -> int:
     except OptgymError as exc:
         print(f"optgym-opt: {exc}", file=sys.stderr)
         return 1
+    return _finish(own, output, choice.pipeline)
+
+
+def _finish(own: dict[str, Any], output: bytes, pipeline: str) -> int:
     if own["print_pipeline"]:
-        print(" ".join([*OPT_TARGET_FLAGS, shlex.quote(f"-passes={choice.pipeline}")]),
+        print(" ".join([*OPT_TARGET_FLAGS, shlex.quote(f"-passes={pipeline}")]),
               file=sys.stderr)
-    write_output(output, own["output"])
+    try:
+        write_output(output, own["output"])
+    except OptgymError as exc:
+        print(f"optgym-opt: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -392,7 +463,7 @@ def _diagnose(data: bytes, path: str | None) -> int:
     proc = subprocess.run([toolchain.opt(), "-disable-output", path or "-"],
                           input=None if path else data, capture_output=True)
     message = proc.stderr.decode("utf-8", "replace")
-    sys.stderr.write(message or "optgym-opt: the input is not a valid LLVM module\n")
+    sys.stderr.write(message or f"optgym-opt: {path or '<stdin>'}: not a valid LLVM module\n")
     return proc.returncode or 1
 
 

@@ -57,7 +57,7 @@ def test_search_never_worse_than_oz_and_pipeline_reproduces(inputs, tmp_path, na
     out, oz = tmp_path / "out.bc", tmp_path / "oz.bc"
     proc = subprocess.run([OPTGYM_OPT, "--budget", "12", "--print-pipeline", str(src), "-o",
                            str(out)], capture_output=True, text=True, check=True)
-    subprocess.run(["opt-19", "-Oz", str(src), "-o", str(oz)], check=True)
+    subprocess.run(["opt-19", "--relocation-model=pic", "-Oz", str(src), "-o", str(oz)], check=True)
     assert count(out) <= count(oz)
     if name == "fft_fixed":  # -Oz twice already beats -Oz here
         assert count(out) < count(oz)
@@ -114,7 +114,7 @@ def _through_optgym_opt(uri: str) -> tuple[str, bool, int, int]:
         src.write_bytes(benchmark.bitcode)
         assert main(["--budget", "4", str(src), "-o", str(out)]) == 0
         optimized = out.read_bytes()
-        oz = subprocess.run(["opt-19", "-Oz", str(src), "-o", "-"], capture_output=True,
+        oz = subprocess.run(["opt-19", "--relocation-model=pic", "-Oz", str(src), "-o", "-"], capture_output=True,
                             check=True).stdout
     from optgym.datasets import count_instructions
 
@@ -146,7 +146,7 @@ def test_text_objective_is_never_larger_than_oz_and_uses_safe_passes(inputs, tmp
 
     src = inputs["json_lite"]
     out, oz = tmp_path / "out.bc", tmp_path / "oz.bc"
-    subprocess.run(["opt-19", "-Oz", str(src), "-o", str(oz)], check=True)
+    subprocess.run(["opt-19", "--relocation-model=pic", "-Oz", str(src), "-o", str(oz)], check=True)
     for policy in ("nvp", "random"):
         proc = subprocess.run([OPTGYM_OPT, "--objective", "text", "--policy", policy, "--budget",
                                "8", "--print-pipeline", str(src), "-o", str(out)],

@@ -8,7 +8,9 @@ The toolchain itself (where the tools are, how they are run, the yardstick's fla
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import fcntl
+import functools
 import hashlib
 import os
 import signal
@@ -225,10 +227,30 @@ def build_executable(bitcode: bytes, out_path: Path, *, what: str, link_flags: S
     run_tool([tool("clang"), str(obj_path), "-o", str(out_path), *link_flags], what=what)
 
 
+def _die_with_parent(parent: int) -> None:
+    """In the child, between fork and exec: be killed when the parent dies.
+
+    PR_SET_PDEATHSIG survives exec; the parent may already have died before the call, in which
+    case the child was re-parented and must not run at all.
+    """
+    _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(137)
+
+
+_PR_SET_PDEATHSIG = 1
+_prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved here: the child only calls it
+
+
 def run_executable(exe: Path, *, timeout: float, args: Sequence[str] = ()) -> RunResult:
-    """Run an executable in its own directory and process group, killing the whole group
-    on time-out so no child outlives the call."""
+    """Run an executable in its own directory and process group; nothing outlives the call.
+
+    The whole group is killed on time-out and when the call is interrupted (Ctrl-C, any
+    exception), and the program is killed by the kernel if the calling process dies (the same
+    guarantee as the compiler worker).
+    """
     start = time.perf_counter()
+    parent = os.getpid()
     proc = subprocess.Popen(
         [str(exe), *args],
         stdin=subprocess.DEVNULL,
@@ -236,6 +258,7 @@ def run_executable(exe: Path, *, timeout: float, args: Sequence[str] = ()) -> Ru
         stderr=subprocess.PIPE,
         cwd=exe.parent,
         start_new_session=True,
+        preexec_fn=functools.partial(_die_with_parent, parent),
     )
     try:
         out, err = proc.communicate(timeout=timeout)
@@ -245,6 +268,11 @@ def run_executable(exe: Path, *, timeout: float, args: Sequence[str] = ()) -> Ru
             os.killpg(proc.pid, signal.SIGKILL)
         out, err = proc.communicate()
         timed_out = True
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise
     seconds = time.perf_counter() - start
     return RunResult(
         stdout=out.decode("utf-8", "replace"),

@@ -14,11 +14,13 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from optgym.cache import read_entry
 from optgym.datasets._util import (
     FRONTEND_FLAGS,
     atomic_write_bytes,
     cache_root,
     compile_c_to_bitcode,
+    is_bitcode,
     sha256_bytes,
 )
 from optgym.datasets.core import Benchmark, Dataset
@@ -72,8 +74,9 @@ class BuiltinBenchmark(Benchmark):
 
     def _load_bitcode(self) -> bytes:
         path = self.cache_path
-        if path.is_file():
-            return path.read_bytes()
+        cached = read_entry(path, is_bitcode)  # a corrupted entry counts as missing
+        if cached is not None:
+            return cached
         if not self.source_path.is_file():
             raise BenchmarkError(f"{self.uri}: source file {self.source_path} is missing")
         bitcode = compile_c_to_bitcode(self.source_path, what=self.uri, extra_flags=_BUILTIN_FLAGS)

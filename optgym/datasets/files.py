@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote
 
+from optgym.cache import read_entry
 from optgym.datasets._util import (
     FRONTEND_FLAGS,
     atomic_write_bytes,
@@ -45,8 +46,9 @@ def load_file_bitcode(path: Path, *, what: str, extra_flags: tuple[str, ...] = (
     flags = ("-g0", f"-I{path.parent}", *extra_flags)
     key = sha256_bytes(data + b"\0" + "\0".join(FRONTEND_FLAGS + flags).encode())[:24]
     cached = cache_root() / "files" / f"{key}.bc"
-    if cached.is_file():
-        return cached.read_bytes()
+    hit = read_entry(cached, is_bitcode)  # a corrupted entry counts as missing
+    if hit is not None:
+        return hit
     bitcode = compile_c_to_bitcode(path, what=what, extra_flags=flags)
     atomic_write_bytes(cached, bitcode)
     return bitcode

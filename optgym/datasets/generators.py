@@ -25,12 +25,14 @@ import json
 import tempfile
 from pathlib import Path
 
+from optgym.cache import read_entry, read_json_entry
 from optgym.datasets._util import (
     atomic_write_bytes,
     atomic_write_text,
     build_and_run,
     cache_root,
     compile_c_to_bitcode,
+    is_bitcode,
     keep_attributes,
     run_tool,
     tool,
@@ -73,9 +75,10 @@ class CsmithBenchmark(Benchmark):
             return self._meta
         meta_path = self._dir / f"{self.seed}.json"
         bc_path = self._dir / f"{self.seed}.bc"
-        if meta_path.is_file() and bc_path.is_file():
-            self._meta = json.loads(meta_path.read_text())
-            return self._meta
+        meta = read_json_entry(meta_path)  # corrupted or evicted entries count as missing
+        if meta is not None and read_entry(bc_path, is_bitcode) is not None:
+            self._meta = meta
+            return meta
         failures: list[str] = []
         for attempt in range(self._ds.max_attempts):
             used = derived_seed(self.seed, attempt)
@@ -117,7 +120,12 @@ class CsmithBenchmark(Benchmark):
 
     def _load_bitcode(self) -> bytes:
         self._materialize()
-        return (self._dir / f"{self.seed}.bc").read_bytes()
+        bitcode = read_entry(self._dir / f"{self.seed}.bc", is_bitcode)
+        if bitcode is None:  # evicted or damaged since it was materialized: make it again
+            self._meta = None
+            self._materialize()
+            bitcode = (self._dir / f"{self.seed}.bc").read_bytes()
+        return bitcode
 
     @property
     def csmith_seed(self) -> int:
@@ -174,8 +182,9 @@ class LlvmStressBenchmark(Benchmark):
     def _load_bitcode(self) -> bytes:
         kept = "-kept" if keep_attributes() else ""
         path = cache_root() / "llvm-stress-v0" / f"{self.seed}-s{self.size}{kept}.bc"
-        if path.is_file():
-            return path.read_bytes()
+        cached = read_entry(path, is_bitcode)  # a corrupted entry counts as missing
+        if cached is not None:
+            return cached
         ir = run_tool([tool("llvm-stress"), f"--seed={self.seed}", f"--size={self.size}", "-o", "-"], what=self.uri, timeout=60)
         bitcode = user_module(ir, what=self.uri)
         atomic_write_bytes(path, bitcode)

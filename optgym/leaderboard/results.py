@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from optgym import LLVM_VERSION, __version__
+from optgym import LLVM_VERSION, __version__, limits
 from optgym.cache import atomic_write
 from optgym.envs.llvm.state import CompilerEnvState, states_to_csv
 from optgym.errors import OptgymError
@@ -149,6 +149,7 @@ def parse_results_csv(text: str, *, source: str = "results") -> list[CompilerEnv
                           f"{','.join(CompilerEnvState.CSV_HEADER)}")
     states = []
     for row in reader:
+        limits.check("OPTGYM_MAX_RESULT_ROWS", len(states) + 1, f"{source}")
         if None in row:  # more fields than the header has
             raise OptgymError(f"{source}, line {reader.line_num}: too many fields")
         try:
@@ -167,13 +168,16 @@ def read_results(csv_path: str | os.PathLike[str], *, require_header: bool = Tru
     path = Path(csv_path)
     if not path.is_file():
         raise OptgymError(f"{path}: no such result file")
+    hpath = header_path(path)
+    for part in (path, hpath):
+        if part.is_file():
+            limits.check("OPTGYM_MAX_RESULT_BYTES", part.stat().st_size, f"{part}")
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise OptgymError(f"{path}: not UTF-8 text") from None
     states = parse_results_csv(text, source=str(path))
-    hpath = header_path(path)
     header = None
     if hpath.is_file():
         hraw = hpath.read_bytes()

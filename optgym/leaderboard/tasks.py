@@ -37,6 +37,8 @@ class Task:
     reward: str
     budget: Budget
     llvm_version: str = LLVM_VERSION
+    #: The actions a submission's pipeline may be made of (validation refuses anything else).
+    action_space: str = "flags-pipelines-v0"
 
     @property
     def benchmark_uris(self) -> list[str]:
@@ -150,6 +152,7 @@ def _load_tasks() -> dict[str, Task]:
             name=entry["name"], description=entry["description"], dataset=entry["dataset"],
             benchmarks=tuple(entry["benchmarks"]), reward=entry["reward"],
             budget=budget_from_json(entry["budget"], what=f"task {entry['name']}'s budget"),
+            action_space=entry.get("action_space", "flags-pipelines-v0"),
         )
     return tasks
 

@@ -6,18 +6,23 @@ row and every row reproduces; otherwise each problem is reported with the benchm
 
 from __future__ import annotations
 
+import functools
 import math
 import os
+import re
 import statistics
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from optgym import LLVM_VERSION
+from optgym import LLVM_VERSION, limits
 from optgym.envs.llvm import CompilerEnvState, LlvmEnv
 from optgym.envs.llvm.state import commandline_of, pipeline_of
 from optgym.errors import OptgymError
 from optgym.leaderboard.results import ResultHeader, read_results
 from optgym.leaderboard.tasks import Task, budget_from_json, get_task
+from optgym.llvm import passes as pass_table
+from optgym.llvm import toolchain
 
 #: A row may report this much more wall time than the budget allows (a compilation that was
 #: running when the time ran out finishes), as a factor and in seconds.
@@ -80,7 +85,11 @@ class ValidationReport:
                 ran = ", program output checked" if row.output_checked else ""
                 lines.append(f"ok    {name}: reward {row.state.reward:.4f}, {row.oz_ratio:.4f}x "
                              f"-Oz{ran}")
-        lines.extend(f"FAIL  {e}" for e in self.errors)
+        shown = int(limits.get("OPTGYM_MAX_REPORTED_ERRORS")) or len(self.errors)
+        lines.extend(f"FAIL  {e}" for e in self.errors[:shown])
+        if len(self.errors) > shown:
+            lines.append(f"FAIL  ... and {len(self.errors) - shown} more problems (set "
+                         "OPTGYM_MAX_REPORTED_ERRORS to see more, 0 for all)")
         if self.ok:
             lines.append(f"valid: {len(self.rows)} benchmarks of task {self.task.name}, geomean "
                          f"{self.geomean_oz_ratio:.4f}x -Oz, mean walltime "
@@ -185,6 +194,10 @@ def _check_row(env: LlvmEnv, task: Task, state: CompilerEnvState, walltime_limit
     except OptgymError as exc:
         row.errors.append(str(exc))
         return row
+    problem = _foreign_step(task, pipeline)
+    if problem:
+        row.errors.append(problem)
+        return row
     if state.commandline != commandline_of(pipeline):
         # Only -passes= is replayed; anything else on the line would be claimed but not checked.
         row.errors.append(f"command line {state.commandline!r} is not of the form "
@@ -212,3 +225,41 @@ def _check_row(env: LlvmEnv, task: Task, state: CompilerEnvState, walltime_limit
         scale = max(row.o0_cost - row.oz_cost, 1.0)
         row.cost = row.o0_cost - result.reproduced_reward * scale
     return row
+
+
+def _foreign_step(task: Task, pipeline: str) -> str | None:
+    """Why ``pipeline`` is not a sequence of the task's actions, or None when it is.
+
+    Only the action space's passes are replayed: any other pass (``dot-cfg`` writes files,
+    ``print`` floods the log) is refused by name before anything runs, and a name LLVM does
+    not know is called an unknown pass.
+    """
+    actions = pass_table.action_set(task.action_space)
+    allowed = {a.pipeline for a in actions}
+    for step in pass_table.split_steps(pipeline):
+        if step in allowed:
+            continue
+        names = [n for n in re.split(r"[(),]+", re.sub(r"<[^<>]*>", "", step))
+                 if n and n not in _PASS_MANAGERS]
+        unknown = [n for n in names if n not in _llvm_pass_names()]
+        if unknown:
+            why = f"unknown pass {unknown[0]!r} (opt-{LLVM_VERSION} --print-passes has no such pass)"
+        else:
+            why = f"step {step!r} is not one of the {len(actions)} actions of {actions.name}"
+        return (f"{why}; task {task.name} accepts only the passes of {actions.name} (see "
+                f"'optgym passes'), one per step, joined by ',{pass_table.STEP_SEPARATOR},'")
+    return None
+
+
+#: Pipeline structure and whole pipelines, which --print-passes does not list as passes.
+_PASS_MANAGERS = frozenset({"module", "cgscc", "function", "loop", "loop-mssa", "default",
+                            "invalidate"})
+
+
+@functools.cache
+def _llvm_pass_names() -> frozenset[str]:
+    """Every pass name LLVM's new pass manager knows (``opt-19 --print-passes``)."""
+    proc = subprocess.run([toolchain.opt(), "--print-passes"], capture_output=True, text=True,
+                          check=False)
+    return frozenset(line.strip().split("<")[0] for line in proc.stdout.splitlines()
+                     if line.startswith("  "))

@@ -4,8 +4,10 @@ A session owns one worker process. Each handle names a module in that worker and
 it was made (the input bytes and the pipelines applied since), so that when LLVM aborts the
 worker, or a pass runs past the time-out, the session raises a typed error, starts a new worker
 and rebuilds every live module as it was before the failing request. Nothing is lost but the
-failing pass. A worker never outlives its session: closing, garbage collection, interpreter exit
-and the parent's death all end it.
+failing pass. A request interrupted in the parent (Ctrl-C, an exception raised by a signal
+handler) ends the worker at once, and the next request starts a fresh one rebuilt the same way,
+so no reply is ever read by the wrong request. A worker never outlives its session: closing,
+garbage collection, interpreter exit and the parent's death all end it.
 """
 
 from __future__ import annotations
@@ -84,6 +86,10 @@ class CompilerSession:
         self._proc: subprocess.Popen | None = None
         self._stderr: Any = None
         self.restarts = 0
+        self._closed = False
+        # True while the worker cannot be trusted to match the recipes (a request was
+        # interrupted, or a restart was): the next request restarts it first.
+        self._desynced = False
         native.build()  # compile the helper once here rather than racing in every worker
         self._start()
         _LIVE_SESSIONS.add(self)
@@ -153,6 +159,7 @@ class CompilerSession:
     def close(self) -> None:
         """End the worker; the session's handles become unusable."""
         with self._lock:
+            self._closed = True
             if self._proc is None:
                 return
             try:
@@ -183,14 +190,20 @@ class CompilerSession:
         except (EOFError, OSError) as exc:
             raise _WorkerDied(self._death_reason()) from exc
 
+    def _exchange(self, method: str, args: tuple, timeout: float) -> Any:
+        """Send one request and read its reply (no recovery: that is :meth:`_call`'s job)."""
+        write_message(self._fd_out, (method, args))
+        return self._receive(timeout)
+
     def _call(self, method: str, *args: Any, what: str = "",
               handle: ModuleHandle | None = None) -> Any:
         with self._lock:
-            if self._proc is None:
+            if self._closed:
                 raise errors.OptgymError("the compiler session is closed")
+            if self._desynced:
+                self._restart()
             try:
-                write_message(self._fd_out, (method, args))
-                reply = self._receive(self.timeout)
+                reply = self._exchange(method, args, self.timeout)
             except TimeoutError:
                 # Described before the restart, while the recipe still names the failing state.
                 module, module_hash = _describe(handle)
@@ -211,6 +224,13 @@ class CompilerSession:
                     passes=what or None,
                     module_hash=module_hash,
                 ) from None
+            except BaseException:
+                # Ctrl-C, or any exception a signal handler raised, between sending the request
+                # and reading the whole reply: the worker may still be running the request (and
+                # changing a module the recipes say is unchanged) and its reply, or half of it,
+                # is still in the pipe. Nothing it says can be trusted any more.
+                self._abandon_worker()
+                raise
             if reply[0] == "ok":
                 return reply[1]
             _, kind, message = reply
@@ -218,13 +238,37 @@ class CompilerSession:
                 errors, kind
             ) else errors.LlvmError(f"{kind}: {message}")
 
+    def _abandon_worker(self) -> None:
+        """End the worker now; the next request starts a fresh one rebuilt from the recipes."""
+        with self._lock:
+            self._desynced = True
+            self._kill()
+
     def _restart(self) -> None:
         """Start a fresh worker and rebuild every live module from its recipe."""
+        self._desynced = True  # until every module is rebuilt: an interrupted restart resumes
         self._kill()
         self.restarts += 1
         self._start()
         for handle in list(self._handles.values()):
-            handle._rebuild()
+            handle._lost = not self._replay(handle)
+        self._desynced = False
+
+    def _replay(self, handle: ModuleHandle) -> bool:
+        """Rebuild one module in a fresh worker from its recipe; False if that fails."""
+        recipe = handle._recipe
+        # These requests all succeeded before, so a short time-out meant for new passes must
+        # not make the replay fail.
+        timeout = max(self.timeout, DEFAULT_TIMEOUT)
+        try:
+            if self._exchange("load", (handle.id, recipe.data, recipe.name), timeout)[0] != "ok":
+                return False
+            for pipeline in recipe.pipelines:
+                if self._exchange("run", (handle.id, pipeline, ()), timeout)[0] != "ok":
+                    return False
+        except (TimeoutError, _WorkerDied, OSError):
+            return False
+        return True
 
     # -- public API -----------------------------------------------------------------------------
     def load(self, data: bytes, name: str = "module") -> ModuleHandle:
@@ -260,23 +304,6 @@ class ModuleHandle:
         """Every pipeline run on this module since it was loaded, in order."""
         return tuple(self._recipe.pipelines)
 
-    def _rebuild(self) -> None:
-        s = self.session
-        # These requests all succeeded before, so a short time-out meant for new passes must
-        # not make the replay fail.
-        timeout = max(s.timeout, DEFAULT_TIMEOUT)
-        try:
-            write_message(s._fd_out, ("load", (self.id, self._recipe.data, self._recipe.name)))
-            ok = s._receive(timeout)[0] == "ok"
-            for pipeline in self._recipe.pipelines:
-                if not ok:
-                    break
-                write_message(s._fd_out, ("run", (self.id, pipeline, ())))
-                ok = s._receive(timeout)[0] == "ok"
-        except (TimeoutError, _WorkerDied, OSError):
-            ok = False
-        self._lost = not ok
-
     def _check(self) -> None:
         if self._closed:
             raise errors.OptgymError(f"module {self.name} is closed")
@@ -286,10 +313,18 @@ class ModuleHandle:
     def run(self, pipeline: str, observe: tuple[str, ...] = ()) -> StepResult:
         """Run a pass pipeline on the module; raises PipelineError, CompilerCrash or PassTimeout."""
         self._check()
-        changed, obs = self.session._call(
-            "run", self.id, pipeline, tuple(observe), what=pipeline, handle=self
-        )
-        self._recipe.pipelines.append(pipeline)
+        try:
+            changed, obs = self.session._call(
+                "run", self.id, pipeline, tuple(observe), what=pipeline, handle=self
+            )
+            self._recipe.pipelines.append(pipeline)
+        except errors.OptgymError:
+            raise
+        except BaseException:
+            # Interrupted after the worker ran the pipeline but before the recipe says so:
+            # rebuilding from the recipe puts the module back where the caller thinks it is.
+            self.session._abandon_worker()
+            raise
         return StepResult(changed, obs)
 
     def try_pipeline(self, pipeline: str, observe: tuple[str, ...]) -> dict[str, Any]:

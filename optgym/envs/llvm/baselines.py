@@ -12,11 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from optgym import LLVM_VERSION
-from optgym.cache import atomic_write, cache_root
+from optgym.cache import atomic_write, cache_root, read_json_entry
 from optgym.errors import BenchmarkError
 from optgym.llvm import toolchain
 from optgym.llvm.core import elf_text_size
@@ -53,7 +52,7 @@ class BaselineCache:
         path = cache_root() / f"llvm{LLVM_VERSION}-baselines-v{_BASELINE_FORMAT}" / f"{key}.json"
         values = self._values.get(key)
         if values is None:
-            values = _read_json(path)
+            values = read_json_entry(path, (int, float)) or {}  # corrupted: rebuilt
             self._values[key] = values
         self._memo = (benchmark, values)
         if f"{cost}Oz" in values:
@@ -91,12 +90,3 @@ def _cost_of(bitcode: bytes, cost: str, near: ModuleHandle, what: str) -> float:
         return reference.observe(cost)[cost]
     finally:
         reference.close()
-
-
-def _read_json(path: Path) -> dict[str, float]:
-    """A cached JSON dict, or {} when it is missing or unreadable (it is then rebuilt)."""
-    try:
-        values = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return values if isinstance(values, dict) else {}

@@ -12,6 +12,7 @@ running LLVM at all; the passes are applied lazily, only when an observation nee
 from __future__ import annotations
 
 import functools
+import operator
 import shutil
 import statistics
 import tempfile
@@ -266,15 +267,16 @@ class LlvmEnv(gymnasium.Env):
         to the constructor, or one drawn from the dataset with this env's seeded generator."""
         super().reset(seed=seed)
         options = options or {}
-        benchmark = self._resolve_benchmark(options.get("benchmark") or self._fixed_benchmark)
-        if self._module is not None:
-            self._module.close()
-            self._module = None
+        chosen = options.get("benchmark")
+        benchmark = self._resolve_benchmark(self._fixed_benchmark if chosen is None else chosen)
         if self._base is None or benchmark.uri != self._benchmark.uri:
+            # Load first: a benchmark that fails to load leaves the previous one usable.
+            base = self._load(benchmark)
             if self._base is not None:
                 self._base.close()
-            self._base = self._load(benchmark)
-            self._benchmark = benchmark
+            self._base, self._benchmark = base, benchmark
+        if self._module is not None:
+            self._module.close()
         self._module = self._base.fork()
         self._applied, self._pending = [], []
         self._hash, self._count, self._step_obs = None, None, None
@@ -441,6 +443,9 @@ class LlvmEnv(gymnasium.Env):
 
         if isinstance(benchmark, Benchmark):
             return benchmark
+        if isinstance(benchmark, str) and not benchmark.strip():
+            raise BenchmarkError(f"benchmark {benchmark!r} is empty; give a benchmark URI, "
+                                 "or None to draw one from the dataset")
         if benchmark is not None:
             return get_benchmark(str(benchmark))
         return get_dataset(self.dataset_name).random_benchmark(self.np_random, split=self.split)
@@ -452,13 +457,17 @@ class LlvmEnv(gymnasium.Env):
             raise BenchmarkError(f"{benchmark.uri} does not load: {exc}") from None
 
     def _check_action(self, action: SupportsInt) -> int:
+        if isinstance(action, np.ndarray) and action.size == 1:
+            action = action.reshape(()).item()
         try:
-            index = int(action)
-        except (TypeError, ValueError):
+            if isinstance(action, bool | np.bool_):  # True would otherwise be action 1
+                raise TypeError
+            index = operator.index(action)  # integers only: no floats, inf or strings
+        except TypeError:
             raise ValueError(
                 f"action {action!r} is not an integer index into {self.action_space}"
             ) from None
-        if index != action or not 0 <= index < len(self.actions):
+        if not 0 <= index < len(self.actions):
             raise ValueError(
                 f"action {action!r} is not in the action space {self.action_space} "
                 f"({self.actions.name}: 0..{len(self.actions) - 1})"

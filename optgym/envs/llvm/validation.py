@@ -47,7 +47,7 @@ def validate_state(
         if pipeline:
             proc = subprocess.run(
                 [*toolchain.opt_argv(pipeline), str(source), "-o", str(out)],
-                capture_output=True, text=True,
+                capture_output=True, text=True, cwd=tmp,  # side files stay in the scratch dir
             )
             if proc.returncode != 0:
                 result.errors.append(f"opt-19 failed: {proc.stderr.strip()[-500:]}")

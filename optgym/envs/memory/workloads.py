@@ -216,7 +216,7 @@ def traced_problem(name: str, *, refresh: bool = False) -> MemoryProblem:
     if path.exists() and not refresh:
         try:
             return MemoryProblem.from_json(path.read_text())
-        except (ValueError, KeyError):
+        except (ValueError, KeyError, TypeError):
             pass  # a corrupt cache entry is rebuilt below
     problem = trace_workload(name)
     _atomic_write_text(path, problem.to_json())

@@ -65,7 +65,12 @@ def build() -> Path:
 @functools.cache
 def load() -> ctypes.CDLL:
     """Load the helper (building it first if needed), with argument types declared."""
-    lib = ctypes.CDLL(str(build()))
+    path = build()
+    try:
+        lib = ctypes.CDLL(str(path))
+    except OSError:  # a damaged cache entry (truncated, overwritten): rebuild it once
+        path.unlink(missing_ok=True)
+        lib = ctypes.CDLL(str(build()))
     i64p = ctypes.POINTER(ctypes.c_int64)
     for name in ("optgym_counts", "optgym_instcount", "optgym_autophase"):
         fn = getattr(lib, name)

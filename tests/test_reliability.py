@@ -1,0 +1,270 @@
+"""Bad input and bounded resources: corrupted cache entries, the cache's size bound, result-file
+caps, submissions naming passes outside the action space, optgym-opt's time cap and output
+checks, and the environment's refusal of non-integer actions and empty benchmark names."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from optgym import cache as cache_mod
+from optgym.agents import Budget
+from optgym.cli import main as optgym_main
+from optgym.datasets import get_benchmark
+from optgym.envs.llvm import CompilerEnvState, LlvmEnv
+from optgym.errors import BenchmarkError, LimitExceeded
+from optgym.leaderboard.results import read_results
+from optgym.leaderboard.tasks import Task, register_task
+from optgym.leaderboard.validate import validate_states
+
+OPTGYM_OPT = str(Path(sys.executable).parent / "optgym-opt")
+ONE = register_task(Task(
+    name="test-one-ic-v0", description="one small builtin program (tests only)",
+    dataset="builtin-v0", benchmarks=("crc32",), reward="IrInstructionCountOz",
+    budget=Budget(seconds=30),
+), replace=True)
+CRC32 = "benchmark://builtin-v0/crc32"
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "cache"
+    monkeypatch.setenv("OPTGYM_CACHE", str(root))
+    monkeypatch.setattr(cache_mod, "_last_eviction", [0.0])
+    return root
+
+
+# -- 9: a corrupted cache entry is treated as missing and rebuilt -------------------------------
+@pytest.fixture(scope="module")
+def _own_cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("own-cache")
+
+
+@pytest.fixture
+def own_cache(_own_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A cache only this module's tests write (the native helper is built in it once)."""
+    monkeypatch.setenv("OPTGYM_CACHE", str(_own_cache))
+    return _own_cache
+
+
+@pytest.mark.parametrize("garbage", [b"{not json", b'{"IrInstructionCountOz": "many"}', b"[1]"])
+def test_corrupted_baselines_are_rebuilt(own_cache, garbage):
+    cache = own_cache
+    with LlvmEnv(CRC32, observation_space=None) as env:
+        env.reset()
+        good = env.step(env.actions.index("-mem2reg"))[1]
+    [entry] = list(cache.glob("llvm*-baselines-v*/*.json"))
+    entry.write_bytes(garbage)
+    with LlvmEnv(CRC32, observation_space=None) as env:
+        env.reset()
+        assert env.step(env.actions.index("-mem2reg"))[1] == good
+    assert isinstance(json.loads(entry.read_text())["IrInstructionCountOz"], int)
+
+
+def test_corrupted_bitcode_entries_are_rebuilt(own_cache):
+    cache = own_cache
+    builtin = get_benchmark(CRC32)
+    expected = builtin.bitcode
+    builtin.cache_path.write_bytes(b"garbage, not bitcode")
+    assert get_benchmark(CRC32)._load_bitcode() == expected
+    stress = get_benchmark("generator://llvm-stress-v0/7")
+    data = stress.bitcode
+    [entry] = list(cache.glob("llvm*-v*/llvm-stress-v0/7-*.bc"))
+    entry.write_bytes(data[: len(data) // 3][:3])  # truncated to less than the magic number
+    assert get_benchmark("generator://llvm-stress-v0/7")._load_bitcode() == data
+
+
+# -- 8: the cache is bounded, least recently used first ------------------------------------------
+def _entry(path: Path, size: int, age: float) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"x" * size)
+    then = time.time() - age
+    os.utime(path, (then, then))
+    return path
+
+
+def test_cache_evicts_least_recently_used_and_keeps_what_cannot_be_rebuilt(cache, monkeypatch):
+    d = cache / "llvm19-v1"
+    oldest = _entry(d / "csmith-v0" / "1.bc", 4000, 3000)
+    old = _entry(d / "files" / "a.bc", 4000, 2000)
+    recent = _entry(cache / "llvm19-baselines-v1" / "b.json", 4000, 1000)
+    fresh = _entry(d / "builtin-v0" / "c.bc", 4000, 1)  # just written: in use
+    writing = _entry(d / "files" / ".d.bc.x1.tmp", 4000, 1)  # a writer mid-write
+    dead_writer = _entry(d / "files" / ".e.bc.x2.tmp", 4000, 2 * 3600)
+    download = _entry(d / "downloads" / "cbench-v1" / "x.bc", 50_000, 9000)
+    store = _entry(cache / "leaderboard.sqlite", 50_000, 9000)
+    monkeypatch.setenv("OPTGYM_CACHE_MAX_BYTES", "10000")
+    cache_mod.atomic_write(d / "llvm-stress-v0" / "new.bc", b"y" * 1000)  # triggers eviction
+    assert not oldest.exists() and not old.exists() and not dead_writer.exists()
+    assert recent.exists() and fresh.exists() and writing.exists()
+    assert download.exists() and store.exists()
+    assert (d / "llvm-stress-v0" / "new.bc").exists()
+
+
+def test_cache_cli_info_evict_clear(cache, capsys):
+    d = cache / "llvm19-v1"
+    _entry(d / "csmith-v0" / "1.bc", 3000, 5000)
+    _entry(d / "files" / "a.bc", 3000, 100)
+    download = _entry(d / "downloads" / "cbench-v1" / "x.bc", 5000, 9000)
+    assert optgym_main(["cache", "info"]) == 0
+    out = capsys.readouterr().out
+    assert str(cache) in out and "llvm19-v1/csmith-v0" in out and "rebuildable 5.9 KiB" in out
+    assert optgym_main(["cache", "evict", "--max-bytes", "4K"]) == 0
+    assert "evicted 1 files" in capsys.readouterr().out
+    assert not (d / "csmith-v0" / "1.bc").exists() and (d / "files" / "a.bc").exists()
+    assert optgym_main(["cache", "clear"]) == 0
+    assert not (d / "files" / "a.bc").exists() and download.exists()
+    assert optgym_main(["cache", "evict", "--max-bytes", "lots"]) == 2
+
+
+# -- 6 and 7: result files are bounded; only the task's passes are replayed ----------------------
+def _csv(path: Path, rows: list[tuple]) -> Path:
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(CompilerEnvState.CSV_HEADER)
+        writer.writerows(rows)
+    return path
+
+
+def test_result_files_are_capped(tmp_path, monkeypatch):
+    rows = [(f"benchmark://builtin-v0/x{i}", "0.0", "1.0", "opt-19 input.bc -o output.bc")
+            for i in range(500)]
+    path = _csv(tmp_path / "big.csv", rows)
+    read_results(path, require_header=False)  # within the defaults
+    monkeypatch.setenv("OPTGYM_MAX_RESULT_ROWS", "100")
+    with pytest.raises(LimitExceeded, match="big.csv.*rows.*OPTGYM_MAX_RESULT_ROWS"):
+        read_results(path, require_header=False)
+    monkeypatch.setenv("OPTGYM_MAX_RESULT_BYTES", "4K")
+    with pytest.raises(LimitExceeded, match="big.csv.*bytes.*OPTGYM_MAX_RESULT_BYTES"):
+        read_results(path, require_header=False)
+
+
+def test_a_report_prints_a_bounded_number_of_problems():
+    states = [CompilerEnvState(f"benchmark://builtin-v0/x{i}", "opt-19 input.bc -o output.bc",
+                               1.0, 0.0) for i in range(300)]
+    text = str(validate_states(ONE, states, progress=False))
+    assert text.count("FAIL") == 51
+    assert "... and 251 more problems" in text  # 300 foreign rows, and crc32 missing and "OPTGYM_MAX_REPORTED_ERRORS" in text
+
+
+@pytest.mark.parametrize("commandline,why", [
+    ("opt-19 -passes=function(dot-cfg) input.bc -o output.bc",
+     r"step 'function\(dot-cfg\)' is not one of the \d+ actions of flags-pipelines-v0"),
+    ("opt-19 -passes='function(mem2reg),invalidate<all>,print<domtree>' input.bc -o output.bc",
+     "not one of the"),
+    ("opt-19 -passes=no-such-pass input.bc -o output.bc", "unknown pass 'no-such-pass'"),
+])
+def test_validation_replays_only_the_tasks_passes(tmp_path, monkeypatch, commandline, why):
+    monkeypatch.chdir(tmp_path)
+    report = validate_states(ONE, [CompilerEnvState(CRC32, commandline, 1.0, 0.0)],
+                             progress=False)
+    assert not report.ok
+    assert any(e.startswith(f"{CRC32}: ") for e in report.errors)
+    assert re.search(why, "\n".join(report.errors))
+    assert list(tmp_path.iterdir()) == []  # no .dot file, nothing written where it ran
+
+
+def test_a_good_row_is_still_accepted(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with LlvmEnv(CRC32, observation_space=None, action_space="flags-pipelines-v0") as env:
+        env.reset()
+        for flag in ("-mem2reg", "-instcombine", "-Oz"):
+            env.step(env.actions.index(flag))
+        state = env.state
+    report = validate_states(ONE, [state], progress=False)
+    assert report.ok, report.errors
+    assert list(tmp_path.iterdir()) == []
+
+
+# -- 6 and 10: optgym-opt ---------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def module_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("opt") / "crc32.bc"
+    path.write_bytes(get_benchmark(CRC32).bitcode)
+    return path
+
+
+def test_optgym_opt_has_a_time_cap_and_falls_back_to_oz(module_file, monkeypatch):
+    from optgym.opt import fit_budget, optimize
+
+    small = fit_budget(Budget(compilations=60), 0.01)
+    assert small.compilations == 60 and small.seconds == pytest.approx(119.96)
+    assert fit_budget(Budget(compilations=60), 10.0) == Budget(compilations=8, seconds=80.0)
+    assert fit_budget(Budget(seconds=500), 1.0) == Budget(seconds=116.0)
+    assert fit_budget(Budget(compilations=60), 20.0) is None  # -Oz alone
+    monkeypatch.setenv("OPTGYM_OPT_MAX_SECONDS", "0.001")
+    output, choice = optimize(module_file.read_bytes(), str(module_file))
+    assert choice.pipeline == "default<Oz>" and choice.compilations == 0
+    assert "too large" in choice.policy
+    monkeypatch.setenv("OPTGYM_OPT_MAX_SECONDS", "0")
+    assert fit_budget(Budget(compilations=60), 1000.0) == Budget(compilations=60)
+
+
+def _opt(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([OPTGYM_OPT, "--budget", "3", *args], capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_optgym_opt_checks_the_output_path_before_searching(module_file, tmp_path):
+    missing = tmp_path / "missing" / "dir" / "o.bc"
+    proc = _opt(str(module_file), "-o", str(missing))
+    assert proc.returncode == 1 and str(missing) in proc.stderr and "does not exist" in proc.stderr
+    assert not (tmp_path / "missing").exists()
+    under_file = tmp_path / "real.bc"
+    under_file.write_bytes(b"")
+    proc = _opt(str(module_file), "-o", str(under_file / "x.bc"))
+    assert proc.returncode == 1 and "is not a directory" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_optgym_opt_handles_empty_input_like_opt(tmp_path):
+    empty = tmp_path / "empty.ll"
+    empty.write_text("")
+    out = tmp_path / "out.ll"
+    proc = _opt(str(empty), "-S", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert subprocess.run(["opt-19", "-S", str(empty), "-o", "-"], capture_output=True,
+                          check=True).returncode == 0
+    assert "ModuleID" in out.read_text()
+
+
+# -- 10: actions and benchmark names -----------------------------------------------------------
+@pytest.fixture(scope="module")
+def env():
+    with LlvmEnv(CRC32, observation_space=None) as e:
+        e.reset()
+        yield e
+
+
+@pytest.mark.parametrize("action", [float("inf"), 1.0, True, np.bool_(True), "1", None, -1, 10**6])
+def test_non_integer_actions_are_value_errors(env, action):
+    with pytest.raises(ValueError, match="action"):
+        env.step(action)
+    assert env.actions_taken == []
+
+
+def test_integer_like_actions_are_accepted(env):
+    for action in (np.int64(1), np.array(1), np.array([1])):
+        env.step(action)
+    assert len(env.actions_taken) == 3
+
+
+@pytest.mark.parametrize("name", ["", "   "])
+def test_an_empty_benchmark_name_is_refused(env, name):
+    with pytest.raises(BenchmarkError, match="empty"):
+        env.reset(options={"benchmark": name})
+    other = LlvmEnv(name, observation_space=None)
+    try:
+        with pytest.raises(BenchmarkError, match="empty"):
+            other.reset()
+    finally:
+        other.close()
