@@ -15,10 +15,8 @@ from optgym.agents.base import Budget, SearchResult, result_from_env
 from optgym.agents.nvp import MODEL_DIR
 from optgym.envs.llvm import LlvmEnv
 from optgym.errors import CompilerCrash, LlvmError, OptgymError
-from optgym.llvm.passes import join_steps
 
 OZ = "default<Oz>"
-COUNT = ("IrInstructionCount",)
 
 
 class NvpPolicy:
@@ -66,23 +64,18 @@ class NvpPolicy:
             env.reset(options={"benchmark": env.benchmark})
         ranked = self.rank(env)
         limit = budget.compilations if budget.compilations is not None else len(ranked) + 1
-        module = env.session.load(env.benchmark.bitcode, name=env.benchmark.uri)
-        best_steps, best_count = [OZ], None
-        try:
-            clock.spend()  # -Oz, always measured: the fallback
-            best_count = module.try_pipeline(OZ, COUNT)["IrInstructionCount"]
-            for steps in ranked:
-                if clock.exhausted or clock.compilations >= limit:
-                    break
-                clock.spend()
-                try:
-                    count = module.try_pipeline(join_steps(steps), COUNT)["IrInstructionCount"]
-                except (CompilerCrash, LlvmError):
-                    continue  # a sequence LLVM rejects or dies on is simply not a candidate
-                if count < best_count or (count == best_count and len(steps) < len(best_steps)):
-                    best_steps, best_count = list(steps), count
-        finally:
-            module.close()
+        clock.spend()  # -Oz, always measured: the fallback
+        best_steps, best_count = [OZ], env.try_steps([OZ])["IrInstructionCount"]
+        for steps in ranked:
+            if clock.exhausted or clock.compilations >= limit:
+                break
+            clock.spend()
+            try:
+                count = env.try_steps(steps)["IrInstructionCount"]
+            except (CompilerCrash, LlvmError):
+                continue  # a sequence LLVM rejects or dies on is simply not a candidate
+            if count < best_count or (count == best_count and len(steps) < len(best_steps)):
+                best_steps, best_count = list(steps), count
         result = result_from_env(env, best_steps, clock, self.name)
         if result.instruction_count > result.oz_count:  # stepwise replay disagreed: stay safe
             result = result_from_env(env, [OZ], clock, self.name)
