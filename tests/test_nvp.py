@@ -287,3 +287,27 @@ def test_recipe_trains_data_parallel_on_two_gloo_processes(tiny_pool: Path, tmp_
     # 4 programs over 2 ranks in batches of 2: one step per epoch on each rank.
     assert [s["steps"] for s in ranks] == [2, 2]
     assert (tmp_path / "run" / "model" / "model.pt").exists()
+
+
+def test_try_steps_measures_a_sequence_and_leaves_the_episode_alone():
+    """The public env method the NVP policy measures sequences with (one compilation each)."""
+    from optgym.envs.llvm import LlvmEnv
+    from optgym.errors import OptgymError as Error
+
+    env = LlvmEnv("benchmark://builtin-v0/crc32", observation_space=None)
+    try:
+        with pytest.raises(Error, match="reset"):
+            env.try_steps(["default<Oz>"])
+        env.reset()
+        env.step(env.actions.index("-mem2reg"))
+        before = int(env.observation["IrInstructionCount"])
+        tried = env.try_steps(["function(instcombine)", "function(simplifycfg)"],
+                              ("IrInstructionCount", "Autophase"))
+        assert env.actions_taken == ["function(mem2reg)"]
+        assert int(env.observation["IrInstructionCount"]) == before
+        for flag in ("-instcombine", "-simplifycfg"):
+            env.step(env.actions.index(flag))
+        assert tried["IrInstructionCount"] == int(env.observation["IrInstructionCount"]) < before
+        assert list(tried["Autophase"]) == list(env.observation["Autophase"])
+    finally:
+        env.close()
