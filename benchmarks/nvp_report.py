@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import multiprocessing
 import random
+import statistics
 import sys
 import time
 from typing import Any
@@ -92,7 +92,7 @@ def summarize(rows: list[dict[str, Any]], policies: list[str]) -> dict[str, dict
     for name in policies:
         ratios = [r["oz_count"] / max(r[name]["count"], 1) for r in rows]
         table[name] = {
-            "geomean_oz_over_ours": math.exp(sum(math.log(x) for x in ratios) / len(ratios)),
+            "geomean_oz_over_ours": statistics.geometric_mean(ratios),
             "improved": sum(r[name]["count"] < r["oz_count"] for r in rows) / len(rows),
             "worse": sum(r[name]["count"] > r["oz_count"] for r in rows) / len(rows),
             "seconds_per_program": sum(r[name]["seconds"] for r in rows) / len(rows),

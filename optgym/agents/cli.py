@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import math
+import statistics
 import sys
 
 _EPILOG = """\
@@ -138,7 +138,7 @@ def results_table(results: list, policy: str) -> str:
             f"{r.instruction_count:>10}  {r.oz_ratio:>7.3f}x  {r.compilations:>12}  "
             f"{r.walltime:>7.1f}"
         )
-    geomean = math.exp(sum(math.log(r.oz_ratio) for r in results) / len(results))
+    geomean = statistics.geometric_mean(r.oz_ratio for r in results)
     walltime = sum(r.walltime for r in results) / len(results)
     lines.append("-" * len(header))
     lines.append(f"{'geomean (walltime: mean)':<{name_width}}  {'':>6}  {'':>6}  {'':>10}  "
