@@ -208,3 +208,21 @@ batch_size: 2
     assert [s["world_size"] for s in ranks] == [2, 2]
     assert ranks[0]["steps"] == ranks[1]["steps"] > 0
     assert (tmp_path / "run" / "checkpoints" / "latest.pt").exists()
+
+
+def test_checkpoint_files_appear_whole_with_ordinary_permissions(tmp_path):
+    """TrainContext.atomic_path is cache.atomic_path: a failing writer leaves nothing, a
+    finished one leaves the file readable as a plain open() would make it."""
+    ctx = TrainContext(checkpoint_dir=tmp_path / "ckpt")
+    with pytest.raises(RuntimeError), ctx.atomic_path("model.zip") as tmp:
+        tmp.write_bytes(b"half")
+        raise RuntimeError("writer died")
+    assert not (tmp_path / "ckpt" / "model.zip").exists()
+    assert list((tmp_path / "ckpt").iterdir()) == []
+    with ctx.atomic_path("model.zip") as tmp:
+        tmp.write_bytes(b"whole")
+    final = tmp_path / "ckpt" / "model.zip"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert final.read_bytes() == b"whole" and final.stat().st_mode & 0o777 == 0o666 & ~umask
+    assert [p.name for p in final.parent.iterdir()] == ["model.zip"]

@@ -22,11 +22,13 @@ def import_target(target: str, what: str = "object") -> Any:
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise OptgymError(f"{what} {target!r}: cannot import {module_name}: {exc}") from None
+        raise OptgymError(f"cannot load {what} {target!r}: cannot import {module_name}: "
+                          f"{exc}") from None
     try:
         return getattr(module, attr)
     except AttributeError:
-        raise OptgymError(f"{what} {target!r}: {module_name} has no attribute {attr!r}") from None
+        raise OptgymError(f"cannot load {what} {target!r}: {module_name} has no attribute "
+                          f"{attr!r}") from None
 
 
 class LazyRegistry:
