@@ -36,7 +36,7 @@ class NvpPolicy:
 
             if not (self.model_dir / "model.pt").is_file():
                 raise OptgymError(f"no NVP model in {self.model_dir}; train one with "
-                                  "`optgym train nvp` or `python -m optgym.agents.nvp`")
+                                  "`optgym train nvp`")
             self._loaded = load_model(self.model_dir)
         return self._loaded
 

@@ -121,11 +121,10 @@ def _export_and_evaluate(model: MaskablePPO, config: PpoConfig, ctx: TrainContex
         "timesteps": int(model.num_timesteps), "config": to_dict(config),
         "train_seconds": round(seconds, 1)})
     out: dict[str, Any] = {"policy": str(exported)}
-    uris = _benchmark_uris(config.eval) if config.eval else []
-    if uris:
-        assert config.eval is not None
-        rows = evaluate(exported, uris, budget=config.eval.budget,
-                        fallback_oz=config.eval.fallback_oz,
+    spec = config.eval
+    uris = _benchmark_uris(spec) if spec is not None else []
+    if spec is not None and uris:
+        rows = evaluate(exported, uris, budget=spec.budget, fallback_oz=spec.fallback_oz,
                         ctx=ctx if ctx.ray_address else None)
         out["eval"] = summarize(rows)
         ctx.log_scalars(int(model.num_timesteps),
