@@ -75,7 +75,7 @@ def split_examples(store: PoolStore, candidate_ids: list[int]) -> tuple[list[Exa
 
 
 def autophase_tensor(features: dict[str, np.ndarray]) -> Any:
-    """The Autophase vector, log-scaled, as a (1, 56) float tensor."""
+    """The Autophase vector, log-scaled, as a (1, AUTOPHASE_SIZE) float tensor."""
     import torch
 
     return torch.from_numpy(np.log1p(np.maximum(features["autophase"], 0)).astype(np.float32))[None]
