@@ -226,3 +226,14 @@ def test_checkpoint_files_appear_whole_with_ordinary_permissions(tmp_path):
     os.umask(umask)
     assert final.read_bytes() == b"whole" and final.stat().st_mode & 0o777 == 0o666 & ~umask
     assert [p.name for p in final.parent.iterdir()] == ["model.zip"]
+
+
+def plain_recipe(config, ctx):
+    """A user's recipe without a config class: it gets the settings as a dict."""
+    return {"got": config, "seed": ctx.seed}
+
+
+def test_a_users_recipe_without_a_config_class_gets_a_dict(tmp_path):
+    summary = run("test_train:plain_recipe", {"a": 1, "seed": 5}, out=tmp_path, progress=False)
+    assert summary["got"] == {"a": 1, "seed": 5} and summary["seed"] == 5
+    assert json.loads((tmp_path / "config.json").read_text())["config"] == {"a": 1, "seed": 5}
