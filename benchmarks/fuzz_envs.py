@@ -67,7 +67,7 @@ def _env(timeout: float) -> LlvmEnv:
                    action_space="flags-pipelines-v0", timeout=timeout)
 
 
-def run(args: argparse.Namespace) -> collections.Counter:
+def run(args: argparse.Namespace) -> collections.Counter:  # noqa: C901 - one episode loop that injects every kind of fault and counts each outcome; split up, the counters would be scattered
     rng = np.random.default_rng(args.seed)
     counts: collections.Counter = collections.Counter()
     workers: set[int] = set()

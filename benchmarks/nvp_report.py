@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import multiprocessing
 import random
+import statistics
 import sys
 import time
 from typing import Any
@@ -29,25 +29,22 @@ OZ = "default<Oz>"
 def random_sequences(env: Any, budget: int, seed: int) -> tuple[list[str], int, int]:
     """B - 1 random sequences and -Oz; the best steps, its count and compilations used."""
     from optgym.errors import CompilerCrash, LlvmError
-    from optgym.llvm.passes import FLAGS_AND_PIPELINES, join_steps
+    from optgym.llvm.passes import FLAGS_AND_PIPELINES
 
     actions = [a.pipeline for a in FLAGS_AND_PIPELINES.actions]
     rng = random.Random(seed)
-    module = env.session.load(env.benchmark.bitcode, name=env.benchmark.uri)
-    try:
-        best_steps = [OZ]
-        best = module.try_pipeline(OZ, ("IrInstructionCount",))["IrInstructionCount"]
-        for _ in range(budget - 1):
-            steps = [rng.choice(actions) for _ in range(rng.randint(1, 20))]
-            try:
-                count = module.try_pipeline(join_steps(steps), ("IrInstructionCount",))[
-                    "IrInstructionCount"]
-            except (CompilerCrash, LlvmError):
-                continue
-            if count < best:
-                best_steps, best = steps, count
-    finally:
-        module.close()
+    if env.actions_taken:
+        env.reset(options={"benchmark": env.benchmark})
+    best_steps = [OZ]
+    best = env.try_steps([OZ])["IrInstructionCount"]
+    for _ in range(budget - 1):
+        steps = [rng.choice(actions) for _ in range(rng.randint(1, 20))]
+        try:
+            count = env.try_steps(steps)["IrInstructionCount"]
+        except (CompilerCrash, LlvmError):
+            continue
+        if count < best:
+            best_steps, best = steps, count
     return best_steps, best, budget
 
 
@@ -95,7 +92,7 @@ def summarize(rows: list[dict[str, Any]], policies: list[str]) -> dict[str, dict
     for name in policies:
         ratios = [r["oz_count"] / max(r[name]["count"], 1) for r in rows]
         table[name] = {
-            "geomean_oz_over_ours": math.exp(sum(math.log(x) for x in ratios) / len(ratios)),
+            "geomean_oz_over_ours": statistics.geometric_mean(ratios),
             "improved": sum(r[name]["count"] < r["oz_count"] for r in rows) / len(rows),
             "worse": sum(r[name]["count"] > r["oz_count"] for r in rows) / len(rows),
             "seconds_per_program": sum(r[name]["seconds"] for r in rows) / len(rows),

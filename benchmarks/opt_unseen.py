@@ -12,7 +12,7 @@ train-split seeds and were evaluated on test-split seeds); llvm-stress seeds lik
 from __future__ import annotations
 
 import argparse
-import math
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -54,7 +54,7 @@ def main() -> None:
             output = {None: "n/a", True: "same", False: "DIFFERENT"}[row["ok"]]
             print(f"{uri:<40} {row['oz']:>6} {row['ours']:>10} {row['oz'] / row['ours']:>7.3f}x "
                   f"{row['seconds']:>8.1f} {output}", flush=True)
-    geomean = math.exp(sum(math.log(r["oz"] / r["ours"]) for r in rows) / len(rows))
+    geomean = statistics.geometric_mean(r["oz"] / r["ours"] for r in rows)
     worse = sum(r["ours"] > r["oz"] for r in rows)
     wrong = sum(r["ok"] is False for r in rows)
     print(f"{len(rows)} programs: geomean -Oz/optgym-opt {geomean:.3f}x, larger than -Oz on {worse}, "

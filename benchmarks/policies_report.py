@@ -14,7 +14,7 @@ it is never worse).
 from __future__ import annotations
 
 import argparse
-import math
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -45,8 +45,8 @@ def evaluate(policy: str, budget: Budget, uris: list[str], workers: int) -> dict
                        file=sys.stderr):
         (failed if isinstance(out, SearchFailure) else rows).append(out)
     ratios = [r.oz_ratio for r in rows]
-    geo = math.exp(sum(map(math.log, ratios)) / len(ratios)) if ratios else float("nan")
-    safe = math.exp(sum(math.log(max(x, 1.0)) for x in ratios) / len(ratios)) if ratios else 0
+    geo = statistics.geometric_mean(ratios) if ratios else float("nan")
+    safe = statistics.geometric_mean(max(x, 1.0) for x in ratios) if ratios else 0
     return {
         "policy": policy, "budget": label.split(" ", 1)[1], "n": len(rows),
         "geomean": geo, "optgym_opt_geomean": safe,
@@ -59,7 +59,7 @@ def evaluate(policy: str, budget: Budget, uris: list[str], workers: int) -> dict
 
 
 def _geo(rows: list) -> float:
-    return math.exp(sum(math.log(r.oz_ratio) for r in rows) / len(rows)) if rows else float("nan")
+    return statistics.geometric_mean(r.oz_ratio for r in rows) if rows else float("nan")
 
 
 def table(summaries: list[dict]) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -30,7 +30,7 @@ def _row(result, seconds: float) -> dict:
 def _summary(rows: list[dict]) -> dict:
     ratios = [r["oz_ratio"] for r in rows]
     return {"n": len(rows),
-            "geomean": math.exp(sum(math.log(x) for x in ratios) / len(ratios)),
+            "geomean": statistics.geometric_mean(ratios),
             "improved": sum(x > 1.0 for x in ratios) / len(ratios),
             "worse": sum(x < 1.0 for x in ratios) / len(ratios),
             "seconds": sum(r["seconds"] for r in rows) / len(rows)}

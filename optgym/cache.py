@@ -16,6 +16,7 @@ and the native helper are never evicted: they cannot be rebuilt from nothing.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -82,27 +83,36 @@ def parse_size(text: str, what: str) -> int:
     return int(value)
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so readers see either the old file or the whole new one.
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; when the block succeeds it becomes ``path``.
 
-    The temporary file lives in the same directory, so the final rename stays within one file
-    system; concurrent writers of the same content simply replace each other. The file gets the
+    For files that another library writes by name (an SB3 ``.zip``): readers see either the
+    old file or the whole new one, never a half-written one. The temporary file lives in the
+    same directory, so the final rename stays within one file system, and it gets the
     permissions a plain ``open`` would give (mkstemp alone would make it private).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+        yield Path(tmp)
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
-    except BaseException:
+    finally:
         Path(tmp).unlink(missing_ok=True)
-        raise
     _maybe_evict(path)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so readers see either the old file or the whole new one
+    (see :func:`atomic_path`); concurrent writers of the same content simply replace each other.
+    """
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def read_entry(path: Path, valid: Callable[[bytes], bool] | None = None) -> bytes | None:

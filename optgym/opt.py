@@ -192,15 +192,11 @@ def _search(env: Any, name: str, seed: int, budget: Any, objective: str) -> Any:
 
 
 def _cost(env: Any, steps: list[str], measure: str) -> int:
-    """The objective's measure of a sequence, on a fork (the env's own state stays)."""
-    from optgym.llvm.passes import join_steps
-
-    module = env.session.load(env.benchmark.bitcode, name=env.benchmark.uri)
-    try:
-        return int(module.try_pipeline(join_steps(steps), (measure,))[measure]) if steps else int(
-            module.observe(measure)[measure])
-    finally:
-        module.close()
+    """The objective's measure of a sequence from the unoptimized module (one compilation)."""
+    env.reset(options={"benchmark": env.benchmark})
+    if not steps:
+        return int(env.observation[measure])
+    return int(env.try_steps(steps, (measure,))[measure])
 
 
 def fit_budget(budget: Any, compile_seconds: float) -> Any:

@@ -23,12 +23,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and train; returns the exit code."""
-    from optgym.agents.train_cli import _EPILOG, add_train_arguments, run_from_args
+    from optgym.agents.train_cli import EPILOG, add_train_arguments, run_from_args
     from optgym.errors import OptgymError
 
     parser = argparse.ArgumentParser(
         prog="train.py", description="Train a learned optgym agent (see optgym train --help).",
-        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_train_arguments(parser)
     args = parser.parse_args(argv)
     try:

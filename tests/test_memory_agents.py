@@ -106,7 +106,6 @@ def test_cli_solve_show_and_list(tmp_path, capsys):
 
 
 def test_packing_solver_agent_plays_in_the_packing_env():
-    pytest.importorskip("optgym.agents.memory.packing")
     from optgym.agents.memory.search import solve_packing_env
     from optgym.envs.memory import MemoryPackingEnv
 

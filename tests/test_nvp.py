@@ -68,10 +68,12 @@ def test_greedy_is_within_one_minus_one_over_e_of_the_best():
 @pytest.fixture(scope="module")
 def tiny_pool(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A pool, coreset and measured extra/validation programs on tiny llvm-stress programs."""
-    from optgym.agents.nvp.train import merge_config, prepare
+    from optgym.agents.config import from_dict, to_dict
+    from optgym.agents.nvp.config import NvpConfig
+    from optgym.agents.nvp.train import prepare
 
     workdir = tmp_path_factory.mktemp("nvp")
-    config = merge_config({
+    config = from_dict(NvpConfig, {
         "workdir": str(workdir), "workers": 1,
         "pool": {"programs": STRESS[:2] + ["benchmark://builtin-v0/crc32"], "seconds": 2.0,
                  "episodes": 40, "keep": 3, "candidates_per_program": 3},
@@ -79,7 +81,7 @@ def tiny_pool(tmp_path_factory: pytest.TempPathFactory) -> Path:
     })
     coreset = prepare(config, None)
     assert coreset is not None and len(coreset["sequences"]) == 4
-    (workdir / "config.json").write_text(json.dumps(config))
+    (workdir / "config.json").write_text(json.dumps(to_dict(config)))
     return workdir
 
 
@@ -111,9 +113,10 @@ def test_pool_search_keeps_best_prefixes_that_replay(tiny_pool: Path):
 
 @pytest.mark.slow
 def test_killed_pool_run_resumes_without_losing_work(tmp_path: Path):
-    cmd = [sys.executable, "-m", "optgym.agents.nvp", "pool", "--workdir", str(tmp_path),
-           "--workers", "1", "--seconds", "1.5", "--episodes", "1000", "--quiet",
-           "--programs", *STRESS]
+    cmd = [sys.executable, "scripts/train.py", "nvp", "--no-progress", "--out", str(tmp_path),
+           "--set", "stop_after=pool", "--set", f"workdir={tmp_path}", "--set", "workers=1",
+           "--set", "pool.seconds=1.5", "--set", "pool.episodes=1000",
+           "--set", f"pool.programs={json.dumps(STRESS)}"]
     db = tmp_path / "pool.sqlite"
     proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -180,15 +183,20 @@ def test_a_few_training_steps_decrease_the_loss(tiny_pool: Path, encoder: str):
 
 def test_train_nvp_writes_a_model_the_policy_runs(tiny_pool: Path, tmp_path: Path):
     from optgym.agents import Budget, get_policy
-    from optgym.agents.nvp.train import train_nvp
+    from optgym.agents.train import run
     from optgym.envs.llvm import LlvmEnv
 
     config = json.loads((tiny_pool / "config.json").read_text())
-    config.update(epochs=3, dim=16, layers=1, out=str(tmp_path / "model"))
-    summary = train_nvp(config, None, checkpoint_dir=tmp_path / "ckpt", log_dir=tmp_path / "tb")
+    config.update(epochs=3, dim=16, layers=1)
+    summary = run("nvp", config, out=tmp_path / "run", progress=False)
     assert summary["train_programs"] == 4 and summary["validation_programs"] == 1
-    assert (tmp_path / "ckpt" / "latest.pt").exists()
-    policy = get_policy("nvp", model_dir=tmp_path / "model")
+    assert summary["model_dir"] == str(tmp_path / "run" / "model")
+    assert (tmp_path / "run" / "checkpoints" / "latest.pt").exists()
+    # Resuming continues from the checkpoint instead of starting over.
+    again = run("nvp", {**config, "epochs": 4}, out=tmp_path / "run", resume=True,
+                progress=False)
+    assert again["epochs_run"] == 1 and again["steps"] == summary["steps"] + 1
+    policy = get_policy("nvp", model_dir=tmp_path / "run" / "model")
     env = LlvmEnv(observation_space="Autophase")
     try:
         env.reset(options={"benchmark": STRESS[3]})
@@ -199,12 +207,34 @@ def test_train_nvp_writes_a_model_the_policy_runs(tiny_pool: Path, tmp_path: Pat
 
 
 def test_bad_config_is_a_clear_error():
-    from optgym.agents.nvp.train import merge_config
+    from optgym.agents.config import ConfigError, from_dict
+    from optgym.agents.nvp.config import NvpConfig
 
-    with pytest.raises(OptgymError, match="unknown NVP setting 'epoch'"):
-        merge_config({"epoch": 3})
-    with pytest.raises(OptgymError, match="in pool: bogus"):
-        merge_config({"pool": {"bogus": 1}})
+    with pytest.raises(ConfigError, match="unknown key 'epoch' for NvpConfig; known: .*epochs"):
+        from_dict(NvpConfig, {"epoch": 3})
+    with pytest.raises(ConfigError, match="unknown key 'pool.bogus'.*known: .*episodes"):
+        from_dict(NvpConfig, {"pool": {"bogus": 1}})
+    with pytest.raises(ConfigError, match="stop_after must be one of"):
+        from_dict(NvpConfig, {"stop_after": "coresets"})
+
+
+def test_a_model_file_of_another_format_is_a_typed_error(tmp_path: Path):
+    import shutil
+
+    import torch
+
+    from optgym.agents.nvp import MODEL_DIR
+    from optgym.agents.nvp.model import load_model
+
+    for name in ("coreset.json", "metadata.json"):
+        shutil.copy(MODEL_DIR / name, tmp_path / name)
+    blob = torch.load(MODEL_DIR / "model.pt", weights_only=True)
+    # An older layout: the graph encoder's layers under another name.
+    blob["state_dict"] = {k.replace("encoder.layers.", "encoder.convs."): v
+                          for k, v in blob["state_dict"].items()}
+    torch.save(blob, tmp_path / "model.pt")
+    with pytest.raises(OptgymError, match="model.pt is not a model this version.*retrain"):
+        load_model(tmp_path)
 
 
 # -- the shipped model --------------------------------------------------------------------------
@@ -257,3 +287,27 @@ def test_recipe_trains_data_parallel_on_two_gloo_processes(tiny_pool: Path, tmp_
     # 4 programs over 2 ranks in batches of 2: one step per epoch on each rank.
     assert [s["steps"] for s in ranks] == [2, 2]
     assert (tmp_path / "run" / "model" / "model.pt").exists()
+
+
+def test_try_steps_measures_a_sequence_and_leaves_the_episode_alone():
+    """The public env method the NVP policy measures sequences with (one compilation each)."""
+    from optgym.envs.llvm import LlvmEnv
+    from optgym.errors import OptgymError as Error
+
+    env = LlvmEnv("benchmark://builtin-v0/crc32", observation_space=None)
+    try:
+        with pytest.raises(Error, match="reset"):
+            env.try_steps(["default<Oz>"])
+        env.reset()
+        env.step(env.actions.index("-mem2reg"))
+        before = int(env.observation["IrInstructionCount"])
+        tried = env.try_steps(["function(instcombine)", "function(simplifycfg)"],
+                              ("IrInstructionCount", "Autophase"))
+        assert env.actions_taken == ["function(mem2reg)"]
+        assert int(env.observation["IrInstructionCount"]) == before
+        for flag in ("-instcombine", "-simplifycfg"):
+            env.step(env.actions.index(flag))
+        assert tried["IrInstructionCount"] == int(env.observation["IrInstructionCount"]) < before
+        assert list(tried["Autophase"]) == list(env.observation["Autophase"])
+    finally:
+        env.close()

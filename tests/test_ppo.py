@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CRC = "benchmark://builtin-v0/crc32"
 SMALL = {"n_envs": 2, "vec_env": "subproc", "total_timesteps": 256, "episode_length": 16,
          "ppo": {"n_steps": 64, "batch_size": 64, "n_epochs": 2}, "net": {"hidden": 32},
-         "checkpoint_every": 128, "eval": {}}
+         "checkpoint_every": 128, "eval": None}
 
 
 def _free_port() -> int:
@@ -42,15 +42,17 @@ def trained(tmp_path_factory):
 
 def test_ppo_is_registered_lazily():
     assert "ppo" in policy_names()
-    code = "import sys, optgym.agents; print('optgym.agents.ppo' in sys.modules)"
+    code = ("import sys, optgym.agents, optgym.agents.ppo; "
+            "print('optgym.agents.ppo.policy' in sys.modules, 'torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    assert out.stdout.strip() == "False False"
 
 
 def test_wrapper_masks_a_pass_that_had_no_effect_until_the_module_changes():
-    from optgym.agents.ppo import make_env
+    from optgym.agents.ppo.config import PpoConfig
+    from optgym.agents.ppo.observation import make_env
 
-    env = make_env({"benchmark": CRC, "episode_length": 10, "vec_env": "dummy"})
+    env = make_env(PpoConfig(benchmark=CRC, episode_length=10, vec_env="dummy"))
     try:
         obs, _ = env.reset(seed=0)
         assert env.observation_space.contains(obs)
@@ -77,11 +79,13 @@ def test_wrapper_masks_a_pass_that_had_no_effect_until_the_module_changes():
 def test_programl_graph_extractor_batches_real_graphs_and_trains():
     import torch
 
-    from optgym.agents.ppo import PassOrderingExtractor, make_env, pad_graph
+    from optgym.agents.ppo.config import PpoConfig
+    from optgym.agents.ppo.extractor import PassOrderingExtractor
+    from optgym.agents.ppo.observation import make_env, pad_graph
 
     config = {"benchmark": CRC, "observation": "programl", "episode_length": 4,
               "max_nodes": 2048, "max_edges": 6144}
-    env = make_env(config)
+    env = make_env(PpoConfig(**config))
     try:
         obs, _ = env.reset(seed=0)
         graph = env.unwrapped.observation["Programl"]
@@ -97,7 +101,8 @@ def test_programl_graph_extractor_batches_real_graphs_and_trains():
         assert features.shape == (2, 32) and torch.isfinite(features).all()
         assert not torch.allclose(features[0], features[1])
         features.sum().backward()
-        assert extractor.text.weight.grad.abs().sum() > 0
+        assert extractor.encoder.text.weight.grad.abs().sum() > 0
+        assert extractor.encoder.layers[0].message.weight.grad.abs().sum() > 0
         # Cutting a graph keeps only edges between kept nodes.
         cut = pad_graph(graph, 100, 400)
         kept = cut["graph_edges"][: int(cut["graph_size"][1])]
@@ -154,7 +159,7 @@ def test_ppo_trains_and_its_policy_returns_results_that_replay_in_opt(trained):
 
 
 def test_bad_checkpoints_are_named(tmp_path):
-    from optgym.agents.ppo import PpoPolicy
+    from optgym.agents.ppo.policy import PpoPolicy
 
     with pytest.raises(OptgymError, match="does not exist"):
         PpoPolicy(tmp_path / "missing.pt")
@@ -168,7 +173,7 @@ def test_bad_checkpoints_are_named(tmp_path):
 def test_ray_parallel_evaluation_matches_the_serial_one(trained):
     import ray
 
-    from optgym.agents.ppo import evaluate
+    from optgym.agents.ppo.policy import evaluate
 
     out, _ = trained
     uris = [CRC, "benchmark://builtin-v0/fir_fixed", "benchmark://builtin-v0/huffman"]
@@ -191,7 +196,7 @@ def test_data_parallel_ppo_keeps_both_ranks_identical(tmp_path):
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
            "--master_port", str(_free_port()), str(ROOT / "scripts" / "train.py"), "ppo-llvm",
            "--out", str(tmp_path), "--no-progress", "--set", "vec_env=dummy", "--set", "n_envs=1",
-           "--set", "total_timesteps=64", "--set", "episode_length=8", "--set", "eval={}",
+           "--set", "total_timesteps=64", "--set", "episode_length=8", "--set", "eval=null",
            "--set", "ppo={n_steps: 32, batch_size: 16, n_epochs: 2}", "--set", "net.hidden=32"]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=240)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -202,7 +207,7 @@ def test_data_parallel_ppo_keeps_both_ranks_identical(tmp_path):
 
 
 def test_the_shipped_model_is_small_and_beats_oz_on_a_test_program():
-    from optgym.agents.ppo import SHIPPED_CHECKPOINT
+    from optgym.agents.ppo.policy import SHIPPED_CHECKPOINT
 
     assert SHIPPED_CHECKPOINT.stat().st_size < 5 * 2**20
     policy = get_policy("ppo")  # no checkpoint: the one in package data
@@ -215,3 +220,59 @@ def test_the_shipped_model_is_small_and_beats_oz_on_a_test_program():
         assert env.validate(result.state).ok
     finally:
         env.close()
+
+
+_SHARE_GRADIENTS = """
+import json, sys, torch, torch.distributed as dist
+from optgym.agents.train import TrainContext
+rank = int(sys.argv[1])
+dist.init_process_group("gloo", init_method="tcp://127.0.0.1:" + sys.argv[2], rank=rank,
+                        world_size=2)
+torch.manual_seed(rank)  # different weights: rank 0's must win
+model = torch.nn.Linear(3, 1, bias=False)
+TrainContext(rank=rank, world_size=2).share_gradients(model)
+x = torch.full((1, 3), 10.0 if rank == 0 else -2.0)
+model(x).sum().backward()
+# Right after backward, before any clipping: the mean of the ranks' gradients (10 and -2).
+print(json.dumps([model.weight.detach().tolist(), model.weight.grad.tolist()]))
+torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+print(json.dumps(model.weight.grad.tolist()))
+dist.destroy_process_group()
+"""
+
+
+def test_data_parallel_gradients_are_averaged_before_clipping():
+    """Each rank's gradient is averaged inside backward (as DDP does), so clipping sees the
+    mean: [4, 4, 4] clipped to norm 1, not the mean of each rank's clipped gradient."""
+    port = str(_free_port())
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    procs = [subprocess.Popen([sys.executable, "-c", _SHARE_GRADIENTS, str(r), port],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+             for r in (0, 1)]
+    outs = []
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err[-2000:]
+        outs.append([json.loads(line) for line in out.split("\n") if line.strip()])
+    (w0, g0), (w1, g1) = outs[0][0], outs[1][0]
+    assert w0 == w1  # rank 0's weights broadcast
+    assert np.allclose(g0, [[4.0, 4.0, 4.0]]) and np.allclose(g1, g0)
+    clipped = outs[0][1]
+    assert np.allclose(clipped, [[1 / 3**0.5] * 3], atol=1e-4)
+
+
+def test_old_or_foreign_model_files_are_refused_with_a_typed_error(tmp_path):
+    import torch
+
+    from optgym.agents.ppo.export import load_exported
+    from optgym.agents.ppo.policy import SHIPPED_CHECKPOINT
+
+    payload = torch.load(SHIPPED_CHECKPOINT, weights_only=False)
+    old_graph = {**payload, "format": "optgym-ppo-v1", "observation": "programl"}
+    torch.save(old_graph, tmp_path / "old.pt")
+    with pytest.raises(OptgymError, match="old.pt is a optgym-ppo-v1 ProGraML policy.*retrain"):
+        load_exported(tmp_path / "old.pt")
+    wrong = {**payload, "net": {"hidden": 64, "gnn_dim": 64, "gnn_layers": 3}}
+    torch.save(wrong, tmp_path / "wrong.pt")
+    with pytest.raises(OptgymError, match="wrong.pt does not fit its own network"):
+        load_exported(tmp_path / "wrong.pt")

@@ -12,12 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from optgym.agents.config import ConfigError, load_config, to_dict
 from optgym.agents.train import (
     RECIPES,
     TrainContext,
-    default_config_path,
-    load_config,
+    config_class,
     load_recipe,
+    recipe_names,
+    resolve_config,
     run,
 )
 from optgym.cli import main as cli_main
@@ -32,39 +34,78 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_every_recipe_has_a_shipped_config_that_loads(tmp_path):
-    for name in ("ppo-llvm", "autophase-oz", "memory-ppo", "memory-mcts"):
-        path = default_config_path(name)
-        assert path is not None, name
-        assert isinstance(load_config(path), dict)
-    config = load_config(default_config_path("ppo-llvm"), ["ppo.n_steps=64", "eval.split=test",
-                                                           "new.key=[1, 2]"])
-    assert config["ppo"]["n_steps"] == 64 and config["eval"]["split"] == "test"
-    assert config["new"]["key"] == [1, 2]
-    # The nvp recipe rejects unknown keys, so its shipped config must match its settings.
-    from optgym.agents.nvp.train import merge_config
+def test_every_recipe_has_a_typed_config_whose_defaults_are_the_only_ones():
+    for name in recipe_names():
+        cls = config_class(load_recipe(name))
+        assert cls is not None, name
+        config = resolve_config(name)
+        assert isinstance(config, cls) and to_dict(config)["seed"] == 0
+    config = resolve_config("ppo-llvm", {"net": {"hidden": 32}}, None,
+                            ["ppo.n_steps=64", "eval.split=test", "eval.budget=9"])
+    assert config.ppo.n_steps == 64 and config.ppo.batch_size == 256  # a section updates
+    assert config.eval.split == "test" and config.eval.budget == 9 and config.net.hidden == 32
+    assert resolve_config("ppo-llvm", None, None, ["eval=null"]).eval is None
+    # The shipped NVP model's settings file fits the recipe's schema.
+    from optgym.agents.nvp import MODEL_DIR
+    from optgym.agents.nvp.config import NvpConfig
 
-    assert merge_config(load_config(default_config_path("nvp")))["coreset"]["k"] == 50
+    shipped = load_config(NvpConfig, MODEL_DIR / "config.yaml")
+    assert shipped.pool.matrix_max_o0 == 2000 and shipped.coreset.k == 50
+    assert shipped.coreset.extra_csmith == 0 and shipped.pool.builtin_split == "train"
+
+
+def test_unknown_keys_name_the_file_and_the_known_keys(tmp_path):
+    bad = tmp_path / "typo.yaml"
+    bad.write_text("total_timestep: 64\n")
+    with pytest.raises(ConfigError, match=r"typo.yaml: unknown key 'total_timestep' for "
+                                          r"PpoConfig; known: .*total_timesteps"):
+        resolve_config("ppo-llvm", None, bad)
+    with pytest.raises(ConfigError, match=r"--set: unknown key 'ppo.n_step'.*known: .*n_steps"):
+        resolve_config("ppo-llvm", None, None, ["ppo.n_step=3"])
+    with pytest.raises(ConfigError, match="unknown key 'pool.bogus'"):
+        run("nvp", {"pool": {"bogus": 1}}, out=tmp_path / "never")
+    with pytest.raises(ConfigError, match="total_timesteps must be int"):
+        resolve_config("ppo-llvm", {"total_timesteps": "many"})
+    with pytest.raises(ConfigError, match="observation must be one of"):
+        resolve_config("ppo-llvm", None, None, ["observation=pixels"])
+    with pytest.raises(ConfigError, match="workloads"):
+        run("memory-ppo", {"workloads": []}, out=tmp_path / "none", progress=False)
+    assert not (tmp_path / "never").exists() and not (tmp_path / "none").exists()
+    # The command line says the same, as one line, with exit code 2.
+    assert cli_main(["train", "autophase-oz", "--set", "epoch=3", "--print-config"]) == 2
+
+
+def test_memory_ppo_recipe_and_memory_cli_share_their_defaults():
+    from optgym.agents.memory.recipes import MemoryPpoConfig
+    from optgym.cli import build_parser
+
+    args = build_parser().parse_args(["memory", "train", "--agent", "ppo", "--out", "x.zip"])
+    defaults = MemoryPpoConfig()
+    assert args.imitation_epochs == defaults.imitation_epochs
+    assert args.teacher == defaults.teacher and args.steps == defaults.steps
+    config = resolve_config("memory-ppo", {"teacher": "mcts", "teacher_simulations": 4})
+    assert config.teacher == "mcts" and config.teacher_simulations == 4
 
 
 def test_bad_configs_and_recipes_are_named(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("a: [1, 2\n")
-    with pytest.raises(OptgymError, match="bad.yaml"):
-        load_config(bad)
+    with pytest.raises(ConfigError, match="bad.yaml"):
+        resolve_config("autophase-oz", None, bad)
     listy = tmp_path / "list.yaml"
     listy.write_text("- 1\n- 2\n")
-    with pytest.raises(OptgymError, match="mapping"):
-        load_config(listy)
-    with pytest.raises(OptgymError, match="does not exist"):
-        load_config(tmp_path / "missing.yaml")
-    with pytest.raises(OptgymError, match="KEY=VALUE"):
-        load_config(None, ["novalue"])
+    with pytest.raises(ConfigError, match="mapping"):
+        resolve_config("autophase-oz", None, listy)
+    with pytest.raises(ConfigError, match="does not exist"):
+        resolve_config("autophase-oz", None, tmp_path / "missing.yaml")
+    with pytest.raises(ConfigError, match="KEY=VALUE"):
+        resolve_config("autophase-oz", None, None, ["novalue"])
     with pytest.raises(OptgymError, match="unknown recipe 'nope'"):
         load_recipe("nope")
     with pytest.raises(OptgymError, match="cannot import"):
         load_recipe("optgym.no_such_module:f")
-    assert set(RECIPES) >= {"nvp", "ppo-llvm", "autophase-oz", "memory-ppo", "memory-mcts"}
+    assert set(RECIPES.names()) >= {"nvp", "ppo-llvm", "autophase-oz", "memory-ppo",
+                                    "memory-mcts"}
 
 
 def test_cli_prints_the_resolved_config(capsys):
@@ -139,8 +180,6 @@ def test_memory_recipes_train_through_the_framework(tmp_path):
     ppo = run("memory-ppo", {"workloads": ["resnet18"], "steps": 128, "n_steps": 64,
                              "imitation_epochs": 1}, out=tmp_path / "ppo", progress=False)
     assert Path(ppo["model"]).stat().st_size > 0
-    with pytest.raises(OptgymError, match="workloads"):
-        run("memory-ppo", {}, out=tmp_path / "none", progress=False)
 
 
 @pytest.mark.slow
@@ -169,3 +208,32 @@ batch_size: 2
     assert [s["world_size"] for s in ranks] == [2, 2]
     assert ranks[0]["steps"] == ranks[1]["steps"] > 0
     assert (tmp_path / "run" / "checkpoints" / "latest.pt").exists()
+
+
+def test_checkpoint_files_appear_whole_with_ordinary_permissions(tmp_path):
+    """TrainContext.atomic_path is cache.atomic_path: a failing writer leaves nothing, a
+    finished one leaves the file readable as a plain open() would make it."""
+    ctx = TrainContext(checkpoint_dir=tmp_path / "ckpt")
+    with pytest.raises(RuntimeError), ctx.atomic_path("model.zip") as tmp:
+        tmp.write_bytes(b"half")
+        raise RuntimeError("writer died")
+    assert not (tmp_path / "ckpt" / "model.zip").exists()
+    assert list((tmp_path / "ckpt").iterdir()) == []
+    with ctx.atomic_path("model.zip") as tmp:
+        tmp.write_bytes(b"whole")
+    final = tmp_path / "ckpt" / "model.zip"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert final.read_bytes() == b"whole" and final.stat().st_mode & 0o777 == 0o666 & ~umask
+    assert [p.name for p in final.parent.iterdir()] == ["model.zip"]
+
+
+def plain_recipe(config, ctx):
+    """A user's recipe without a config class: it gets the settings as a dict."""
+    return {"got": config, "seed": ctx.seed}
+
+
+def test_a_users_recipe_without_a_config_class_gets_a_dict(tmp_path):
+    summary = run("test_train:plain_recipe", {"a": 1, "seed": 5}, out=tmp_path, progress=False)
+    assert summary["got"] == {"a": 1, "seed": 5} and summary["seed"] == 5
+    assert json.loads((tmp_path / "config.json").read_text())["config"] == {"a": 1, "seed": 5}

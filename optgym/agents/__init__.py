@@ -18,5 +18,5 @@ __all__ = [
 ]
 import optgym.agents.search  # noqa: E402,F401  (registers random, greedy, beam, evolve, oz-climb)
 
-register_policy("ppo", "optgym.agents.ppo:ppo_policy")  # lazy: torch loads only when used
+register_policy("ppo", "optgym.agents.ppo.policy:ppo_policy")  # lazy: torch loads only when used
 import optgym.agents.nvp  # noqa: E402,F401  (registers nvp, nvp-autophase; torch loads only when used)

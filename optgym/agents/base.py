@@ -9,13 +9,13 @@ same benchmark), and counts every pass sequence it evaluates against ``budget.co
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from optgym.agents.registry import LazyRegistry
 from optgym.envs.llvm import CompilerEnvState, LlvmEnv
 from optgym.envs.llvm.state import commandline_of
 from optgym.errors import OptgymError
@@ -157,47 +157,31 @@ class OzPolicy:
         return result_from_env(env, ["default<Oz>"], clock, self.name)
 
 
-#: Policy factories by name; other modules add theirs with :func:`register_policy`.
-_POLICIES: dict[str, Callable[..., Policy]] = {"oz": OzPolicy}
-#: Policies defined in modules that are imported only when asked for ("module:attribute").
-_LAZY_POLICIES: dict[str, str] = {}
+#: Policy factories by name: a factory, or a lazy ``"module:attribute"`` imported when asked for.
+POLICIES = LazyRegistry("policy", {"oz": OzPolicy})
 
 
 def register_policy(name: str, factory: Callable[..., Policy] | str) -> None:
     """Make a policy available by name (a factory, or a lazy ``"module:attribute"`` path)."""
-    if isinstance(factory, str):
-        _LAZY_POLICIES[name] = factory
-    else:
-        _POLICIES[name] = factory
+    POLICIES.register(name, factory)
 
 
 def policy_names() -> list[str]:
     """Names of every registered policy."""
-    return sorted({*_POLICIES, *_LAZY_POLICIES})
+    return POLICIES.names()
 
 
 def get_policy(name: str, **kwargs: Any) -> Policy:
     """A policy by registered name, or a user's ``module:function`` / ``module:Class``.
 
-    A user's object may be a policy class or factory (called with ``kwargs``) or a plain
-    function ``f(env, budget) -> SearchResult``.
+    A registered name's factory is called with ``kwargs``. A user's object may be a policy
+    class or factory (called with ``kwargs``), a built policy object, or a plain function
+    ``f(env, budget) -> SearchResult``.
     """
-    if name in _POLICIES:
-        return _POLICIES[name](**kwargs)
-    target = _LAZY_POLICIES.get(name, name)
-    if ":" not in target:
-        raise OptgymError(
-            f"unknown policy {name!r}; known: {', '.join(policy_names())}, "
-            "or a 'module:function' of your own"
-        )
-    module_name, attr = target.split(":", 1)
-    try:
-        obj = getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError) as exc:
-        raise OptgymError(f"cannot load policy {target!r}: {exc}") from None
-    if isinstance(obj, type) or name in _LAZY_POLICIES:
+    obj = POLICIES.get(name)
+    if POLICIES.is_registered(name) or isinstance(obj, type):
         return obj(**kwargs)
-    return as_policy(obj, target)
+    return as_policy(obj, name)
 
 
 def as_policy(obj: Any, name: str) -> Policy:

@@ -148,7 +148,7 @@ def results_table(results: list, policy: str,
             f"{r.instruction_count:>10}  {r.oz_ratio:>7.3f}x{text}  {r.compilations:>12}  "
             f"{r.walltime:>7.1f}"
         )
-    geomean = statistics.geometric_mean([r.oz_ratio for r in results])
+    geomean = statistics.geometric_mean(r.oz_ratio for r in results)
     walltime = sum(r.walltime for r in results) / len(results)
     text = ""
     if text_sizes:

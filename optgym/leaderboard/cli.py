@@ -65,7 +65,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ev.add_argument("--notes", default="", help="free text stored in the header")
     ev.add_argument("-o", "--output", type=Path, default=None,
                     help="result CSV to write (default: TASK.POLICY.csv in this directory)")
-    ev.add_argument("--no-progress", action="store_true", help="no progress bar")
+    ev.add_argument("--no-progress", action="store_true",
+                    help="no progress bar (one is drawn only when stderr is a terminal)")
     ev.set_defaults(handler=_eval)
 
     val = sub.add_parser(
@@ -81,7 +82,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     val.add_argument("--task", default=None,
                      help="the task to check against (default: the header's; needed when the "
                           "CSV has no header)")
-    val.add_argument("--no-progress", action="store_true", help="no progress bar")
+    val.add_argument("--no-progress", action="store_true",
+                    help="no progress bar (one is drawn only when stderr is a terminal)")
     val.set_defaults(handler=_validate)
 
     sm = sub.add_parser(
@@ -96,7 +98,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sm.add_argument("results", type=Path, nargs="+", help="result CSV files (with headers)")
     sm.add_argument("--label", default="", help="a tag shown next to the policy on the page")
     store_option(sm)
-    sm.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sm.add_argument("--no-progress", action="store_true",
+                    help="no progress bar (one is drawn only when stderr is a terminal)")
     sm.set_defaults(handler=_submit)
 
     ls = sub.add_parser("list", help="list stored submissions",
@@ -181,7 +184,7 @@ def _eval(args: argparse.Namespace) -> int:
     output = args.output or Path(f"{task.name}.{re.sub(r'[^A-Za-z0-9_.-]+', '_', args.policy)}.csv")
     header, states = evaluate(task, args.policy, budget=budget, policy_name=args.name,
                               policy_args=_policy_args(args.policy_arg),
-                              progress=not args.no_progress)
+                              progress=_progress(args))
     header.notes = args.notes
     if states and len(header.failures) == len(states):
         for uri, error in header.failures.items():
@@ -196,6 +199,12 @@ def _eval(args: argparse.Namespace) -> int:
     for uri, error in header.failures.items():
         print(f"warning: the policy failed on {uri}: {error}", file=sys.stderr)
     return 0
+
+
+def _progress(args: argparse.Namespace) -> bool:
+    """Draw progress bars only on a terminal (never into a pipe or a log) and without
+    ``--no-progress``."""
+    return not args.no_progress and sys.stderr.isatty()
 
 
 def _policy_args(items: list[str]) -> dict:
@@ -218,7 +227,7 @@ def _policy_args(items: list[str]) -> dict:
 def _validate(args: argparse.Namespace) -> int:
     from optgym.leaderboard.validate import validate_file
 
-    report = validate_file(args.results, task=args.task, progress=not args.no_progress)
+    report = validate_file(args.results, task=args.task, progress=_progress(args))
     print(report)
     return 0 if report.ok else 1
 
@@ -233,7 +242,7 @@ def _submit(args: argparse.Namespace) -> int:
     store = _store(args)
     refused = 0
     for path in args.results:
-        outcome = store.submit(path, label=args.label, progress=not args.no_progress)
+        outcome = store.submit(path, label=args.label, progress=_progress(args))
         print(outcome)
         refused += not (outcome.stored or outcome.duplicate)
     return 1 if refused else 0
@@ -267,7 +276,7 @@ def _render_site(args: argparse.Namespace, output: Path) -> Path:
 
     store = _store(args)
     if not args.no_seeds:
-        for outcome in ensure_seeds(store):
+        for outcome in ensure_seeds(store, progress=sys.stderr.isatty()):
             if not (outcome.stored or outcome.duplicate):
                 print(outcome, file=sys.stderr)
             elif outcome.stored:

@@ -71,7 +71,7 @@ class ValidationReport:
         ratios = [r.oz_ratio for r in self.rows if r.oz_ratio is not None and r.oz_ratio > 0]
         if not ratios or len(ratios) != len(self.rows):
             return None
-        return math.exp(statistics.fmean(math.log(x) for x in ratios))
+        return statistics.geometric_mean(ratios)
 
     @property
     def mean_walltime(self) -> float | None:

@@ -13,8 +13,12 @@ from pathlib import Path
 import numpy as np
 
 from optgym.agents.memory.heuristics import MappingResult
+from optgym.agents.memory.recipes import MemoryPpoConfig
 from optgym.envs.memory.env import MemoryMappingEnv
 from optgym.envs.memory.problem import mapping_height
+
+#: The one place the training settings' defaults live (shared with ``optgym train memory-ppo``).
+_DEFAULTS = MemoryPpoConfig()
 
 
 def _teacher_actions(env: MemoryMappingEnv, teacher: str, simulations: int) -> list[int]:
@@ -68,9 +72,11 @@ def _imitate_baseline(model, envs: list[MemoryMappingEnv], epochs: int, teacher:
     return float(loss.detach())
 
 
-def train_ppo(workloads: list[str], hardware: str = "tpu-like", *, steps: int = 20000, seed: int = 0,
-              out: str | Path | None = None, progress: bool = True, n_steps: int = 256,
-              imitation_epochs: int = 500, teacher: str = "xla", teacher_simulations: int = 8):
+def train_ppo(workloads: list[str], hardware: str = _DEFAULTS.hardware, *,
+              steps: int = _DEFAULTS.steps, seed: int = 0, out: str | Path | None = None,
+              progress: bool = True, n_steps: int = _DEFAULTS.n_steps,
+              imitation_epochs: int = _DEFAULTS.imitation_epochs, teacher: str = _DEFAULTS.teacher,
+              teacher_simulations: int = _DEFAULTS.teacher_simulations):
     """Train MaskablePPO on one env per workload (vectorized in-process); returns the model.
 
     ``imitation_epochs > 0`` first fits the policy to a teacher's decisions (``teacher``: ``xla``

@@ -16,9 +16,6 @@ from optgym.agents.nvp.coreset import facility_location, greedy_coreset, reward_
 from optgym.agents.nvp.store import PoolStore
 from optgym.errors import OptgymError
 
-#: Edge positions at or above this share one embedding (operand and successor indices).
-MAX_POSITION = 16
-
 
 def select_coreset(store: PoolStore, k: int = 50) -> dict[str, Any]:
     """Greedy facility-location coreset over the pool programs' reward matrix."""
@@ -77,26 +74,8 @@ def split_examples(store: PoolStore, candidate_ids: list[int]) -> tuple[list[Exa
     return examples(store, pool + extra, candidate_ids), examples(store, val, candidate_ids)
 
 
-def graph_data(features: dict[str, np.ndarray]) -> Any:
-    """A ``torch_geometric.data.Data`` from the ``Programl`` observation's arrays."""
-    import torch
-    from torch_geometric.data import Data
-
-    nodes = np.asarray(features["nodes"], dtype=np.int64).reshape(-1, 2)
-    edges = np.asarray(features["edges"], dtype=np.int64).reshape(-1, 2)
-    links = np.asarray(features["links"], dtype=np.int64).reshape(-1, 2)
-    return Data(
-        x=torch.from_numpy(nodes[:, 1].copy()),
-        node_type=torch.from_numpy(nodes[:, 0].copy()),
-        edge_index=torch.from_numpy(links.T.copy()),
-        edge_type=torch.from_numpy(edges[:, 0].copy()),
-        edge_position=torch.from_numpy(np.minimum(edges[:, 1], MAX_POSITION - 1).copy()),
-        num_nodes=len(nodes),
-    )
-
-
 def autophase_tensor(features: dict[str, np.ndarray]) -> Any:
-    """The Autophase vector, log-scaled, as a (1, 56) float tensor."""
+    """The Autophase vector, log-scaled, as a (1, AUTOPHASE_SIZE) float tensor."""
     import torch
 
     return torch.from_numpy(np.log1p(np.maximum(features["autophase"], 0)).astype(np.float32))[None]
@@ -106,7 +85,10 @@ def to_data(example_features: dict[str, np.ndarray], rewards: np.ndarray | None 
     """One model input: the graph with the Autophase vector (and rewards) attached."""
     import torch
 
-    data = graph_data(example_features)
+    from optgym.agents.encoders import graph_data
+
+    data = graph_data(example_features["nodes"], example_features["edges"],
+                      example_features["links"])
     data.autophase = autophase_tensor(example_features)
     if rewards is not None:
         data.rewards = torch.from_numpy(np.asarray(rewards, dtype=np.float32))[None]

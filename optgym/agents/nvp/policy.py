@@ -39,7 +39,7 @@ class NvpPolicy:
 
             if not (self.model_dir / "model.pt").is_file():
                 raise OptgymError(f"no NVP model in {self.model_dir}; train one with "
-                                  "`optgym train nvp` or `python -m optgym.agents.nvp`")
+                                  "`optgym train nvp`")
             self._loaded = load_model(self.model_dir)
         return self._loaded
 
@@ -70,24 +70,19 @@ class NvpPolicy:
             # The drop-ins ask for safe passes: a model trained with more can never ship one.
             ranked = [steps for steps in ranked if is_safe_pipeline(join_steps(steps))]
         limit = budget.compilations if budget.compilations is not None else len(ranked) + 1
-        module = env.session.load(env.benchmark.bitcode, name=env.benchmark.uri)
-        best_steps, best_count = [OZ], None
         cost = (self.cost,)
-        try:
-            clock.spend()  # -Oz, always measured: the fallback
-            best_count = module.try_pipeline(OZ, cost)[self.cost]
-            for steps in ranked:
-                if clock.exhausted or clock.compilations >= limit:
-                    break
-                clock.spend()
-                try:
-                    count = module.try_pipeline(join_steps(steps), cost)[self.cost]
-                except (CompilerCrash, LlvmError):
-                    continue  # a sequence LLVM rejects or dies on is simply not a candidate
-                if count < best_count or (count == best_count and len(steps) < len(best_steps)):
-                    best_steps, best_count = list(steps), count
-        finally:
-            module.close()
+        clock.spend()  # -Oz, always measured: the fallback
+        best_steps, best_count = [OZ], env.try_steps([OZ], cost)[self.cost]
+        for steps in ranked:
+            if clock.exhausted or clock.compilations >= limit:
+                break
+            clock.spend()
+            try:
+                count = env.try_steps(steps, cost)[self.cost]
+            except (CompilerCrash, LlvmError):
+                continue  # a sequence LLVM rejects or dies on is simply not a candidate
+            if count < best_count or (count == best_count and len(steps) < len(best_steps)):
+                best_steps, best_count = list(steps), count
         result = result_from_env(env, best_steps, clock, self.name)
         if self.cost == "IrInstructionCount" and result.instruction_count > result.oz_count:
             # stepwise replay disagreed: stay safe

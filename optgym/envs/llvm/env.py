@@ -399,6 +399,16 @@ class LlvmEnv(gymnasium.Env):
             raise OptgymError("call reset() before asking for the program graph")
         return self._worker_observe("Programl")
 
+    def try_steps(self, steps: list[str],
+                  observations: tuple[str, ...] = ("IrInstructionCount",)) -> dict[str, Any]:
+        """Worker observations of the current module after the pipelines ``steps``, leaving the
+        episode as it is: one compilation, for policies that measure whole sequences. A
+        sequence that crashes LLVM raises :class:`~optgym.errors.CompilerCrash`."""
+        if self._module is None:
+            raise OptgymError("call reset() before try_steps()")
+        self._materialize()
+        return self._module.try_pipeline(pass_table.join_steps(list(steps)), tuple(observations))
+
     def commandline(self) -> str:
         """An `opt-19` command line that turns the benchmark into the current module."""
         return commandline_of(pass_table.join_steps(self.actions_taken))

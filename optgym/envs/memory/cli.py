@@ -42,10 +42,12 @@ def register(subparsers) -> None:
     p.add_argument("--workloads", default="resnet18,bert-layer,unet-small",
                    help="comma-separated traced workloads to train on")
     p.add_argument("--hardware", default="tpu-like", help="hardware preset")
-    p.add_argument("--steps", type=int, default=20000, help="ppo: environment steps")
-    p.add_argument("--imitation-epochs", type=int, default=500,
+    from optgym.agents.memory.recipes import MemoryPpoConfig  # the defaults of `optgym train`
+
+    p.add_argument("--steps", type=int, default=MemoryPpoConfig.steps, help="ppo: environment steps")
+    p.add_argument("--imitation-epochs", type=int, default=MemoryPpoConfig.imitation_epochs,
                    help="ppo: epochs of warm start on XLA-style decisions (0: from scratch)")
-    p.add_argument("--teacher", choices=["xla", "mcts"], default="xla",
+    p.add_argument("--teacher", choices=["xla", "mcts"], default=MemoryPpoConfig.teacher,
                    help="ppo: whose decisions the warm start imitates (mcts: distill the tree search)")
     p.add_argument("--iterations", type=int, default=6, help="mcts: self-play iterations")
     p.add_argument("--simulations", type=int, default=8,
