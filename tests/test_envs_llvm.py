@@ -26,7 +26,7 @@ def env():
 @pytest.mark.parametrize(
     "env_id",
     ["optgym/llvm-v0", "optgym/llvm-ic-v0", "optgym/llvm-autophase-ic-v0",
-     "optgym/llvm-codesize-v0", "optgym/llvm-pipelines-ic-v0"],
+     "optgym/llvm-codesize-v0", "optgym/llvm-pipelines-ic-v0", "optgym/llvm-safe-ic-v0"],
 )
 def test_check_env(env_id):
     env = gym.make(env_id, benchmark=SMALL)

@@ -41,6 +41,9 @@ _ENVS: list[tuple[str, str, dict]] = [
     ("optgym/llvm-pipelines-ic-v0", "optgym.envs.llvm:LlvmEnv",
      {"observation_space": "Autophase", "reward_space": "IrInstructionCountOz",
       "action_space": "flags-pipelines-v0"}),
+    ("optgym/llvm-safe-ic-v0", "optgym.envs.llvm:LlvmEnv",
+     {"observation_space": "Autophase", "reward_space": "IrInstructionCountOz",
+      "action_space": "flags-safe-pipelines-v0"}),
     ("optgym/memory-v0", "optgym.envs.memory:MemoryMappingEnv", {}),
     ("optgym/memory-packing-v0", "optgym.envs.memory:MemoryPackingEnv", {}),
 ]

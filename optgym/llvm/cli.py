@@ -32,7 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Print an action set as a table: index, flag, LLVM 19 -passes= text.",
     )
     passes.add_argument(
-        "--set", default="flags-v0", choices=["flags-v0", "flags-pipelines-v0", "flags-safe-v0"],
+        "--set", default="flags-v0",
+        choices=["flags-v0", "flags-pipelines-v0", "flags-safe-v0", "flags-safe-pipelines-v0"],
         help="which action set (default: %(default)s; flags-safe-v0: what the drop-ins and the "
              "shipped models use)",
     )

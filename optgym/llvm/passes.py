@@ -329,7 +329,12 @@ def is_safe_pipeline(pipeline: str) -> bool:
     return all(step in allowed for step in split_steps(pipeline))
 
 
-ACTION_SETS = {s.name: s for s in (FLAGS, FLAGS_AND_PIPELINES, SAFE_FLAGS)}
+#: The safe flags plus the standard -O pipelines: what the shipped PPO model acts with.
+SAFE_FLAGS_AND_PIPELINES = ActionSet(
+    "flags-safe-pipelines-v0", SAFE_FLAGS.actions + tuple(Action(f, p) for f, p in PIPELINE_TABLE)
+)
+
+ACTION_SETS = {s.name: s for s in (FLAGS, FLAGS_AND_PIPELINES, SAFE_FLAGS, SAFE_FLAGS_AND_PIPELINES)}
 
 
 def flag_pipeline(flag: str) -> str:

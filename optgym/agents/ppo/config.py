@@ -51,7 +51,7 @@ class EvalConfig:
 class PpoConfig(RecipeConfig):
     """Masked PPO on the pass-ordering environments (the ``ppo-llvm`` recipe)."""
 
-    env_id: str = "optgym/llvm-pipelines-ic-v0"  # any optgym/llvm-* id
+    env_id: str = "optgym/llvm-safe-ic-v0"  # any optgym/llvm-* id; -safe-: only safe passes
     observation: str = "autophase"  # autophase (MLP) or programl (GNN over the ProGraML graph)
     dataset: str = "builtin-v0"
     split: str | None = "train"  # episodes draw a random program of this split
