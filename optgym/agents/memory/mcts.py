@@ -3,8 +3,8 @@
 The environment is its own exact simulator (``clone_state`` / ``restore_state``), so no dynamics
 model is learned: a small policy/value network guides PUCT search, and self-play trains it (policy
 toward the search's visit counts, value toward the return actually obtained). A leaf's value mixes
-the network's estimate with a fast greedy completion of the episode (best fit for every remaining
-buffer, exact cost model), as AlphaGo mixed its value net with rollouts; ``rollout_weight=0`` gives
+the network's estimate with a fast greedy completion of the episode (the XLA-style rule for every
+remaining segment, exact timeline), as AlphaGo mixed its value net with rollouts; ``rollout_weight=0`` gives
 pure AlphaZero. Every completion the search simulates is a full valid mapping; the agent keeps the
 best one it has seen (the first one is the XLA-style completion from the root), and reports both
 that and the mapping its own move choices reach.
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from optgym.agents.memory.heuristics import MappingResult
+from optgym.envs.memory.baselines import MappingResult, xla_complete
 from optgym.envs.memory.env import MemoryMappingEnv
 from optgym.envs.memory.problem import mapping_height
 
@@ -88,8 +88,9 @@ class MCTS:
         self.env, self.net = env, net
         self.simulations, self.c_puct, self.rollout_weight = simulations, c_puct, rollout_weight
         self.rng = np.random.default_rng(seed)
-        self.best_runtime = math.inf
-        self.best_mapping: np.ndarray | None = None
+        # the baseline is a candidate from the start, so the search is never worse than it
+        self.best_runtime = env.baseline_runtime
+        self.best_mapping: np.ndarray | None = env.baseline.mapping.copy()
 
     # --------------------------------------------------------------------------- evaluation
     def _evaluate(self, obs: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, float]:
@@ -106,17 +107,11 @@ class MCTS:
         return p / p.sum(), float(v[0]) / VALUE_SCALE
 
     def _rollout(self) -> float:
-        """Greedy best-fit completion from the env's current state; returns its future return."""
+        """Complete the episode from the env's current state with the XLA-style rule (best fit,
+        repack, keep what does not slow the timeline) and return its future return."""
         env = self.env
         pl = env.placement.copy()
-        op_mem = env.op_mem.copy()
-        rt = env.runtime
-        for b in env.order[env.pos:]:
-            off = pl.best_fit(int(b))
-            if off >= 0:
-                pl.place(int(b), off)
-                rt += env.cost.delta(op_mem, int(b))
-                env.cost.apply(op_mem, int(b))
+        rt, _ = xla_complete(env.cost, pl, env.order[env.pos:], max_repacks=2)
         if rt < self.best_runtime:
             self.best_runtime, self.best_mapping = rt, pl.offset.copy()
         return (env.runtime - rt) / env.baseline_runtime

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from optgym.agents.memory.heuristics import MappingResult
+from optgym.envs.memory.baselines import MappingResult
 from optgym.envs.memory.env import MemoryMappingEnv
 from optgym.envs.memory.problem import mapping_height
 
