@@ -342,18 +342,21 @@ def test_mapping_env_replaying_the_baseline_earns_its_return():
     # return is (all-slow - final) / baseline as documented.
     env = MemoryMappingEnv("unet-16")
     obs, info = env.reset()
-    target = env.baseline.mapping
     done, ret = False, 0.0
     while not done:
-        b = env.current()
-        if target[b] >= 0 and target[b] in env._cands:
-            a = 1 + int(np.flatnonzero(env._cands == target[b])[0])
-        else:
-            a = 0
-        obs, r, done, _, info = env.step(a)
+        obs, r, done, _, info = env.step(env.baseline_action())
         ret += r
     assert ret == pytest.approx((env.cost.all_slow - info["runtime"]) / env.baseline_runtime)
-    assert info["runtime"] <= env.cost.all_slow
+    # the baseline repacks, so not all its offsets are offered in order; where they are, the
+    # replay reaches its runtime exactly (unet-16 repacks; llama-512 ...)
+    assert info["runtime"] < env.cost.all_slow
+    env2 = MemoryMappingEnv("bert-small-layer")  # the baseline needs no repacking here
+    env2.reset()
+    done = False
+    while not done:
+        _, _, done, _, info = env2.step(env2.baseline_action())
+    np.testing.assert_array_equal(info["mapping"], env2.baseline.mapping)
+    assert info["runtime"] == pytest.approx(env2.baseline_runtime, rel=1e-12)
 
 
 def test_mapping_env_random_valid_actions_and_invalid_ones_raise():

@@ -59,6 +59,30 @@ def test_mcts_self_play_training_and_reload(tmp_path, bert):
     validate_mapping(p, res.mapping)
 
 
+def test_expert_iteration_fits_the_best_mapping(tmp_path, bert):
+    from optgym.agents.memory.mcts import train_mcts_on_best
+
+    out = tmp_path / "best.pt"
+    net, log = train_mcts_on_best(["bert-small-layer"], simulations=4, epochs=200, out=out, progress=False)
+    assert log[0]["samples"] == bert[0].n_buffers and np.isfinite(log[0]["loss"])
+    # the net has learned the search's decisions: following its argmax reaches the same mapping
+    import torch
+
+    from optgym.envs.memory.env import MemoryMappingEnv
+
+    env = MemoryMappingEnv("bert-small-layer")
+    search = mcts_mapping("bert-small-layer", "tpu-like", simulations=4, env=MemoryMappingEnv("bert-small-layer"))
+    obs, info = env.reset()
+    done = False
+    while not done:
+        with torch.no_grad():
+            logits, _ = load_net(out)(torch.as_tensor(obs).unsqueeze(0))
+        logits = logits[0].numpy()
+        logits[~info["action_mask"]] = -np.inf
+        obs, _, done, _, info = env.step(int(np.argmax(logits)))
+    assert info["runtime"] == pytest.approx(search.runtime, rel=1e-6)
+
+
 def test_ppo_trains_a_few_hundred_steps_and_maps(tmp_path, bert):
     from optgym.agents.memory.ppo import ppo_mapping, train_ppo
 

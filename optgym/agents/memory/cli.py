@@ -5,6 +5,8 @@ Lives with the agents (it runs them); the environments never import it.
 
 from __future__ import annotations
 
+import sys
+
 AGENT_HELP = ("xla (XLA-style memory-space assignment, the baseline), greedy (the weaker greedy-benefit "
               "heuristic), random, search (select-and-pack local search), mcts "
               "(tree search; --model for a trained net), ppo (needs --model), cpsat (exact, time limit); "
@@ -74,10 +76,16 @@ def register(subparsers) -> None:
                    help="ppo: epochs of warm start on XLA-style decisions (0: from scratch)")
     p.add_argument("--teacher", choices=["xla", "mcts"], default="xla",
                    help="ppo: whose decisions the warm start imitates (mcts: distill the tree search)")
-    p.add_argument("--iterations", type=int, default=6, help="mcts: self-play iterations")
+    p.add_argument("--iterations", type=int, default=6, help="mcts self-play: iterations")
+    p.add_argument("--target", choices=["best-mapping", "self-play"], default="best-mapping",
+                   help="mcts: fit the net to the best mapping each search finds on every training "
+                   "workload (expert iteration; default) or AlphaZero-style to self-play visit counts")
+    p.add_argument("--rounds", type=int, default=1, help="mcts best-mapping: search-and-fit rounds")
     p.add_argument("--simulations", type=int, default=8,
                    help="mcts: simulations per move in self-play; ppo: of the mcts teacher")
     p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument("--max-seconds", type=float, default=None,
+                   help="mcts: stop self-play after the iteration that passes this many seconds")
     p.add_argument("--out", required=True, help="where to save the model (.zip for ppo, .pt for mcts)")
     p.set_defaults(handler=_train)
 
@@ -191,11 +199,21 @@ def _train(args) -> int:
         for w in workloads:
             r = ppo_mapping(w, args.hardware, model=model)
             print(f"{w}: {r.runtime * 1e6:.3f} us, {r.note}")
+    elif args.target == "best-mapping":
+        from optgym.agents.memory.mcts import train_mcts_on_best
+
+        _, log = train_mcts_on_best(workloads, args.hardware, simulations=args.simulations,
+                                    rounds=args.rounds, out=args.out, seed=args.seed,
+                                    max_seconds=args.max_seconds, progress=sys.stderr.isatty())
+        for row in log:
+            print(f"round {row['round']}: loss {row['loss']:.4f}, {row['samples']} samples, "
+                  f"search gain vs XLA-style {row['search_gain_vs_baseline'] * 100:+.2f}%")
     else:
         from optgym.agents.memory.mcts import train_mcts
 
         _, log = train_mcts(workloads, args.hardware, iterations=args.iterations,
-                            simulations=args.simulations, out=args.out, seed=args.seed)
+                            simulations=args.simulations, out=args.out, seed=args.seed,
+                            max_seconds=args.max_seconds, progress=sys.stderr.isatty())
         for row in log:
             print(f"iteration {row['iteration']}: loss {row['loss']:.4f}, "
                   f"self-play runtime / XLA-style {row['runtime_vs_baseline']:.4f}")

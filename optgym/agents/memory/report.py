@@ -52,6 +52,11 @@ def mapping_table(hardware: str = "tpu-like", *, time_limit: float = 10.0, simul
         worse = sum(r[a] > r["xla"] * (1 + 1e-9) for r in rows)
         summary.append(f"{names[a]}: mean {np.mean(g) * 100:+.2f}%, worst {min(g) * 100:+.2f}%, "
                        f"worse than XLA-style on {worse}/{len(rows)}")
+    if "mcts-net" in agents:
+        better = sum(r["mcts-net"] < r["mcts"] * (1 - 1e-9) for r in rows)
+        worse = sum(r["mcts-net"] > r["mcts"] * (1 + 1e-9) for r in rows)
+        summary.append(f"MCTS+net vs MCTS at {simulations} simulations: better on {better}, equal on "
+                       f"{len(rows) - better - worse}, worse on {worse} of {len(rows)}")
     return "\n".join(lines) + "\n\n" + "\n".join(f"- {s}" for s in summary), rows
 
 

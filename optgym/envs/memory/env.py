@@ -275,6 +275,16 @@ class MemoryMappingEnv(_MemoryEnvBase):
     def _candidate_offsets(self, b: int) -> np.ndarray:
         return self.placement.candidates(b, self.k)
 
+    def baseline_action(self) -> int:
+        """The action that follows the XLA-style mapping now: its offset for the current segment
+        among the candidates (0 when it leaves the segment slow or that offset is not offered,
+        e.g. after earlier decisions that differ from the baseline's)."""
+        b = self.current()
+        if b < 0 or self.baseline.mapping[b] < 0:
+            return 0
+        hit = np.flatnonzero(self._cands == self.baseline.mapping[b])
+        return 1 + int(hit[0]) if len(hit) else 0
+
     def action_masks(self) -> np.ndarray:
         """Valid actions now (sb3-contrib's MaskablePPO convention)."""
         mask = np.zeros(1 + self.k, dtype=bool)
@@ -359,6 +369,11 @@ class MemoryMappingEnv(_MemoryEnvBase):
 
 class MemoryPackingEnv(_MemoryEnvBase):
     """``optgym/memory-packing-v0``: place every buffer in fast memory, keeping the peak low.
+
+    Action ``i`` puts the current buffer at candidate ``i`` (0: the lowest offset that fits);
+    actions outside ``action_masks()`` raise ``ValueError``. Reward: minus the growth of the peak
+    height over the capacity; the episode ends after the last buffer with ``info["success"]``
+    when the height is within the capacity.
 
     Args:
         problem: a problem name (``minimalloc/A`` ... ``minimalloc/K`` or a traced workload) or a

@@ -1,8 +1,10 @@
-"""Plain-PyTorch models whose traced graphs become memory-mapping workloads.
+"""Plain-PyTorch models whose traced graphs became the shipped memory-mapping workloads.
 
 Written for this project from the published architectures (layer shapes only; weights are random,
 since only shapes, FLOPs and bytes matter here). Attention is spelled out with matmul/softmax so
-that tracing sees every intermediate buffer, as a compiler would before fusion.
+that tracing sees every intermediate buffer, as a compiler would before fusion. The environments
+never import this module: ``scripts/build_memory_workloads.py`` traces :data:`ZOO` with
+``torch.export`` into ``data/workloads/*.json``, which is what they read.
 """
 
 from __future__ import annotations
@@ -567,15 +569,4 @@ ZOO: dict[str, tuple] = {
     "diffusion-128": (lambda: DiffusionResBlock(128, 16), _inp(1, 128, 16, 16), "diffusion ResBlocks + attention, 128 ch, 16x16", "test"),
     "vgg-32": (VGGSmall, _inp(1, 3, 64, 64), "VGG-style CNN, width 32, 64x64", "test"),
     "decoder-768": (lambda: DecoderBlock(768, 12, 32, 96), _inp(1, 32, 768), "decoder block with cross-attention, 768 dim", "test"),
-}
-
-
-#: name -> (model factory, input shape, description)
-MODELS: dict[str, tuple] = {
-    "resnet18": (ResNet18, (1, 3, 224, 224), "ResNet-18, batch 1, 224x224"),
-    "mobilenetv2": (MobileNetV2, (1, 3, 224, 224), "MobileNetV2 1.0, batch 1, 224x224"),
-    "bert-layer": (BertLayer, (1, 128, 768), "BERT-base encoder layer, batch 1, 128 tokens"),
-    "gpt2-block": (Gpt2Block, (1, 128, 768), "GPT-2-small block (causal), batch 1, 128 tokens"),
-    "unet-small": (SmallUNet, (1, 3, 128, 128), "UNet, 4 levels from 16 channels, 128x128"),
-    "vit-tiny": (VitTiny, (1, 3, 224, 224), "ViT-Ti/16, 12 blocks, batch 1, 224x224"),
 }
