@@ -1,6 +1,9 @@
-"""Memory-mapping report: estimated runtime per traced workload for all-slow, XLA-style, the agents
-and CP-SAT, then the MiniMalloc packing set. Same as ``optgym memory report``; run as
-``.venv/bin/python benchmarks/memory_report.py [--hardware tpu-like] [--ppo-model M.zip]``."""
+"""Memory-mapping report: timeline runtime per held-out workload for all-slow, the XLA-style
+baseline, the greedy baseline and the agents, then the MiniMalloc packing set. Same as
+``optgym memory report``; run as
+
+    .venv/bin/python benchmarks/memory_report.py --split test --simulations 8 --mcts-model mcts.pt
+"""
 
 from __future__ import annotations
 

@@ -17,9 +17,8 @@ from optgym.agents.memory.packing import (
 )
 from optgym.errors import BenchmarkError
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "minimalloc"
-if not DATA.is_dir():  # the work tree may live elsewhere; fall back to the shared location
-    DATA = Path("/work/shared/data/minimalloc")
+# The eleven production problems ship as package data (a missing file is a packaging bug, so no skip).
+DATA = Path(__file__).resolve().parents[1] / "optgym" / "envs" / "memory" / "data" / "minimalloc"
 
 
 def arrays(rows):
@@ -169,15 +168,32 @@ def test_greedy_best_fit_is_valid():
     assert validate_packing(lower, upper, size, off, height) == []
 
 
-@pytest.mark.skipif(not DATA.is_dir(), reason="production packing data not available")
-@pytest.mark.parametrize("name", ["B", "H"])
+@pytest.mark.parametrize("name", ["H", "I"])
 def test_production_problems_fit(name):
+    # H and I are the two that needed the sub-problem reordering (the static orders alone time out).
     (path,) = DATA.glob(f"{name}.*.csv")
     lower, upper, size, cap = load_minimalloc_csv(path)
-    assert cap == 1048576 and len(size) > 100
-    greedy = packing_height(size, greedy_best_fit(lower, upper, size))
-    assert greedy > cap  # the baseline does not fit these
-    res = pack(lower, upper, size, cap, time_limit=20)
+    assert cap == 1048576 and len(size) > 300
+    res = pack(lower, upper, size, cap, time_limit=10)
     assert res.status == "fit"
     assert validate_packing(lower, upper, size, res.offsets, cap) == []
     assert res.height <= cap
+
+
+def test_decomposition_keeps_independent_parts_apart():
+    # Two groups joined by one long buffer: once it is placed the rest splits into two
+    # sub-problems, each tight; the packing must be valid and exactly at capacity.
+    rows = [(0, 10, 2), (0, 5, 3), (0, 5, 3), (5, 10, 1), (5, 10, 5), (2, 4, 0)]
+    lower, upper, size = arrays(rows)
+    res = pack(lower, upper, size, 8, time_limit=10)
+    assert res.status == "fit" and res.height == 8
+    assert validate_packing(lower, upper, size, res.offsets, 8) == []
+    assert pack(lower, upper, size, 7, time_limit=10).status == "no-fit"
+
+
+def test_statuses_come_from_one_enum():
+    from optgym.agents.memory.packing import Status
+
+    assert {s.name for s in Status} == {"FIT", "NO_FIT", "BUDGET", "TIMEOUT"}
+    res = pack([0, 0], [1, 1], [1, 1], 1, time_limit=1)
+    assert res.status == "no-fit"

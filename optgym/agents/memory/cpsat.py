@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from optgym.agents.memory.heuristics import MappingResult, xla_mapping
+from optgym.envs.memory.baselines import MappingResult, xla_mapping
 from optgym.envs.memory.problem import CostModel, Hardware, MemoryProblem, mapping_height
 
 PICO = 1e12

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from optgym.agents.memory.heuristics import MappingResult
 from optgym.agents.memory.recipes import MemoryPpoConfig
+from optgym.envs.memory.baselines import MappingResult
 from optgym.envs.memory.env import MemoryMappingEnv
 from optgym.envs.memory.problem import mapping_height
 
@@ -22,12 +22,12 @@ _DEFAULTS = MemoryPpoConfig()
 
 
 def _teacher_actions(env: MemoryMappingEnv, teacher: str, simulations: int) -> list[int]:
-    """The actions of a teacher episode: ``xla`` (best fit when allowed) or ``mcts`` (tree search
-    with the exact simulator, as played)."""
+    """The actions of a teacher episode: ``xla`` (the XLA-style baseline's offsets, replayed) or
+    ``mcts`` (tree search with the exact simulator, as played)."""
     if teacher == "xla":
         actions, (_, info), done = [], env.reset(), False
         while not done:
-            a = 1 if info["action_mask"][1] else 0
+            a = env.baseline_action()
             actions.append(a)
             _, _, done, _, info = env.step(a)
         return actions

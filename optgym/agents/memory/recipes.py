@@ -15,7 +15,7 @@ from optgym.agents.config import ConfigError, RecipeConfig, check_choice
 from optgym.agents.train import TrainContext
 
 #: The traced workloads both recipes train on by default.
-DEFAULT_WORKLOADS = ("resnet18", "mobilenetv2", "bert-layer", "gpt2-block")
+DEFAULT_WORKLOADS = ("resnet18", "mobilenetv2", "bert-base-layer", "gpt2-block")
 
 
 @dataclass

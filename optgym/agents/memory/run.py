@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from optgym.agents.memory.heuristics import (
+from optgym.envs.memory.baselines import (
     MappingResult,
     best_fit_packing,
+    greedy_mapping,
     random_mapping,
     xla_mapping,
 )
 from optgym.envs.memory.problem import CostModel, Hardware, MemoryProblem, validate_mapping
 from optgym.errors import OptgymError
 
-MAPPING_AGENTS = ("xla", "random", "search", "mcts", "ppo", "cpsat")
+MAPPING_AGENTS = ("xla", "greedy", "random", "search", "mcts", "ppo", "cpsat")
 PACKING_AGENTS = ("best-fit", "pack")
 
 
@@ -34,6 +35,8 @@ def run_agent(agent: str, problem: MemoryProblem, hardware: Hardware, *, time_li
     cost = CostModel(problem, hardware)
     if agent == "xla":
         res = xla_mapping(problem, hardware, cost)
+    elif agent == "greedy":
+        res = greedy_mapping(problem, hardware, cost)
     elif agent == "random":
         res = random_mapping(problem, hardware, seed, cost)
     elif agent == "search":

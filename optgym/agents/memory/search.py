@@ -1,9 +1,9 @@
 """Search agents: select-and-pack local search for mapping, and the packing-solver agent.
 
 ``search_mapping`` treats memory mapping as choosing the set of buffers that go to fast memory,
-scored by the exact cost model, with feasibility decided by re-packing the chosen set: cheap greedy
+ranked by the roofline surrogate and accepted only when the timeline runtime drops, with feasibility decided by re-packing the chosen set: cheap greedy
 packings first, then the dedicated packing solver (:mod:`optgym.agents.memory.packing`) under a
-small time limit. It starts from several greedy selections (XLA's order among them) and improves
+small time limit. It starts from the best of several greedy selections and the XLA-style mapping and improves
 by insertions and swaps while the time budget lasts.
 
 ``pack_problem`` runs the packing solver on a packing problem (every buffer in fast memory).
@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from optgym.agents.memory.heuristics import MappingResult, place_in_order, xla_order
+from optgym.envs.memory.baselines import MappingResult, place_in_order, xla_order
 from optgym.envs.memory.placement import Placement
 from optgym.envs.memory.problem import CostModel, Hardware, MemoryProblem, mapping_height
 
@@ -58,7 +58,7 @@ def repack(problem: MemoryProblem, subset: np.ndarray, capacity: int, time_limit
     return out
 
 
-def search_mapping(
+def search_mapping(  # noqa: C901 - one anytime search loop whose budget checks sit beside each move
     problem: MemoryProblem,
     hardware: Hardware,
     *,
@@ -88,7 +88,13 @@ def search_mapping(
             rt = cost.runtime(m)
             if rt < best_rt - 1e-15:
                 best, best_rt, best_from = m, rt, f"{name}/{rule}"
+    from optgym.envs.memory.baselines import xla_mapping
+
+    base = xla_mapping(p, hardware, cost)
+    if base.runtime <= best_rt:
+        best, best_rt, best_from = base.mapping, base.runtime, "xla"
     mapping = best.copy()
+    current = best_rt
     improved = True
     moves = 0
     while improved and time.perf_counter() < deadline:
@@ -106,13 +112,17 @@ def search_mapping(
             pl.offset = mapping.copy()
             off = pl.best_fit(b)
             if off >= 0:
-                mapping[b] = off
-                improved, moves = True, moves + 1
-                break
+                trial = mapping.copy()
+                trial[b] = off
+                rt = cost.runtime(trial)
+                if rt < current - 1e-15:
+                    mapping, current, improved, moves = trial, rt, True, moves + 1
+                    break
+                continue  # helps by the surrogate, not on the timeline (copy contention)
             subset = np.flatnonzero(mapping >= 0)
             new = repack(p, np.append(subset, b), cap, min(pack_time, deadline - time.perf_counter()))
-            if new is not None:
-                mapping, improved, moves = new, True, moves + 1
+            if new is not None and cost.runtime(new) < current - 1e-15:
+                mapping, current, improved, moves = new, cost.runtime(new), True, moves + 1
                 break
             # swap: drop one fast buffer live at the same time whose loss is smaller than b's gain
             gain_b = -cost.delta(op_mem, b)
@@ -132,8 +142,8 @@ def search_mapping(
                              min(pack_time, deadline - time.perf_counter()))
                 if new is not None:
                     rt = cost.runtime(new)
-                    if rt < cost.runtime(mapping) - 1e-15:
-                        mapping, improved, moves = new, True, moves + 1
+                    if rt < current - 1e-15:
+                        mapping, current, improved, moves = new, rt, True, moves + 1
                         break
             if improved:
                 break
@@ -149,7 +159,7 @@ def pack_problem(problem: MemoryProblem, *, time_limit: float = 30.0) -> Mapping
     t0 = time.perf_counter()
     res = pack(problem.lower, problem.upper, problem.size, problem.capacity, time_limit=time_limit)
     if res.offsets is None:
-        from optgym.agents.memory.heuristics import best_fit_packing
+        from optgym.envs.memory.baselines import best_fit_packing
 
         fb = best_fit_packing(problem)
         return MappingResult(fb.mapping, 0.0, time.perf_counter() - t0, "pack", fb.height,

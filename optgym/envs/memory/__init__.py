@@ -1,13 +1,17 @@
 """Memory-mapping environments (mallocGame-style): map the buffers of ML programs to fast and slow memory.
 
-``optgym/memory-v0`` (:class:`MemoryMappingEnv`) maps traced PyTorch workloads onto a two-level
-memory scored by a roofline cost model against an XLA-style heuristic; ``optgym/memory-packing-v0``
-(:class:`MemoryPackingEnv`) packs every buffer into fast memory (the MiniMalloc production set).
+``optgym/memory-v0`` (:class:`MemoryMappingEnv`) maps the allocation segments of a workload (a
+traced model, stored as data) onto fast and slow memory, scored by a timeline cost model with
+asynchronous copies against an XLA-style memory-space-assignment baseline;
+``optgym/memory-packing-v0`` (:class:`MemoryPackingEnv`) packs every buffer into fast memory (the
+MiniMalloc production set). Bring your own model with :func:`trace_module` (``torch.export``) or
+an ONNX file.
 """
 
 from __future__ import annotations
 
 from optgym.envs.memory.env import MemoryMappingEnv, MemoryPackingEnv
+from optgym.envs.memory.graph import Workload
 from optgym.envs.memory.problem import (
     HARDWARE,
     CostModel,
@@ -16,11 +20,17 @@ from optgym.envs.memory.problem import (
     get_hardware,
     validate_mapping,
 )
-from optgym.envs.memory.workloads import WORKLOAD_NAMES, list_problems, load_problem
+from optgym.envs.memory.workloads import list_problems, load_problem, load_workload, workload_names
+
+
+def trace_module(*args, **kwargs) -> Workload:
+    """Trace a ``torch.nn.Module`` into a workload (see :func:`optgym.envs.memory.trace.trace_module`)."""
+    from optgym.envs.memory.trace import trace_module as _trace
+
+    return _trace(*args, **kwargs)
 
 __all__ = [
     "HARDWARE",
-    "WORKLOAD_NAMES",
     "CostModel",
     "Hardware",
     "MemoryMappingEnv",
@@ -29,5 +39,9 @@ __all__ = [
     "get_hardware",
     "list_problems",
     "load_problem",
+    "Workload",
+    "load_workload",
+    "trace_module",
     "validate_mapping",
+    "workload_names",
 ]

@@ -1,15 +1,8 @@
 """mallocGame-style Gymnasium environments: ``optgym/memory-v0`` (map) and ``optgym/memory-packing-v0`` (pack).
 
-Both present buffers one at a time in a fixed order. In ``memory-v0`` action 0 leaves the current
-buffer in slow memory and action ``i >= 1`` puts it in fast memory at the ``i``-th candidate offset
-(candidates come from the free gaps over its live interval; best fit is action 1, so always taking
-action 1 when it is allowed reproduces the XLA-style baseline). The reward is the decrease in
-estimated runtime divided by the baseline's runtime, so an episode's return is
-``(all-slow runtime - final runtime) / baseline runtime``. In ``memory-packing-v0`` every buffer
-must go to fast memory (action ``i`` = candidate ``i``, action 0 = the lowest offset that fits) and
-the reward is minus the growth of the peak height divided by the capacity; success is a final
-height within capacity. Invalid (masked) actions never produce an invalid placement: they fall
-back to a valid one and ``info["invalid_action"]`` says so.
+Both present buffers (allocation segments, for workloads) one at a time in a fixed order; the
+full specifications are the class docstrings. An action outside the mask raises ``ValueError``,
+as in ``optgym/llvm-v0``.
 """
 
 from __future__ import annotations
@@ -176,14 +169,72 @@ class _MemoryEnvBase(gym.Env):
 
 
 class MemoryMappingEnv(_MemoryEnvBase):
-    """``optgym/memory-v0``: map each buffer to slow memory or a fast-memory offset.
+    """``optgym/memory-v0``: decide, segment by segment, what lives in fast memory and where.
 
-    Args:
-        workload: a traced workload name (``optgym memory list``) or a :class:`MemoryProblem`.
-        hardware: a hardware preset name (``tpu-like``, ``edge-npu``) or a :class:`Hardware`.
-        k: number of candidate offsets (actions are ``0`` = slow, ``1..k`` = candidates).
-        bins: resolution of the occupancy features.
-        capacity: override the hardware's fast-memory capacity (bytes).
+    **Problem.** A workload (a traced model: scheduled ops reading and writing tensors) is cut
+    into allocation segments for a hardware preset (:func:`~optgym.envs.memory.problem.build_problem`):
+    each segment has a live interval ``[lower, upper)`` over the op schedule and a size. A mapping
+    gives each segment a fast-memory offset or leaves it in slow memory (-1); fast segments live at
+    the same time never overlap and stay below the capacity. Runtime comes from the timeline
+    cost model (:class:`~optgym.envs.memory.problem.CostModel`: ops overlapped with prefetch and
+    eviction copies on a copy engine).
+
+    **Action space.** ``Discrete(1 + k)``: ``0`` leaves the current segment in slow memory;
+    ``i >= 1`` puts it at the ``i``-th candidate offset (best fit first, then first fit, other
+    gaps by size, then flush-to-top positions). ``action_masks()`` (and ``info["action_mask"]``)
+    marks the valid ones; any other action raises ``ValueError``.
+
+    **Observation space.** ``Box(-16, 16, (9 + 3k + (bins + 3) + 6 + bins,), float32)``, clipped:
+
+    ============================  ==============================================================
+    index                         meaning
+    ============================  ==============================================================
+    0                             segment size / capacity
+    1                             log2(size) / 32
+    2, 3                          lower / horizon, upper / horizon
+    4                             (upper - lower) / horizon
+    5, 6, 7, 8                    kind is weight, activation, input, other (0/1)
+    9 + 3j, j < k                 candidate j exists (0/1)
+    10 + 3j                       candidate j's offset / capacity
+    11 + 3j                       slack of candidate j's gap (gap - size) / capacity
+    9 + 3k + i, i < bins          occupancy of fast memory over the segment's interval, bin i
+    9 + 3k + bins                 highest used byte over the interval / capacity
+    10 + 3k + bins                largest free gap within capacity over the interval / capacity
+    11 + 3k + bins                number of free gaps / k
+    12 + 3k + bins                fraction of segments still to decide
+    13 + 3k + bins                summed solo benefit of the remaining segments / baseline runtime
+    14 + 3k + bins                log(1 + remaining bytes / capacity)
+    15 + 3k + bins                current runtime / baseline runtime
+    16 + 3k + bins                10 x surrogate gain of this segment / baseline runtime
+    17 + 3k + bins                10 x solo (timeline) benefit of this segment / baseline runtime
+    18 + 3k + bins + i, i < bins  occupancy of fast memory over the whole schedule, bin i
+    ============================  ==============================================================
+
+    **Rewards.** After each step, ``(runtime before - runtime after) / baseline runtime`` where
+    runtimes are the timeline's for the segments placed so far (all others slow) and the
+    baseline is the XLA-style mapping (:func:`~optgym.envs.memory.baselines.xla_mapping`). The
+    return of an episode is ``(all-slow runtime - final runtime) / baseline runtime``; it beats
+    the baseline when it exceeds ``(all-slow - baseline) / baseline``.
+
+    **Starting state.** Nothing placed; the first segment of the order (the baseline's order,
+    most memory-bound first, or ``reset(options={"order": [...]})``). Deterministic.
+
+    **Episode end.** Terminates after the last segment of the order; never truncates. ``info``
+    then holds ``mapping`` (validated) and ``speedup_vs_baseline``.
+
+    **Arguments.**
+
+    - ``workload``: a shipped workload name (``optgym memory list``), a path to a workload JSON
+      or ONNX file, or a :class:`MemoryProblem`.
+    - ``hardware``: a preset name (``tpu-like``, ``edge-npu``) or a :class:`Hardware`.
+    - ``k``: number of candidate offsets; ``bins``: resolution of the occupancy features.
+    - ``capacity``: override the preset's fast-memory capacity (bytes).
+
+    **Version history.**
+
+    - v0 (this): timeline cost model with copies, allocation segments, XLA-style baseline with
+      repacking; invalid actions raise ``ValueError`` (before: fell back to action 0); bytes at
+      each tensor's dtype with fusion (before: float32 per-op roofline sum, no fusion).
     """
 
     def __init__(
@@ -205,7 +256,7 @@ class MemoryMappingEnv(_MemoryEnvBase):
         self.hardware = hw
         self.cost = CostModel(problem, hw)
         super().__init__(problem, k, bins, unbounded=False)
-        from optgym.agents.memory.heuristics import xla_mapping
+        from optgym.envs.memory.baselines import xla_mapping
 
         self.baseline = xla_mapping(problem, hw, self.cost)
         self.baseline_runtime = self.baseline.runtime
@@ -217,12 +268,22 @@ class MemoryMappingEnv(_MemoryEnvBase):
         self.runtime = self.cost.all_slow
 
     def default_order(self) -> np.ndarray:
-        from optgym.agents.memory.heuristics import xla_order
+        from optgym.envs.memory.baselines import xla_order
 
         return xla_order(self.cost)
 
     def _candidate_offsets(self, b: int) -> np.ndarray:
         return self.placement.candidates(b, self.k)
+
+    def baseline_action(self) -> int:
+        """The action that follows the XLA-style mapping now: its offset for the current segment
+        among the candidates (0 when it leaves the segment slow or that offset is not offered,
+        e.g. after earlier decisions that differ from the baseline's)."""
+        b = self.current()
+        if b < 0 or self.baseline.mapping[b] < 0:
+            return 0
+        hit = np.flatnonzero(self._cands == self.baseline.mapping[b])
+        return 1 + int(hit[0]) if len(hit) else 0
 
     def action_masks(self) -> np.ndarray:
         """Valid actions now (sb3-contrib's MaskablePPO convention)."""
@@ -248,13 +309,12 @@ class MemoryMappingEnv(_MemoryEnvBase):
         ])
         return self._assemble(b, glob)
 
-    def _info(self, invalid: bool = False) -> dict:
+    def _info(self) -> dict:
         info = {
             "action_mask": self.action_masks(),
             "runtime": self.runtime,
             "baseline_runtime": self.baseline_runtime,
             "all_slow_runtime": self.cost.all_slow,
-            "invalid_action": invalid,
         }
         if self.pos >= len(self.order):
             info["mapping"] = self.mapping()
@@ -275,24 +335,24 @@ class MemoryMappingEnv(_MemoryEnvBase):
         if self.pos >= len(self.order):
             raise RuntimeError("step() called after the episode ended; call reset()")
         a = int(action)
-        invalid = not (0 <= a <= len(self._cands))
-        if invalid:
-            a = 0
+        if not (0 <= a <= len(self._cands)):
+            raise ValueError(f"action {a} is not valid now: valid actions are 0..{len(self._cands)} "
+                             f"(see action_masks())")
         b = self.current()
         reward = 0.0
         if a >= 1:
             off = int(self._cands[a - 1])
             self.placement.place(b, off)
-            d = self.cost.delta(self.op_mem, b)
             self.cost.apply(self.op_mem, b)
-            self.runtime += d
-            reward = -d / self.baseline_runtime
+            new = self.cost.runtime(self.placement.offset)
+            reward = (self.runtime - new) / self.baseline_runtime
+            self.runtime = new
         self.pos += 1
         self._refresh_candidates()
         terminated = self.pos >= len(self.order)
         if terminated:
             validate_mapping(self.problem, self.placement.offset)
-        return self._obs(), float(reward), terminated, False, self._info(invalid)
+        return self._obs(), float(reward), terminated, False, self._info()
 
     def _extra_state(self):
         return (self.op_mem.copy(), self.runtime)
@@ -309,6 +369,11 @@ class MemoryMappingEnv(_MemoryEnvBase):
 
 class MemoryPackingEnv(_MemoryEnvBase):
     """``optgym/memory-packing-v0``: place every buffer in fast memory, keeping the peak low.
+
+    Action ``i`` puts the current buffer at candidate ``i`` (0: the lowest offset that fits);
+    actions outside ``action_masks()`` raise ``ValueError``. Reward: minus the growth of the peak
+    height over the capacity; the episode ends after the last buffer with ``info["success"]``
+    when the height is within the capacity.
 
     Args:
         problem: a problem name (``minimalloc/A`` ... ``minimalloc/K`` or a traced workload) or a
@@ -364,12 +429,11 @@ class MemoryPackingEnv(_MemoryEnvBase):
         b = self.current()
         return self._assemble(b, glob)
 
-    def _info(self, invalid: bool = False) -> dict:
+    def _info(self) -> dict:
         info = {
             "action_mask": self.action_masks(),
             "height": self.height,
             "capacity": self.problem.capacity,
-            "invalid_action": invalid,
         }
         if self.pos >= len(self.order):
             info["mapping"] = self.mapping()
@@ -391,9 +455,9 @@ class MemoryPackingEnv(_MemoryEnvBase):
         if self.pos >= len(self.order):
             raise RuntimeError("step() called after the episode ended; call reset()")
         a = int(action)
-        invalid = not (0 <= a < len(self._cands))
-        if invalid:
-            a = 0
+        if not (0 <= a < len(self._cands)):
+            raise ValueError(f"action {a} is not valid now: valid actions are 0..{len(self._cands) - 1} "
+                             f"(see action_masks())")
         b = self.current()
         off = int(self._cands[a])
         self.placement.place(b, off)
@@ -406,7 +470,7 @@ class MemoryPackingEnv(_MemoryEnvBase):
         if terminated:
             validate_mapping(self.problem, self.placement.offset, capacity=self.height, allow_slow=False)
             assert self.height == mapping_height(self.problem, self.placement.offset)
-        return self._obs(), float(reward), terminated, False, self._info(invalid)
+        return self._obs(), float(reward), terminated, False, self._info()
 
     def _extra_state(self):
         return self.height

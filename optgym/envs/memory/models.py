@@ -1,8 +1,10 @@
-"""Plain-PyTorch models whose traced graphs become memory-mapping workloads.
+"""Plain-PyTorch models whose traced graphs became the shipped memory-mapping workloads.
 
 Written for this project from the published architectures (layer shapes only; weights are random,
 since only shapes, FLOPs and bytes matter here). Attention is spelled out with matmul/softmax so
-that tracing sees every intermediate buffer, as a compiler would before fusion.
+that tracing sees every intermediate buffer, as a compiler would before fusion. The environments
+never import this module: ``scripts/build_memory_workloads.py`` traces :data:`ZOO` with
+``torch.export`` into ``data/workloads/*.json``, which is what they read.
 """
 
 from __future__ import annotations
@@ -241,12 +243,330 @@ class SmallUNet(nn.Module):
         return self.head(x)
 
 
-#: name -> (model factory, input shape, description)
-MODELS: dict[str, tuple] = {
-    "resnet18": (ResNet18, (1, 3, 224, 224), "ResNet-18, batch 1, 224x224"),
-    "mobilenetv2": (MobileNetV2, (1, 3, 224, 224), "MobileNetV2 1.0, batch 1, 224x224"),
-    "bert-layer": (BertLayer, (1, 128, 768), "BERT-base encoder layer, batch 1, 128 tokens"),
-    "gpt2-block": (Gpt2Block, (1, 128, 768), "GPT-2-small block (causal), batch 1, 128 tokens"),
-    "unet-small": (SmallUNet, (1, 3, 128, 128), "UNet, 4 levels from 16 channels, 128x128"),
-    "vit-tiny": (VitTiny, (1, 3, 224, 224), "ViT-Ti/16, 12 blocks, batch 1, 224x224"),
+# ----------------------------------------------------------------------------- more families
+class MixerBlock(nn.Module):
+    """MLP-Mixer block (Tolstikhin et al., 2021): token-mixing MLP, then channel-mixing MLP."""
+
+    def __init__(self, tokens: int, dim: int, tok_hidden: int, ch_hidden: int):
+        super().__init__()
+        self.ln1, self.ln2 = nn.LayerNorm(dim), nn.LayerNorm(dim)
+        self.tok1, self.tok2 = nn.Linear(tokens, tok_hidden), nn.Linear(tok_hidden, tokens)
+        self.ch1, self.ch2 = nn.Linear(dim, ch_hidden), nn.Linear(ch_hidden, dim)
+
+    def forward(self, x):
+        y = self.ln1(x).transpose(1, 2)
+        x = x + self.tok2(F.gelu(self.tok1(y))).transpose(1, 2)
+        return x + self.ch2(F.gelu(self.ch1(self.ln2(x))))
+
+
+class Mixer(nn.Module):
+    """MLP-Mixer with 16x16 patches on 224x224 input."""
+
+    def __init__(self, dim: int, depth: int, tok_hidden: int, ch_hidden: int):
+        super().__init__()
+        self.patch = nn.Conv2d(3, dim, 16, 16)
+        self.blocks = nn.Sequential(*[MixerBlock(196, dim, tok_hidden, ch_hidden) for _ in range(depth)])
+        self.head = nn.Linear(dim, 1000)
+
+    def forward(self, x):
+        x = self.patch(x).flatten(2).transpose(1, 2)
+        return self.head(self.blocks(x).mean(1))
+
+
+class UnrolledLSTM(nn.Module):
+    """Stacked LSTM unrolled over time (cell math spelled out, as a compiler sees it unrolled)."""
+
+    def __init__(self, inp: int, hidden: int, layers: int, steps: int, gru: bool = False):
+        super().__init__()
+        self.steps, self.gru, self.hidden = steps, gru, hidden
+        gates = 3 if gru else 4
+        self.wx = nn.ModuleList([nn.Linear(inp if i == 0 else hidden, gates * hidden) for i in range(layers)])
+        self.wh = nn.ModuleList([nn.Linear(hidden, gates * hidden, bias=False) for _ in range(layers)])
+
+    def forward(self, x):
+        seq = [x[:, t] for t in range(self.steps)]
+        for wx, wh in zip(self.wx, self.wh, strict=True):
+            h = torch.zeros(x.shape[0], self.hidden, dtype=x.dtype)
+            c = torch.zeros_like(h)
+            out = []
+            for xt in seq:
+                if self.gru:
+                    gx, gh = wx(xt), wh(h)
+                    r, z, n1 = gx.chunk(3, 1)
+                    hr, hz, hn = gh.chunk(3, 1)
+                    r, z = torch.sigmoid(r + hr), torch.sigmoid(z + hz)
+                    h = (1 - z) * torch.tanh(n1 + r * hn) + z * h
+                else:
+                    i, f, g, o = (wx(xt) + wh(h)).chunk(4, 1)
+                    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+                    h = torch.sigmoid(o) * torch.tanh(c)
+                out.append(h)
+            seq = out
+        return torch.stack(seq, 1)
+
+
+class DenseLayer(nn.Module):
+    def __init__(self, cin: int, growth: int):
+        super().__init__()
+        self.bn1, self.conv1 = nn.BatchNorm2d(cin), nn.Conv2d(cin, 4 * growth, 1, bias=False)
+        self.bn2, self.conv2 = nn.BatchNorm2d(4 * growth), nn.Conv2d(4 * growth, growth, 3, padding=1, bias=False)
+
+    def forward(self, x):
+        return self.conv2(F.relu(self.bn2(self.conv1(F.relu(self.bn1(x))))))
+
+
+class DenseNetLike(nn.Module):
+    """DenseNet-style net (Huang et al., 2017): dense blocks whose layers read every earlier
+    feature map (concatenated), with 1x1 transitions; 112x112 input."""
+
+    def __init__(self, growth: int = 16, layers: tuple = (4, 6, 8)):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 2 * growth, 3, 2, 1, bias=False)
+        blocks, c = [], 2 * growth
+        for i, n in enumerate(layers):
+            block = nn.ModuleList()
+            for _ in range(n):
+                block.append(DenseLayer(c, growth))
+                c += growth
+            blocks.append(block)
+            if i < len(layers) - 1:
+                blocks.append(nn.Conv2d(c, c // 2, 1, bias=False))
+                c //= 2
+        self.blocks = nn.ModuleList(blocks)
+        self.head = nn.Linear(c, 1000)
+
+    def forward(self, x):
+        x = self.stem(x)
+        for blk in self.blocks:
+            if isinstance(blk, nn.ModuleList):
+                feats = [x]
+                for layer in blk:
+                    feats.append(layer(torch.cat(feats, 1)))
+                x = torch.cat(feats, 1)
+            else:
+                x = F.avg_pool2d(blk(x), 2)
+        return self.head(x.mean((2, 3)))
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, dim: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(dim))
+
+    def forward(self, x):
+        return x * torch.rsqrt((x * x).mean(-1, keepdim=True) + 1e-6) * self.weight
+
+
+class LlamaBlock(nn.Module):
+    """Llama-style decoder block: RMSNorm, causal attention, SwiGLU MLP."""
+
+    def __init__(self, dim: int, heads: int, hidden: int, seq: int):
+        super().__init__()
+        self.n1, self.n2 = RMSNorm(dim), RMSNorm(dim)
+        self.attn = SelfAttention(dim, heads, causal=True, max_len=seq)
+        self.w1, self.w3 = nn.Linear(dim, hidden, bias=False), nn.Linear(dim, hidden, bias=False)
+        self.w2 = nn.Linear(hidden, dim, bias=False)
+
+    def forward(self, x):
+        x = x + self.attn(self.n1(x))
+        h = self.n2(x)
+        return x + self.w2(F.silu(self.w1(h)) * self.w3(h))
+
+
+class CrossAttention(nn.Module):
+    def __init__(self, dim: int, heads: int):
+        super().__init__()
+        self.heads, self.dim = heads, dim
+        self.q, self.k, self.v, self.out = (nn.Linear(dim, dim) for _ in range(4))
+
+    def forward(self, x, mem):
+        b, n, _ = x.shape
+        m = mem.shape[1]
+        h, d = self.heads, self.dim // self.heads
+        q = self.q(x).view(b, n, h, d).transpose(1, 2)
+        k = self.k(mem).view(b, m, h, d).transpose(1, 2)
+        v = self.v(mem).view(b, m, h, d).transpose(1, 2)
+        a = torch.softmax(torch.matmul(q, k.transpose(-2, -1)) / math.sqrt(d), -1)
+        return self.out(torch.matmul(a, v).transpose(1, 2).reshape(b, n, self.dim))
+
+
+class DecoderBlock(nn.Module):
+    """Transformer decoder block (T5/Vaswani style): causal self-attention, cross-attention to an
+    encoder memory, MLP."""
+
+    def __init__(self, dim: int, heads: int, seq: int, mem_len: int):
+        super().__init__()
+        self.mem_len = mem_len
+        self.ln1, self.ln2, self.ln3 = nn.LayerNorm(dim), nn.LayerNorm(dim), nn.LayerNorm(dim)
+        self.self_attn = SelfAttention(dim, heads, causal=True, max_len=seq)
+        self.cross = CrossAttention(dim, heads)
+        self.memory = nn.Parameter(torch.zeros(1, mem_len, dim))  # the encoder's output
+        self.fc1, self.fc2 = nn.Linear(dim, 4 * dim), nn.Linear(4 * dim, dim)
+
+    def forward(self, x):
+        x = x + self.self_attn(self.ln1(x))
+        x = x + self.cross(self.ln2(x), self.memory)
+        return x + self.fc2(F.relu(self.fc1(self.ln3(x))))
+
+
+class MoEBlock(nn.Module):
+    """Transformer block whose MLP is a mixture of experts; every token goes through all
+    experts weighted by a softmax router (dense/soft MoE, so the graph is static)."""
+
+    def __init__(self, dim: int, heads: int, experts: int, hidden: int):
+        super().__init__()
+        self.ln1, self.ln2 = nn.LayerNorm(dim), nn.LayerNorm(dim)
+        self.attn = SelfAttention(dim, heads)
+        self.router = nn.Linear(dim, experts)
+        self.up = nn.ModuleList([nn.Linear(dim, hidden) for _ in range(experts)])
+        self.down = nn.ModuleList([nn.Linear(hidden, dim) for _ in range(experts)])
+
+    def forward(self, x):
+        x = x + self.attn(self.ln1(x))
+        h = self.ln2(x)
+        gate = torch.softmax(self.router(h), -1)
+        y = torch.zeros_like(h)
+        for e, (up, down) in enumerate(zip(self.up, self.down, strict=True)):
+            y = y + gate[..., e:e + 1] * down(F.gelu(up(h)))
+        return x + y
+
+
+class GCN(nn.Module):
+    """Graph convolutional network (Kipf & Welling, 2017) on a dense normalized adjacency."""
+
+    def __init__(self, nodes: int, feats: int, hidden: int, layers: int):
+        super().__init__()
+        self.adj = nn.Parameter(torch.zeros(nodes, nodes))
+        dims = [feats] + [hidden] * layers
+        self.lins = nn.ModuleList([nn.Linear(dims[i], dims[i + 1]) for i in range(layers)])
+
+    def forward(self, x):
+        for lin in self.lins:
+            x = F.relu(torch.matmul(self.adj, lin(x)))
+        return x
+
+
+class GAT(nn.Module):
+    """Graph attention network (Velickovic et al., 2018), dense masked attention, 4 heads."""
+
+    def __init__(self, nodes: int, feats: int, hidden: int, layers: int, heads: int = 4):
+        super().__init__()
+        self.mask = nn.Parameter(torch.zeros(heads, nodes, nodes))
+        self.heads, self.hidden = heads, hidden
+        dims = [feats] + [hidden * heads] * layers
+        self.lins = nn.ModuleList([nn.Linear(dims[i], hidden * heads, bias=False) for i in range(layers)])
+        self.src = nn.ParameterList([nn.Parameter(torch.zeros(heads, hidden, 1)) for _ in range(layers)])
+        self.dst = nn.ParameterList([nn.Parameter(torch.zeros(heads, 1, hidden)) for _ in range(layers)])
+
+    def forward(self, x):
+        n = x.shape[0]
+        for lin, a_s, a_d in zip(self.lins, self.src, self.dst, strict=True):
+            h = lin(x).view(n, self.heads, self.hidden).transpose(0, 1)
+            e = F.leaky_relu(torch.matmul(h, a_s) + torch.matmul(a_d, h.transpose(1, 2)), 0.2)
+            att = torch.softmax(e + self.mask, -1)
+            x = F.elu(torch.matmul(att, h)).transpose(0, 1).reshape(n, -1)
+        return x
+
+
+class DiffusionResBlock(nn.Module):
+    """Diffusion-UNet stage (DDPM/Stable-Diffusion style): group-norm ResBlocks with a timestep
+    embedding, then a spatial self-attention block."""
+
+    def __init__(self, ch: int, size: int, temb: int = 256, blocks: int = 2):
+        super().__init__()
+        self.size = size
+        self.temb = nn.Parameter(torch.zeros(1, temb))
+        self.norms1 = nn.ModuleList([nn.GroupNorm(8, ch) for _ in range(blocks)])
+        self.convs1 = nn.ModuleList([nn.Conv2d(ch, ch, 3, padding=1) for _ in range(blocks)])
+        self.tproj = nn.ModuleList([nn.Linear(temb, ch) for _ in range(blocks)])
+        self.norms2 = nn.ModuleList([nn.GroupNorm(8, ch) for _ in range(blocks)])
+        self.convs2 = nn.ModuleList([nn.Conv2d(ch, ch, 3, padding=1) for _ in range(blocks)])
+        self.anorm = nn.GroupNorm(8, ch)
+        self.attn = SelfAttention(ch, 4)
+
+    def forward(self, x):
+        for n1, c1, tp, n2, c2 in zip(self.norms1, self.convs1, self.tproj, self.norms2, self.convs2,
+                                      strict=True):
+            h = c1(F.silu(n1(x))) + tp(F.silu(self.temb))[:, :, None, None]
+            x = x + c2(F.silu(n2(h)))
+        b, c, hh, ww = x.shape
+        t = self.anorm(x).flatten(2).transpose(1, 2)
+        return x + self.attn(t).transpose(1, 2).reshape(b, c, hh, ww)
+
+
+class ConvNeXtStage(nn.Module):
+    """ConvNeXt blocks (Liu et al., 2022): 7x7 depthwise conv, LayerNorm, inverted MLP."""
+
+    def __init__(self, dim: int, depth: int):
+        super().__init__()
+        self.stem = nn.Conv2d(3, dim, 4, 4)
+        self.dw = nn.ModuleList([nn.Conv2d(dim, dim, 7, padding=3, groups=dim) for _ in range(depth)])
+        self.ln = nn.ModuleList([nn.LayerNorm(dim) for _ in range(depth)])
+        self.fc1 = nn.ModuleList([nn.Linear(dim, 4 * dim) for _ in range(depth)])
+        self.fc2 = nn.ModuleList([nn.Linear(4 * dim, dim) for _ in range(depth)])
+
+    def forward(self, x):
+        x = self.stem(x)
+        for dw, ln, f1, f2 in zip(self.dw, self.ln, self.fc1, self.fc2, strict=True):
+            y = ln(dw(x).permute(0, 2, 3, 1))
+            x = x + f2(F.gelu(f1(y))).permute(0, 3, 1, 2)
+        return x.mean((2, 3))
+
+
+class VGGSmall(nn.Module):
+    """VGG-style CNN (Simonyan & Zisserman, 2015): 3x3 conv stacks and max pooling, 64x64 input."""
+
+    def __init__(self, width: int = 32):
+        super().__init__()
+        cfg = [width, width, "M", 2 * width, 2 * width, "M", 4 * width, 4 * width, 4 * width, "M",
+               8 * width, 8 * width, "M"]
+        layers, c = [], 3
+        for v in cfg:
+            if v == "M":
+                layers.append(nn.MaxPool2d(2))
+            else:
+                layers += [nn.Conv2d(c, v, 3, padding=1), nn.ReLU()]
+                c = v
+        self.features = nn.Sequential(*layers)
+        self.fc1, self.fc2 = nn.Linear(c * 16, 512), nn.Linear(512, 100)
+
+    def forward(self, x):
+        return self.fc2(F.relu(self.fc1(self.features(x).flatten(1))))
+
+
+def _inp(*shape):
+    return lambda: (torch.randn(*shape),)
+
+
+#: name -> (model factory, example-input factory, description, split). The shipped workloads
+#: (``data/workloads/*.json``) are traced from these by ``scripts/build_memory_workloads.py``;
+#: the environment itself reads only the JSON. Held-out ("test") models differ in family or in
+#: size from every training model.
+ZOO: dict[str, tuple] = {
+    # train
+    "resnet18": (ResNet18, _inp(1, 3, 224, 224), "ResNet-18, 224x224", "train"),
+    "mobilenetv2": (MobileNetV2, _inp(1, 3, 224, 224), "MobileNetV2 1.0, 224x224", "train"),
+    "bert-base-layer": (BertLayer, _inp(1, 128, 768), "BERT-base encoder layer, 128 tokens", "train"),
+    "gpt2-block": (Gpt2Block, _inp(1, 128, 768), "GPT-2-small block (causal), 128 tokens", "train"),
+    "unet-16": (SmallUNet, _inp(1, 3, 128, 128), "UNet, 4 levels from 16 channels, 128x128", "train"),
+    "vit-tiny": (VitTiny, _inp(1, 3, 224, 224), "ViT-Ti/16, 12 blocks, 224x224", "train"),
+    "mixer-s4": (lambda: Mixer(256, 4, 128, 1024), _inp(1, 3, 224, 224), "MLP-Mixer, 256 dim, 4 blocks", "train"),
+    "lstm-256x12": (lambda: UnrolledLSTM(128, 256, 2, 12), _inp(1, 12, 128), "2-layer LSTM, 256 hidden, 12 steps", "train"),
+    "moe-4e": (lambda: MoEBlock(512, 8, 4, 1024), _inp(1, 128, 512), "MoE block, 4 experts, 512 dim", "train"),
+    "gcn-1k": (lambda: GCN(1024, 128, 128, 3), _inp(1024, 128), "GCN, 1024 nodes, 3 layers", "train"),
+    "diffusion-64": (lambda: DiffusionResBlock(64, 32), _inp(1, 64, 32, 32), "diffusion ResBlocks + attention, 64 ch, 32x32", "train"),
+    "convnext-96": (lambda: ConvNeXtStage(96, 3), _inp(1, 3, 224, 224), "ConvNeXt stage, 96 dim, 3 blocks", "train"),
+    "decoder-512": (lambda: DecoderBlock(512, 8, 64, 64), _inp(1, 64, 512), "decoder block with cross-attention, 512 dim", "train"),
+    # held out
+    "densenet-g16": (DenseNetLike, _inp(1, 3, 112, 112), "DenseNet-like, growth 16, 112x112", "test"),
+    "llama-512": (lambda: LlamaBlock(512, 8, 1408, 128), _inp(1, 128, 512), "Llama-style block, 512 dim, 128 tokens", "test"),
+    "bert-small-layer": (lambda: BertLayer(256, 4, 1024), _inp(1, 128, 256), "BERT-small encoder layer, 256 dim", "test"),
+    "unet-32": (lambda: SmallUNet(base=32), _inp(1, 3, 64, 64), "UNet, 4 levels from 32 channels, 64x64", "test"),
+    "mixer-b2": (lambda: Mixer(512, 2, 256, 2048), _inp(1, 3, 224, 224), "MLP-Mixer, 512 dim, 2 blocks", "test"),
+    "gru-384x8": (lambda: UnrolledLSTM(96, 384, 2, 8, gru=True), _inp(1, 8, 96), "2-layer GRU, 384 hidden, 8 steps", "test"),
+    "moe-8e": (lambda: MoEBlock(384, 6, 8, 768), _inp(1, 64, 384), "MoE block, 8 experts, 384 dim", "test"),
+    "gat-512": (lambda: GAT(512, 64, 32, 2), _inp(512, 64), "GAT, 512 nodes, 2 layers, 4 heads", "test"),
+    "diffusion-128": (lambda: DiffusionResBlock(128, 16), _inp(1, 128, 16, 16), "diffusion ResBlocks + attention, 128 ch, 16x16", "test"),
+    "vgg-32": (VGGSmall, _inp(1, 3, 64, 64), "VGG-style CNN, width 32, 64x64", "test"),
+    "decoder-768": (lambda: DecoderBlock(768, 12, 32, 96), _inp(1, 32, 768), "decoder block with cross-attention, 768 dim", "test"),
 }

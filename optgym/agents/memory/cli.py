@@ -1,8 +1,14 @@
-"""`optgym memory ...`: list problems, solve/show mappings, train agents, print the report."""
+"""`optgym memory ...`: list problems, trace your own model, solve/show mappings, train agents, report.
+
+Lives with the agents (it runs them); the environments never import it.
+"""
 
 from __future__ import annotations
 
-AGENT_HELP = ("xla (XLA-style heuristic), random, search (select-and-pack local search), mcts "
+import sys
+
+AGENT_HELP = ("xla (XLA-style memory-space assignment, the baseline), greedy (the weaker greedy-benefit "
+              "heuristic), random, search (select-and-pack local search), mcts "
               "(tree search; --model for a trained net), ppo (needs --model), cpsat (exact, time limit); "
               "for packing problems: best-fit, pack (the packing solver)")
 
@@ -14,12 +20,29 @@ def register(subparsers) -> None:
     sub = mem.add_subparsers(dest="memory_command", metavar="SUBCOMMAND")
     mem.set_defaults(handler=lambda args: (mem.print_help() or 0))
 
-    p = sub.add_parser("list", help="list problems (traced workloads and MiniMalloc set) and hardware presets")
+    p = sub.add_parser("list", help="list problems (workloads with their split, MiniMalloc set) and hardware",
+                       description="List the shipped workloads (train / held-out test split), their "
+                       "segments and peak live bytes on a hardware preset, the MiniMalloc packing "
+                       "problems, and the hardware presets with the sources of their figures.")
     p.add_argument("--hardware", default="tpu-like", help="preset giving traced workloads their capacity")
     p.set_defaults(handler=_list)
 
+    p = sub.add_parser("trace", help="trace your own PyTorch model (MODULE:FACTORY) or import ONNX",
+                       description="Turn your model into a workload file the environments accept. "
+                       "MODULE:FACTORY names a function returning (torch.nn.Module, example_args); "
+                       "it is traced with torch.export (bf16 by default), views alias their base, "
+                       "elementwise ops are fused. A path ending in .onnx is imported instead. Then: "
+                       "'optgym memory solve OUT.json --agent mcts'.")
+    p.add_argument("source", help="MODULE:FACTORY (e.g. mypkg.models:make) or a model.onnx file")
+    p.add_argument("--out", required=True, help="workload JSON to write")
+    p.add_argument("--name", default=None, help="workload name (default: the factory's or file's name)")
+    p.add_argument("--dtype", default="bfloat16", choices=["bfloat16", "float16", "float32"],
+                   help="dtype of the model's floating parameters and inputs (torch models)")
+    p.set_defaults(handler=_trace)
+
     def common(q, default_agent):
-        q.add_argument("problem", help="problem name, e.g. resnet18 or minimalloc/A ('optgym memory list')")
+        q.add_argument("problem", help="problem name (e.g. resnet18, minimalloc/A; see 'optgym memory list') "
+                       "or a workload .json / .onnx file")
         q.add_argument("--hardware", default="tpu-like", help="hardware preset: tpu-like or edge-npu")
         q.add_argument("--agent", default=default_agent, help=AGENT_HELP)
         q.add_argument("--time-limit", type=float, default=10.0, help="seconds for search, cpsat and pack")
@@ -27,20 +50,26 @@ def register(subparsers) -> None:
         q.add_argument("--simulations", type=int, default=16, help="MCTS simulations per move")
         q.add_argument("--seed", type=int, default=0, help="seed for random and mcts")
 
-    p = sub.add_parser("solve", help="map one problem with one agent and print its runtime / height")
+    p = sub.add_parser("solve", help="map one problem with one agent and print its runtime / height",
+                       description="Map one problem with one agent; print its timeline runtime next to "
+                       "the XLA-style baseline's (or, for packing problems, the height it reaches).")
     common(p, "xla")
     p.add_argument("--out", default=None, help="write the mapping as JSON here")
     p.set_defaults(handler=_solve)
 
-    p = sub.add_parser("show", help="map one problem and save a PNG of time x offset rectangles")
+    p = sub.add_parser("show", help="map one problem and save a PNG of time x offset rectangles",
+                       description="Map one problem with one agent and draw the fast-memory segments "
+                       "as rectangles (x: op schedule, y: offset) into a PNG.")
     common(p, "xla")
     p.add_argument("--out", default=None, help="PNG path (default: <problem>-<agent>.png)")
     p.set_defaults(handler=_show)
 
-    p = sub.add_parser("train", help="train MaskablePPO or the MCTS policy/value net")
+    p = sub.add_parser("train", help="train MaskablePPO or the MCTS policy/value net",
+                       description="Train a learned agent on workloads (default: the whole train split; "
+                       "the held-out test split is for evaluation only).")
     p.add_argument("--agent", choices=["ppo", "mcts"], required=True, help="which agent to train")
-    p.add_argument("--workloads", default="resnet18,bert-layer,unet-small",
-                   help="comma-separated traced workloads to train on")
+    p.add_argument("--workloads", default="train",
+                   help="comma-separated workloads to train on, or 'train' for the train split")
     p.add_argument("--hardware", default="tpu-like", help="hardware preset")
     from optgym.agents.memory.recipes import MemoryPpoConfig  # the defaults of `optgym train`
 
@@ -49,35 +78,63 @@ def register(subparsers) -> None:
                    help="ppo: epochs of warm start on XLA-style decisions (0: from scratch)")
     p.add_argument("--teacher", choices=["xla", "mcts"], default=MemoryPpoConfig.teacher,
                    help="ppo: whose decisions the warm start imitates (mcts: distill the tree search)")
-    p.add_argument("--iterations", type=int, default=6, help="mcts: self-play iterations")
+    p.add_argument("--iterations", type=int, default=6, help="mcts self-play: iterations")
+    p.add_argument("--target", choices=["best-mapping", "self-play"], default="best-mapping",
+                   help="mcts: fit the net to the best mapping each search finds on every training "
+                   "workload (expert iteration; default) or AlphaZero-style to self-play visit counts")
+    p.add_argument("--rounds", type=int, default=1, help="mcts best-mapping: search-and-fit rounds")
     p.add_argument("--simulations", type=int, default=8,
                    help="mcts: simulations per move in self-play; ppo: of the mcts teacher")
     p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument("--max-seconds", type=float, default=None,
+                   help="mcts: stop self-play after the iteration that passes this many seconds")
     p.add_argument("--out", required=True, help="where to save the model (.zip for ppo, .pt for mcts)")
     p.set_defaults(handler=_train)
 
-    p = sub.add_parser("report", help="print the per-workload runtime table and the packing results")
+    p = sub.add_parser("report", help="print the per-workload runtime table and the packing results",
+                       description="Run the agents on a split of the workloads (default: the held-out "
+                       "test split) and print runtimes against the XLA-style baseline, then the "
+                       "MiniMalloc packing table.")
+    p.add_argument("--split", choices=["test", "train", "all"], default="test", help="which workloads")
     p.add_argument("--hardware", default="tpu-like", help="hardware preset")
     p.add_argument("--time-limit", type=float, default=10.0, help="seconds per workload for search and cpsat")
     p.add_argument("--simulations", type=int, default=16, help="MCTS simulations per move")
     p.add_argument("--ppo-model", default=None, help="include MaskablePPO with this trained model")
     p.add_argument("--mcts-model", default=None, help="include MCTS guided by this trained net (.pt)")
-    p.add_argument("--pack-time", type=float, default=30.0, help="seconds per MiniMalloc problem")
+    p.add_argument("--pack-time", type=float, default=10.0, help="CPU seconds per MiniMalloc problem")
     p.add_argument("--no-packing", action="store_true", help="skip the MiniMalloc packing table")
     p.set_defaults(handler=_report)
 
 
 def _list(args) -> int:
     from optgym.envs.memory.problem import HARDWARE
-    from optgym.envs.memory.workloads import list_problems, load_problem
+    from optgym.envs.memory.workloads import list_problems, load_problem, workload_split
 
-    print(f"{'problem':<16} {'buffers':>8} {'ops':>5} {'peak live B':>12} {'capacity B':>11}")
+    print(f"{'problem':<18} {'split':<6} {'segments':>8} {'ops':>5} {'peak live B':>12} {'capacity B':>11}")
     for name in list_problems():
         p, _ = load_problem(name, args.hardware)
-        print(f"{name:<16} {p.n_buffers:>8} {p.n_ops:>5} {p.peak_live_bytes():>12,} {p.capacity:>11,}")
+        split = workload_split(name) or "-"
+        print(f"{name:<18} {split:<6} {p.n_buffers:>8} {p.n_ops:>5} {p.peak_live_bytes():>12,} {p.capacity:>11,}")
     print("\nhardware presets:")
     for hw in HARDWARE.values():
-        print(f"  {hw.name}: {hw.description}")
+        print(f"  {hw.name}: {hw.description}\n    sources: {hw.sources}")
+    return 0
+
+
+def _trace(args) -> int:
+    if args.source.endswith(".onnx"):
+        from optgym.envs.memory.onnx_import import read_onnx
+
+        w = read_onnx(args.source, name=args.name)
+    else:
+        import torch
+
+        from optgym.envs.memory.trace import trace_factory
+
+        w = trace_factory(args.source, name=args.name, dtype=getattr(torch, args.dtype))
+    path = w.save(args.out)
+    print(f"{w.name}: {w.n_ops} ops (after fusion), {w.n_tensors} tensors, "
+          f"{int(w.tensor_bytes.sum()):,} bytes; wrote {path}")
     return 0
 
 
@@ -96,7 +153,7 @@ def _solve_one(args):
         print(f"{problem.name} [{agent}]: height {res.height:,} B, capacity {problem.capacity:,} B: {ok} "
               f"({res.seconds:.2f} s) {res.note}")
     else:
-        from optgym.agents.memory.heuristics import xla_mapping
+        from optgym.envs.memory.baselines import xla_mapping
 
         base = xla_mapping(problem, hw)
         print(f"{problem.name} on {hw.name} [{agent}]: {res.runtime * 1e6:.3f} us "
@@ -132,7 +189,9 @@ def _show(args) -> int:
 
 
 def _train(args) -> int:
-    workloads = [w for w in args.workloads.split(",") if w]
+    from optgym.envs.memory.workloads import workload_names
+
+    workloads = workload_names("train") if args.workloads == "train" else [w for w in args.workloads.split(",") if w]
     if args.agent == "ppo":
         from optgym.agents.memory.ppo import ppo_mapping, train_ppo
 
@@ -142,11 +201,21 @@ def _train(args) -> int:
         for w in workloads:
             r = ppo_mapping(w, args.hardware, model=model)
             print(f"{w}: {r.runtime * 1e6:.3f} us, {r.note}")
+    elif args.target == "best-mapping":
+        from optgym.agents.memory.mcts import train_mcts_on_best
+
+        _, log = train_mcts_on_best(workloads, args.hardware, simulations=args.simulations,
+                                    rounds=args.rounds, out=args.out, seed=args.seed,
+                                    max_seconds=args.max_seconds, progress=sys.stderr.isatty())
+        for row in log:
+            print(f"round {row['round']}: loss {row['loss']:.4f}, {row['samples']} samples, "
+                  f"search gain vs XLA-style {row['search_gain_vs_baseline'] * 100:+.2f}%")
     else:
         from optgym.agents.memory.mcts import train_mcts
 
         _, log = train_mcts(workloads, args.hardware, iterations=args.iterations,
-                            simulations=args.simulations, out=args.out, seed=args.seed)
+                            simulations=args.simulations, out=args.out, seed=args.seed,
+                            max_seconds=args.max_seconds, progress=sys.stderr.isatty())
         for row in log:
             print(f"iteration {row['iteration']}: loss {row['loss']:.4f}, "
                   f"self-play runtime / XLA-style {row['runtime_vs_baseline']:.4f}")
@@ -155,11 +224,13 @@ def _train(args) -> int:
 
 
 def _report(args) -> int:
-    from optgym.envs.memory.report import mapping_table, packing_table
+    from optgym.agents.memory.report import mapping_table, packing_table
+    from optgym.envs.memory.workloads import workload_names
 
+    names = workload_names(None if args.split == "all" else args.split)
     text, _ = mapping_table(args.hardware, time_limit=args.time_limit, simulations=args.simulations,
-                            ppo_model=args.ppo_model, mcts_model=args.mcts_model)
-    print(f"## Estimated runtime per workload ({args.hardware})\n")
+                            ppo_model=args.ppo_model, mcts_model=args.mcts_model, workloads=names)
+    print(f"## Timeline runtime per workload ({args.split} split, {args.hardware})\n")
     print(text)
     if not args.no_packing:
         print("\n## MiniMalloc production packing set\n")
