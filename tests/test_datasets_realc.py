@@ -92,6 +92,22 @@ def test_bad_recipes_raise_typed_errors_naming_recipe_and_field(edit, message: s
     assert issubclass(RecipeError, BenchmarkError)
 
 
+def test_configure_text_fills_templates_like_cmake_and_autoheader() -> None:
+    from optgym.datasets.recipes import configure_text
+
+    text = configure_text("#cmakedefine HAVE_X 1\n#cmakedefine HAVE_Y\n#cmakedefine01 T\n#cmakedefine01 F\n"
+                          "#define V @V@ ${V} @UNSET@\n#undef PACKAGE\n#undef OTHER\n/* mail@example.org */\n",
+                          {"HAVE_X": "ON", "HAVE_Y": "OFF", "T": "1", "V": "4", "PACKAGE": '"p"'})
+    assert text.splitlines() == ["#define HAVE_X 1", "/* #undef HAVE_Y */", "#define T 1", "#define F 0",
+                                 "#define V 4 4 ", '#define PACKAGE "p"', "#undef OTHER", "/* mail@example.org */"]
+    bad = GOOD.replace('[project.headers]', '[project.configure]\n"v.h" = { template = "../v.h.in" }\n[project.headers]')
+    with pytest.raises(RecipeError, match=r"project 'demo': field 'configure' has '\.\./v\.h\.in'"):
+        parse_recipes(bad, origin="t.toml")
+    bad = GOOD.replace('[project.headers]', '[project.configure]\n"v.h" = "x"\n[project.headers]')
+    with pytest.raises(RecipeError, match=r"project 'demo': field 'configure' must be a table"):
+        parse_recipes(bad, origin="t.toml")
+
+
 def test_shipped_recipes_parse_and_cover_25_projects_in_every_split() -> None:
     recipes = load_recipes()
     assert len(recipes) >= 25
@@ -106,11 +122,13 @@ def test_shipped_recipes_parse_and_cover_25_projects_in_every_split() -> None:
 HEADER = "static inline int clamp(int x, int lo, int hi) { if (x < lo) return lo; if (x > hi) return hi; return x; }\n"
 FILES = {
     "tiny-1.0/include/tiny.h": HEADER,
-    "tiny-1.0/src/a.c": '#include "tiny.h"\n#include "gen/conf.h"\nint scale(int x) { return clamp(x * SCALE * FACTOR, 0, 1000); }\n'
+    "tiny-1.0/include/ver.h.in": "#define TINY_VERSION @V@\n#cmakedefine HAVE_FOO 1\n#cmakedefine HAVE_BAR 1\n",
+    "tiny-1.0/src/a.c": '#include "tiny.h"\n#include "conf.h"\nint scale(int x) { return clamp(x * SCALE * FACTOR, 0, 1000); }\n'
                         "int get(void) { return 1; }\n"
                         "static int helper(int *p, int n) { int s = 0; for (int i = 0; i < n; i++) s += p[i] * p[i]; return s; }\n"
                         "int sumsq(int *p, int n) { return helper(p, n) + helper(p, n / 2); }\n",
-    "tiny-1.0/src/b.c": '#include "tiny.h"\nint clip(int x) { int y = clamp(x, -5, 5); return y * y + x; }\n',
+    "tiny-1.0/src/b.c": '#include "tiny.h"\n#include "ver.h"\n#if defined(HAVE_FOO) && !defined(HAVE_BAR)\n'
+                        "int clip(int x) { int y = clamp(x, -5, 5); return y * y + x * TINY_VERSION; }\n#endif\n",
     "tiny-1.0/src/broken.c": "int oops(void) { return missing_symbol; }\n",
     "tiny-1.0/other/c.c": "int loop(int n) { int s = 0; while (n > 0) { s += n % 7; n /= 3; } return s; }\n",
     "tiny-1.0/README": "not C\n",
@@ -160,10 +178,12 @@ license = "MIT"
 description = "a tiny test project"
 source = {{ url = "{url}", sha256 = "{sha}" }}
 files = ["src/*.c"]
-include_dirs = ["include"]
+include_dirs = ["include", "@gen/gen"]
 defines = ["FACTOR=7"]
 [project.headers]
 "gen/conf.h" = "#define SCALE 3\\n"
+[project.configure]
+"ver.h" = {{ template = "include/ver.h.in", values = {{ V = "42", HAVE_FOO = "ON", HAVE_BAR = "OFF" }} }}
 """)
     return "".join(out)
 
@@ -193,6 +213,8 @@ def test_url_recipe_builds_reports_failures_and_resumes(server: tuple[str, Path]
         assert m.verify() is None
         ir = m.ir()
         assert "mul nsw i32 %" in ir and ", 3" in ir and ", 7" in ir  # generated header + define reached clang
+        clip = Module.parse(get_benchmark("benchmark://tiny-v0/tiny/src/b").bitcode).ir()
+        assert "@clip(" in clip and ", 42" in clip  # the configured header: @V@ and #cmakedefine
         assert b.instructions == m.instruction_count() > 0 and b.split == project_split("tiny")
         st = ds.stats()
         assert st["totals"]["modules"] == 2 and st["totals"]["failures"] == 1 and st["totals"]["licenses"] == ["MIT"]
@@ -273,8 +295,8 @@ def test_split_functions_verifies_each_piece_and_counts_add_up() -> None:
 def test_function_dataset_and_leave_project_out_splits(server: tuple[str, Path], tmp_path: Path) -> None:
     base, root = server
     fname, sha = _serve_tiny(root)
-    # Enough projects that every split gets one (names picked so the sha256 buckets differ).
-    names = tuple(f"p{i}" for i in range(12))
+    # p0..p3 fall in train, test, train and validation by the sha256 of their names.
+    names = tuple(f"p{i}" for i in range(4))
     recipe_file = tmp_path / "r.toml"
     recipe_file.write_text(_tiny_recipes(f"{base}/{fname}", sha, names))
     mods = register_dataset(RealCDataset("tinymods-v0", recipe_file), replace=True)

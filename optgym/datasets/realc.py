@@ -59,7 +59,7 @@ from optgym.datasets._util import (
     split_of,
 )
 from optgym.datasets.core import Benchmark, Dataset
-from optgym.datasets.recipes import SHIPPED_RECIPES, Recipe, load_recipes
+from optgym.datasets.recipes import SHIPPED_RECIPES, Recipe, configure_text, load_recipes
 from optgym.errors import BenchmarkError, OptgymError
 
 #: Function modules with fewer instructions than this are dropped from realc-fn-v0: a
@@ -148,9 +148,19 @@ def _select_files(recipe: Recipe, root: Path) -> list[Path]:
     return [chosen[k] for k in sorted(chosen)]
 
 
-def _write_headers(recipe: Recipe, dataset: str) -> Path:
-    gen = cache_root() / dataset / "gen" / f"{recipe.name}-{recipe.fingerprint()}"
-    for rel, text in recipe.headers:
+def _write_headers(recipe: Recipe, dataset: str, root: Path) -> Path:
+    """Write the recipe's generated headers (its own text, or configured from a template in
+    the sources); returns the directory they are in."""
+    digest = hashlib.sha256(json.dumps([recipe.headers, recipe.configure]).encode()).hexdigest()[:16]
+    gen = cache_root() / dataset / "gen" / f"{recipe.name}-{digest}"
+    texts = list(recipe.headers)
+    for rel, template, values in recipe.configure:
+        try:
+            text = (root / template).read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            raise BenchmarkError(f"{recipe.name}: configure template {template} is missing from the sources ({exc})") from exc
+        texts.append((rel, configure_text(text, dict(values))))
+    for rel, text in texts:
         target = gen / rel
         if not target.is_file() or target.read_text(encoding="utf-8") != text:
             atomic_write_text(target, text)
@@ -161,7 +171,7 @@ def _write_headers(recipe: Recipe, dataset: str) -> Path:
 def compile_flags(recipe: Recipe, root: Path, gen: Path) -> list[str]:
     """The flags a recipe's files are compiled with, on top of compile_c_to_bitcode's."""
     flags = ["-w", "-g0", f"-I{gen}"]
-    flags += [f"-I{gen if d == '@gen' else root / d}" for d in recipe.include_dirs]
+    flags += [f"-I{gen / d[5:] if d == '@gen' or d.startswith('@gen/') else root / d}" for d in recipe.include_dirs]
     flags += [f"-D{d}" for d in recipe.defines]
     flags += list(recipe.flags)
     if recipe.python:
@@ -277,14 +287,20 @@ def _build_project(recipe: Recipe, dataset: str, *, jobs: int, progress: bool) -
     except OptgymError as exc:
         pr.error = str(exc)
         return pr
-    gen = _write_headers(recipe, dataset)
+    try:
+        gen = _write_headers(recipe, dataset, root)
+    except OptgymError as exc:
+        pr.error = str(exc)
+        return pr
     flags = compile_flags(recipe, root, gen)
     files = _select_files(recipe, root)
     if not files:
         pr.error = f"{recipe.name}: no file in {root} matches {list(recipe.files)}"
         return pr
     out_dir = cache_root() / dataset / "modules" / recipe.name
-    salt = f"{recipe.fingerprint()}:{_flags_id()}"
+    # A file's key covers what decides its bitcode (the archive, the file, every flag), so
+    # editing one recipe field (say, an exclude) does not recompile the files it leaves alone.
+    salt = json.dumps([recipe.source.sha256, _flags_id(), flags])
 
     def one(path: Path) -> tuple[str, str | None, int, str | None]:
         rel = path.relative_to(root).as_posix()

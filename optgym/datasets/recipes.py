@@ -18,7 +18,7 @@ this module). Each ``[[project]]`` table says:
     globs (relative to the unpacked source root, ``**`` allowed) of the translation units to
     compile, and globs to leave out.
 ``include_dirs``, ``defines``, ``flags``
-    ``-I`` directories (relative to the source root; ``@gen`` is the directory of the
+    ``-I`` directories (relative to the source root; ``@gen`` (or ``@gen/SUB``) is the directory of the
     generated headers), ``-D`` definitions and other clang flags.
 ``python``
     whether the files include ``Python.h`` (adds the running interpreter's include dir).
@@ -26,6 +26,10 @@ this module). Each ``[[project]]`` table says:
     generated headers a project's build system would have written (``config.h`` and the
     like): a table from relative path to text, written under ``@gen``, which comes first on
     the include path.
+``configure``
+    headers made from a template in the sources, as CMake's ``configure_file`` and
+    autoheader do: a table from relative path (under ``@gen``) to ``{ template = "path/x.h.in",
+    values = { NAME = "value", ... } }``; see :func:`configure_text`.
 
 A malformed recipe raises :class:`RecipeError` naming the recipe and the field.
 """
@@ -51,8 +55,9 @@ _URL_SCHEMES = ("https://", "http://", "file://")
 _SOURCE_KEYS = {"pypi", "version", "filename", "url", "sha256"}
 _PROJECT_KEYS = {
     "name", "version", "license", "description", "source", "files", "exclude",
-    "include_dirs", "defines", "flags", "python", "headers",
+    "include_dirs", "defines", "flags", "python", "headers", "configure",
 }
+_FALSE = {"", "0", "OFF", "FALSE", "NO", "N", "IGNORE", "NOTFOUND"}
 
 
 class RecipeError(BenchmarkError):
@@ -91,13 +96,15 @@ class Recipe:
     flags: tuple[str, ...] = ()
     python: bool = False
     headers: tuple[tuple[str, str], ...] = field(default=())
+    #: (output path, template path, ((name, value), ...)) per configured header
+    configure: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = field(default=())
 
     def fingerprint(self) -> str:
         """A hash of everything that decides what the build produces, so a changed recipe
         is rebuilt rather than served from the cache."""
         data = json.dumps(
             [self.name, self.source.sha256, self.files, self.exclude, self.include_dirs,
-             self.defines, self.flags, self.python, self.headers],
+             self.defines, self.flags, self.python, self.headers, self.configure],
             sort_keys=True,
         )
         return hashlib.sha256(data.encode()).hexdigest()[:16]
@@ -157,6 +164,58 @@ def _source(where: str, raw: Any) -> Source:
     raise RecipeError(f"{where} needs 'pypi' (with version and filename) or 'url'")
 
 
+def configure_text(template: str, values: dict[str, str]) -> str:
+    """Fill in a header template the way CMake's ``configure_file`` (and autoheader's
+    ``config.h.in``) would: ``@NAME@`` and ``${NAME}`` become the value (empty when unset);
+    ``#cmakedefine NAME rest`` becomes ``#define NAME rest`` when NAME is set to a true value,
+    else a comment; ``#cmakedefine01 NAME`` becomes ``#define NAME 1`` or ``0``; and
+    ``#undef NAME`` becomes ``#define NAME value`` when NAME is given."""
+
+    def truthy(name: str) -> bool:
+        return name in values and values[name].strip().upper() not in _FALSE
+
+    def subst(text: str) -> str:
+        text = re.sub(r"@([A-Za-z_][A-Za-z0-9_]*)@", lambda m: values.get(m.group(1), ""), text)
+        return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", lambda m: values.get(m.group(1), ""), text)
+
+    out = []
+    for line in template.splitlines():
+        m = re.match(r"^(\s*)#\s*cmakedefine01\s+([A-Za-z_][A-Za-z0-9_]*)\s*$", line)
+        if m:
+            out.append(f"{m.group(1)}#define {m.group(2)} {1 if truthy(m.group(2)) else 0}")
+            continue
+        m = re.match(r"^(\s*)#\s*cmakedefine\s+([A-Za-z_][A-Za-z0-9_]*)(.*)$", line)
+        if m:
+            name = m.group(2)
+            out.append(f"{m.group(1)}#define {name}{subst(m.group(3))}" if truthy(name) else f"/* #undef {name} */")
+            continue
+        m = re.match(r"^\s*#\s*undef\s+([A-Za-z_][A-Za-z0-9_]*)\s*$", line)
+        if m and m.group(1) in values:
+            out.append(f"#define {m.group(1)} {values[m.group(1)]}".rstrip())
+            continue
+        out.append(subst(line))
+    return "\n".join(out) + "\n"
+
+
+def _configure(where: str, raw: Any) -> tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...]:
+    if raw is None:
+        return ()
+    bad = f"{where}: field 'configure' must be a table from header path to {{ template = PATH, values = {{ NAME = VALUE }} }}"
+    if not isinstance(raw, dict):
+        raise RecipeError(bad)
+    out = []
+    for path, spec in sorted(raw.items()):
+        if not isinstance(spec, dict) or set(spec) - {"template", "values"} or not isinstance(spec.get("template"), str):
+            raise RecipeError(f"{bad} (at {path!r})")
+        values = spec.get("values", {})
+        if not isinstance(values, dict) or not all(isinstance(v, str | int | bool) for v in values.values()):
+            raise RecipeError(f"{bad} (values of {path!r} must be strings or numbers)")
+        _relative(where, "configure", (path, spec["template"]))
+        norm = {k: (("1" if v else "0") if isinstance(v, bool) else str(v)) for k, v in values.items()}
+        out.append((path, spec["template"], tuple(sorted(norm.items()))))
+    return tuple(out)
+
+
 def parse_recipe(raw: Any, *, origin: str = "<recipe>") -> Recipe:
     """A :class:`Recipe` from one ``[[project]]`` table; RecipeError naming ``origin``, the
     project and the field when something is missing, mistyped or unknown."""
@@ -195,6 +254,7 @@ def parse_recipe(raw: Any, *, origin: str = "<recipe>") -> Recipe:
         flags=_str_list(where, raw, "flags"),
         python=python,
         headers=tuple(sorted(headers_raw.items())),
+        configure=_configure(where, raw.get("configure")),
     )
 
 
