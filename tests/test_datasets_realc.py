@@ -292,6 +292,34 @@ def test_split_functions_verifies_each_piece_and_counts_add_up() -> None:
     assert [p.instructions < MIN_FUNCTION_INSTRUCTIONS for p in pieces if p.function == "trivial"] == [True]
 
 
+def test_function_pieces_match_llvm_extract(tmp_path: Path) -> None:
+    """The in-process split makes what the real llvm-extract-19 --func makes: the same
+    definitions and declarations (with the same linkage and visibility) and instructions."""
+    from optgym.datasets._util import compile_c_to_bitcode
+    from optgym.llvm.toolchain import tool
+
+    code = (b"#include <stdio.h>\nstatic int counter = 5;\nstatic const int table[4] = {1, 2, 3, 4};\nint pub = 3;\n"
+            b"static int helper(int x) { return table[x & 3] + counter++; }\n"
+            b"int api(int x) { printf(\"%d\\n\", x); return helper(x) + pub; }\n"
+            b"int other(int y) { return helper(y) * 2; }\n")
+    bc = compile_c_to_bitcode(None, code=code, what="t.c", extra_flags=("-g0",))
+    (tmp_path / "t.bc").write_bytes(bc)
+
+    def globals_of(ir: str) -> list[str]:
+        return sorted(line.split(" #")[0] for line in ir.splitlines() if line.startswith(("@", "declare", "define")))
+
+    for p in split_functions(bc, what="t.c"):
+        ref = subprocess.run([tool("llvm-extract"), f"--func={p.function}", str(tmp_path / "t.bc"), "-o", "-"],
+                             capture_output=True, check=True).stdout
+        ours, theirs = Module.parse(p.bitcode), Module.parse(ref)
+        assert globals_of(ours.ir()) == globals_of(theirs.ir()), p.function
+        assert ours.instruction_count() == theirs.instruction_count() == p.instructions
+    from optgym.errors import LlvmError
+
+    with pytest.raises(LlvmError, match="no function named 'missing'"):
+        Module.parse(bc).extract_function("missing")
+
+
 def test_function_dataset_and_leave_project_out_splits(server: tuple[str, Path], tmp_path: Path) -> None:
     base, root = server
     fname, sha = _serve_tiny(root)

@@ -55,7 +55,6 @@ from optgym.datasets._util import (
     atomic_write_text,
     cache_root,
     compile_c_to_bitcode,
-    run_tool,
     split_of,
 )
 from optgym.datasets.core import Benchmark, Dataset
@@ -71,7 +70,6 @@ _DEFAULT_PYPI = "https://pypi.org"
 #: The in-process binding keeps one LLVMContext per process, which is not thread-safe: the
 #: build's threads (which mostly wait for clang) take turns for parsing and counting.
 _LLVM_LOCK = threading.Lock()
-_DEFINE = re.compile(r'^define [^@]*@("(?:[^"\\]|\\.)*"|[-a-zA-Z$._][-a-zA-Z$._0-9]*)\(', re.M)
 
 
 def _flags_id() -> str:
@@ -244,6 +242,21 @@ def _map(fn: Callable, items: list, *, jobs: int, desc: str, progress: bool) -> 
         yield from tqdm(pool.map(fn, items), total=len(items), desc=desc, unit="file", disable=not progress)
 
 
+def _process_map(fn: Callable, items: list, *, jobs: int, desc: str, progress: bool) -> list:
+    """``fn`` over ``items`` in ``jobs`` worker processes (each with its own LLVM context, so
+    the in-process binding runs on every core), results in order; one process is this one."""
+    if jobs <= 1 or len(items) <= 1:
+        return list(_map(fn, items, jobs=1, desc=desc, progress=progress))
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from tqdm import tqdm
+
+    # spawn, not fork: this process may hold libLLVM state and threads.
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return list(tqdm(pool.map(fn, items, chunksize=4), total=len(items), desc=desc, unit="module", disable=not progress))
+
+
 def build_realc(
     recipes: list[Recipe] | None = None,
     *,
@@ -344,12 +357,6 @@ def _build_project(recipe: Recipe, dataset: str, *, jobs: int, progress: bool) -
 
 
 # -- splitting into functions -------------------------------------------------------------------
-def _unescape(name: str) -> str:
-    if not name.startswith('"'):
-        return name
-    return re.sub(r"\\([0-9A-Fa-f]{2})", lambda m: chr(int(m.group(1), 16)), name[1:-1])
-
-
 def defined_functions(bitcode: bytes, what: str = "module") -> list[str]:
     """Names of the functions a module defines (has bodies for), in module order."""
     from optgym.llvm.core import Module
@@ -357,18 +364,9 @@ def defined_functions(bitcode: bytes, what: str = "module") -> list[str]:
     with _LLVM_LOCK:
         m = Module.parse(bitcode, what)
         try:
-            ir = m.ir()
+            return m.defined_functions()
         finally:
             m.close()
-    return [_unescape(n) for n in _DEFINE.findall(ir)]
-
-
-def extract_function(bitcode: bytes, function: str, *, what: str) -> bytes:
-    """A module holding only ``function``'s body plus the declarations and globals it uses
-    (``llvm-extract-19 --func``)."""
-    from optgym.llvm.toolchain import tool
-
-    return run_tool([tool("llvm-extract"), f"--func={function}", "-", "-o", "-"], what=f"{what}:{function}", input=bitcode)
 
 
 @dataclass
@@ -382,29 +380,57 @@ class FunctionModule:
 
 
 def split_functions(bitcode: bytes, *, what: str = "module") -> list[FunctionModule]:
-    """Every defined function of a module as its own verified module (no dropping here).
+    """Every defined function of a module as its own verified module (no dropping here),
+    made in-process by :meth:`optgym.llvm.core.Module.extract_function`, which does what
+    ``llvm-extract-19 --func`` does.
 
-    The instruction counts add up to the module's: llvm-extract keeps one body and turns the
-    other functions into declarations. BenchmarkError when a piece does not verify.
+    The instruction counts add up to the module's: each piece keeps one body and the other
+    functions become declarations. BenchmarkError when a piece does not verify.
     """
     from optgym.llvm.core import Module
 
     out = []
-    for fn in defined_functions(bitcode, what):
-        piece = extract_function(bitcode, fn, what=what)
-        with _LLVM_LOCK:
-            m = Module.parse(piece, f"{what}:{fn}")
-            try:
-                problem = m.verify()
-                ir = m.ir()
-                n = m.instruction_count()
-            finally:
-                m.close()
-        if problem:
-            raise BenchmarkError(f"{what}:{fn}: the extracted module does not verify: {_short(problem, 3)}")
-        body = "\n".join(line for line in ir.splitlines() if not line.startswith(("; ModuleID", "source_filename")))
-        out.append(FunctionModule(fn, piece, n, hashlib.sha256(body.encode()).hexdigest()))
+    with _LLVM_LOCK:
+        whole = Module.parse(bitcode, what)
+        try:
+            for fn in whole.defined_functions():
+                m = whole.extract_function(fn)
+                try:
+                    problem = m.verify()
+                    if problem:
+                        raise BenchmarkError(f"{what}:{fn}: the extracted module does not verify: {_short(problem, 3)}")
+                    ir, n, piece = m.ir(), m.instruction_count(), m.bitcode()
+                finally:
+                    m.close()
+                body = "\n".join(line for line in ir.splitlines() if not line.startswith(("; ModuleID", "source_filename")))
+                out.append(FunctionModule(fn, piece, n, hashlib.sha256(body.encode()).hexdigest()))
+        finally:
+            whole.close()
     return out
+
+
+def _split_module(job: tuple[str, str, str, str]) -> tuple[str, list | None, str | None]:
+    """Split one cached module into function modules on disk (in a worker process); returns
+    (module name, [(function, file, instructions, IR key)], error). A ``.json`` beside the
+    pieces, written last, makes a killed build skip the modules it finished."""
+    name, bc_file, out_dir_s, what = job
+    out_dir = Path(out_dir_s)
+    stem = Path(bc_file).stem
+    done = out_dir / f"{stem}.json"
+    if done.is_file():
+        return name, [tuple(x) for x in json.loads(done.read_text())], None
+    try:
+        pieces = split_functions((cache_root() / bc_file).read_bytes(), what=what)
+    except (OptgymError, OSError) as exc:
+        return name, None, _short(str(exc))
+    rows = []
+    for i, p in enumerate(pieces):
+        rel = f"{stem}-{i}.bc"
+        if p.instructions >= MIN_FUNCTION_INSTRUCTIONS:
+            atomic_write_bytes(out_dir / rel, p.bitcode)
+        rows.append((p.function, (out_dir / rel).relative_to(cache_root()).as_posix(), p.instructions, p.ir_key))
+    atomic_write_text(done, json.dumps(rows))
+    return name, rows, None
 
 
 def build_realc_fn(
@@ -446,30 +472,13 @@ def build_realc_fn(
 def _split_project(recipe: Recipe, parent: dict, dataset: str, *, jobs: int, progress: bool) -> ProjectReport:
     pr = ProjectReport(recipe.name)
     out_dir = cache_root() / dataset / "modules" / recipe.name
-    items = sorted(parent["modules"].items())
-
-    def one(item: tuple[str, dict]) -> tuple[str, list[tuple[str, str, int, str]] | None, str | None]:
-        name, entry = item
-        done = out_dir / f"{Path(entry['file']).stem}.json"
-        if done.is_file():  # this module was split before the build was interrupted
-            return name, [tuple(x) for x in json.loads(done.read_text())], None
-        try:
-            pieces = split_functions((cache_root() / entry["file"]).read_bytes(), what=f"{recipe.name}/{name}")
-        except (OptgymError, OSError) as exc:
-            return name, None, _short(str(exc))
-        rows = []
-        for i, p in enumerate(pieces):
-            rel = f"{Path(entry['file']).stem}-{i}.bc"
-            if p.instructions >= MIN_FUNCTION_INSTRUCTIONS:
-                atomic_write_bytes(out_dir / rel, p.bitcode)
-            rows.append((p.function, (out_dir / rel).relative_to(cache_root()).as_posix(), p.instructions, p.ir_key))
-        atomic_write_text(done, json.dumps(rows))
-        return name, rows, None
+    jobs_list = [(name, entry["file"], str(out_dir), f"{recipe.name}/{name}") for name, entry in sorted(parent["modules"].items())]
+    results = _process_map(_split_module, jobs_list, jobs=jobs, desc=f"{recipe.name} (functions)", progress=progress)
 
     modules: dict[str, dict] = {}
     seen: set[str] = set()
     dropped_small = dropped_dup = 0
-    for name, rows, err in _map(one, items, jobs=jobs, desc=f"{recipe.name} (functions)", progress=progress):
+    for name, rows, err in results:
         if rows is None:
             pr.failures.append((name, err or "split failed"))
             continue
