@@ -216,6 +216,10 @@ def test_url_recipe_builds_reports_failures_and_resumes(server: tuple[str, Path]
         clip = Module.parse(get_benchmark("benchmark://tiny-v0/tiny/src/b").bitcode).ir()
         assert "@clip(" in clip and ", 42" in clip  # the configured header: @V@ and #cmakedefine
         assert b.instructions == m.instruction_count() > 0 and b.split == project_split("tiny")
+        with pytest.raises(BenchmarkError, match="no such benchmark; names are PROJECT/PATH with PROJECT one of tiny"):
+            ds.benchmark("tiny/src/zzz")
+        with pytest.raises(BenchmarkError, match="realc-v0 is not built yet; run: optgym datasets build realc-v0"):
+            get_benchmark("benchmark://realc-v0/lua/lapi")
         st = ds.stats()
         assert st["totals"]["modules"] == 2 and st["totals"]["failures"] == 1 and st["totals"]["licenses"] == ["MIT"]
         assert st["projects"]["tiny"]["instructions"] == sum(x.instructions for x in ds.benchmarks())

@@ -550,7 +550,7 @@ class RealCDataset(Dataset):
         self.recipes_path = Path(recipes_path)
         self.functions_of = functions_of
         self._recipes: list[Recipe] | None = None
-        self._memo: tuple[tuple, dict[str, dict]] | None = None
+        self._memo: tuple[tuple, tuple[dict[str, dict], dict[str, tuple[str, dict]], list[str]]] | None = None
 
     @property
     def recipes(self) -> list[Recipe]:
@@ -559,46 +559,53 @@ class RealCDataset(Dataset):
             self._recipes = load_recipes(self.recipes_path)
         return self._recipes
 
-    def manifests(self) -> dict[str, dict]:
-        """The built projects' manifests by project name (memoized until a build changes them)."""
+    def _index(self) -> tuple[dict[str, dict], dict[str, tuple[str, dict]], list[str]]:
+        """(manifests by project, benchmark name -> (project, entry), sorted names), re-read
+        only when a build has changed the manifests directory."""
         d = cache_root() / self.name / "projects"
         try:
-            st = d.stat()
-            key: tuple = (str(d), st.st_mtime_ns)
+            key: tuple = (str(d), d.stat().st_mtime_ns)
         except OSError:
-            return {}
+            return {}, {}, []
         if self._memo is None or self._memo[0] != key:
-            self._memo = (key, {r.name: m for r in self.recipes if (m := _read_manifest(self.name, r)) is not None})
+            manifests = {r.name: m for r in self.recipes if (m := _read_manifest(self.name, r)) is not None}
+            entries = {f"{p}/{n}": (p, e) for p, m in manifests.items() for n, e in m["modules"].items()}
+            self._memo = (key, (manifests, entries, sorted(entries)))
         return self._memo[1]
+
+    def manifests(self) -> dict[str, dict]:
+        """The built projects' manifests by project name."""
+        return self._index()[0]
 
     @property
     def installed(self) -> bool:
         built = self.manifests()
         return bool(built) and all(r.name in built for r in self.recipes)
 
-    def _entries(self) -> dict[str, tuple[str, dict]]:
-        return {f"{p}/{n}": (p, e) for p, m in self.manifests().items() for n, e in m["modules"].items()}
-
     def _names(self) -> list[str]:
-        return sorted(self._entries())
+        return list(self._index()[2])
 
     def benchmark_names(self, split: str | None = None) -> list[str]:
         """Benchmark names, sorted, optionally of one split: a project's whole set of
         benchmarks is in one split (leave-project-out)."""
         _util.check_split(split)
-        return sorted(n for n, (p, _) in self._entries().items() if split is None or project_split(p) == split)
+        names = self._index()[2]
+        return list(names) if split is None else [n for n in names if project_split(n.split("/", 1)[0]) == split]
 
     def _make_benchmark(self, name: str) -> RealCBenchmark:
-        entries = self._entries()
-        if name not in entries:
-            raise BenchmarkError(f"{self.uri_prefix}/{name}: not built; run: optgym datasets build {self.name}")
-        project, e = entries[name]
+        project, e = self._index()[1][name]
         return RealCBenchmark(self.name, name, project, cache_root() / e["file"], e["instructions"])
 
     def benchmark(self, name: str) -> Benchmark:
-        if "://" not in name and not self.manifests():
+        if "://" in name:
+            return super().benchmark(name)
+        if not self.manifests():
             raise BenchmarkError(f"{self.uri_prefix}/{name}: {self.name} is not built yet; run: optgym datasets build {self.name}")
-        return super().benchmark(name)
+        if name not in self._index()[1]:
+            projects = ", ".join(sorted(self.manifests()))
+            raise BenchmarkError(f"{self.uri_prefix}/{name}: no such benchmark; names are PROJECT/PATH{'/FUNCTION' if self.functions_of else ''} "
+                                 f"with PROJECT one of {projects} (optgym datasets list --benchmarks {self.name})")
+        return self._make_benchmark(name)
 
     def projects(self, split: str | None = None) -> list[str]:
         """The projects of the recipes (of one split), sorted."""
