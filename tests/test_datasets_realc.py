@@ -169,7 +169,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 def _tiny_recipes(url: str, sha: str, names: tuple[str, ...] = ("tiny",)) -> str:
     out = []
-    for name in names:
+    for i, name in enumerate(names):
         out.append(f"""
 [[project]]
 name = "{name}"
@@ -179,7 +179,7 @@ description = "a tiny test project"
 source = {{ url = "{url}", sha256 = "{sha}" }}
 files = ["src/*.c"]
 include_dirs = ["include", "@gen/gen"]
-defines = ["FACTOR=7"]
+defines = ["FACTOR={7 + i}"]
 [project.headers]
 "gen/conf.h" = "#define SCALE 3\\n"
 [project.configure]
@@ -341,9 +341,12 @@ def test_function_dataset_and_leave_project_out_splits(server: tuple[str, Path],
         assert {p.modules for p in report.projects} == {5}
         n0 = sorted(n for n in fns.benchmark_names() if n.startswith("p0/"))
         assert n0 == ["p0/src/a/clamp", "p0/src/a/helper", "p0/src/a/scale", "p0/src/a/sumsq", "p0/src/b/clip"]
+        # The projects differ only in FACTOR, so scale() is their own; the other functions of
+        # the validation and test projects are the train projects' and are left out of them.
+        assert sorted(n for n in fns.benchmark_names() if n.startswith(("p1/", "p3/"))) == ["p1/src/a/scale", "p3/src/a/scale"]
         tot = fns.stats()["totals"]
         assert tot["dropped_trivial"] == len(names) and tot["dropped_duplicates"] == len(names)
-        assert tot["modules"] == 5 * len(names)
+        assert tot["dropped_cross_split"] == 8 and tot["modules"] == 5 + 5 + 1 + 1
         for ds in (mods, fns):
             by_split = {s: {n.split("/")[0] for n in ds.benchmark_names(s)} for s in SPLITS}
             assert all(by_split.values()), by_split

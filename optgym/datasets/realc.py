@@ -15,7 +15,9 @@ modules with ``llvm-extract-19 --func=NAME`` (the function's body plus the decla
 globals it needs), as ComPile and AnghaBench do, verifies each with LLVM, drops functions
 with fewer than :data:`MIN_FUNCTION_INSTRUCTIONS` instructions and duplicates within a
 project (a ``static inline`` helper from a header is defined in every file that uses it),
-and names them ``benchmark://realc-fn-v0/PROJECT/PATH/FUNCTION``.
+and names them ``benchmark://realc-fn-v0/PROJECT/PATH/FUNCTION``. A function that a project
+shares with a project of an earlier split (a ``static inline`` from another library's header;
+train comes first, then validation) is left out of the later one.
 
 Splits are by project (leave-project-out): a project goes wholly to train, validation or
 test, by :func:`optgym.datasets._util.split_of` of its name (the sha256 bucket every optgym
@@ -489,7 +491,7 @@ def _split_project(recipe: Recipe, parent: dict, dataset: str, *, jobs: int, pro
                 dropped_dup += 1
             else:
                 seen.add(key)
-                modules[f"{name}/{fn}"] = {"file": file, "instructions": n, "module": name}
+                modules[f"{name}/{fn}"] = {"file": file, "instructions": n, "module": name, "key": key}
     pr.modules = len(modules)
     pr.instructions = sum(e["instructions"] for e in modules.values())
     manifest = {
@@ -528,6 +530,38 @@ class RealCBenchmark(Benchmark):
         return project_split(self.project)
 
 
+@dataclass
+class _Index:
+    """A recipe dataset's built benchmarks: manifests by project, benchmark name -> (project,
+    entry), the sorted names and, for functions, how many were dropped per project because
+    the same function (same IR) is in a project of an earlier split."""
+
+    manifests: dict[str, dict]
+    entries: dict[str, tuple[str, dict]]
+    names: list[str]
+    cross_split: dict[str, int]
+
+    @classmethod
+    def of(cls, manifests: dict[str, dict]) -> _Index:
+        # A static inline function from one library's header is compiled into every project
+        # that includes it (samtools carries HTSlib's): such a function belongs to the first
+        # split that has it (train, then validation), so no test program is a training one.
+        keys: dict[str, set[str]] = {s: set() for s in _util.SPLITS}
+        for project, m in manifests.items():
+            keys[project_split(project)].update(e["key"] for e in m["modules"].values() if "key" in e)
+        banned = {"train": set(), "validation": keys["train"], "test": keys["train"] | keys["validation"]}
+        entries: dict[str, tuple[str, dict]] = {}
+        cross: dict[str, int] = {}
+        for project, m in manifests.items():
+            ban = banned[project_split(project)]
+            for n, e in m["modules"].items():
+                if e.get("key") in ban:
+                    cross[project] = cross.get(project, 0) + 1
+                else:
+                    entries[f"{project}/{n}"] = (project, e)
+        return cls(manifests, entries, sorted(entries), cross)
+
+
 class RealCDataset(Dataset):
     """A dataset built from recipes by ``optgym datasets build NAME``: one benchmark per
     translation unit, or, with ``functions_of`` naming the module-level dataset, one per
@@ -550,7 +584,7 @@ class RealCDataset(Dataset):
         self.recipes_path = Path(recipes_path)
         self.functions_of = functions_of
         self._recipes: list[Recipe] | None = None
-        self._memo: tuple[tuple, tuple[dict[str, dict], dict[str, tuple[str, dict]], list[str]]] | None = None
+        self._memo: tuple[tuple, _Index] | None = None
 
     @property
     def recipes(self) -> list[Recipe]:
@@ -559,23 +593,20 @@ class RealCDataset(Dataset):
             self._recipes = load_recipes(self.recipes_path)
         return self._recipes
 
-    def _index(self) -> tuple[dict[str, dict], dict[str, tuple[str, dict]], list[str]]:
-        """(manifests by project, benchmark name -> (project, entry), sorted names), re-read
-        only when a build has changed the manifests directory."""
+    def _index(self) -> _Index:
+        """What is built, re-read only when a build has changed the manifests directory."""
         d = cache_root() / self.name / "projects"
         try:
             key: tuple = (str(d), d.stat().st_mtime_ns)
         except OSError:
-            return {}, {}, []
+            return _Index({}, {}, [], {})
         if self._memo is None or self._memo[0] != key:
-            manifests = {r.name: m for r in self.recipes if (m := _read_manifest(self.name, r)) is not None}
-            entries = {f"{p}/{n}": (p, e) for p, m in manifests.items() for n, e in m["modules"].items()}
-            self._memo = (key, (manifests, entries, sorted(entries)))
+            self._memo = (key, _Index.of({r.name: m for r in self.recipes if (m := _read_manifest(self.name, r)) is not None}))
         return self._memo[1]
 
     def manifests(self) -> dict[str, dict]:
         """The built projects' manifests by project name."""
-        return self._index()[0]
+        return self._index().manifests
 
     @property
     def installed(self) -> bool:
@@ -583,17 +614,17 @@ class RealCDataset(Dataset):
         return bool(built) and all(r.name in built for r in self.recipes)
 
     def _names(self) -> list[str]:
-        return list(self._index()[2])
+        return list(self._index().names)
 
     def benchmark_names(self, split: str | None = None) -> list[str]:
         """Benchmark names, sorted, optionally of one split: a project's whole set of
         benchmarks is in one split (leave-project-out)."""
         _util.check_split(split)
-        names = self._index()[2]
+        names = self._index().names
         return list(names) if split is None else [n for n in names if project_split(n.split("/", 1)[0]) == split]
 
     def _make_benchmark(self, name: str) -> RealCBenchmark:
-        project, e = self._index()[1][name]
+        project, e = self._index().entries[name]
         return RealCBenchmark(self.name, name, project, cache_root() / e["file"], e["instructions"])
 
     def benchmark(self, name: str) -> Benchmark:
@@ -601,7 +632,7 @@ class RealCDataset(Dataset):
             return super().benchmark(name)
         if not self.manifests():
             raise BenchmarkError(f"{self.uri_prefix}/{name}: {self.name} is not built yet; run: optgym datasets build {self.name}")
-        if name not in self._index()[1]:
+        if name not in self._index().entries:
             projects = ", ".join(sorted(self.manifests()))
             raise BenchmarkError(f"{self.uri_prefix}/{name}: no such benchmark; names are PROJECT/PATH{'/FUNCTION' if self.functions_of else ''} "
                                  f"with PROJECT one of {projects} (optgym datasets list --benchmarks {self.name})")
@@ -616,14 +647,20 @@ class RealCDataset(Dataset):
         """Per-project and total statistics of what is built: modules, instructions,
         licenses, splits, build failures (and, for functions, what was dropped)."""
         per = {}
+        index = self._index()
+        counts: dict[str, list[int]] = {}
+        for project, e in index.entries.values():
+            counts.setdefault(project, []).append(e["instructions"])
         for r in self.recipes:
-            m = self.manifests().get(r.name)
+            m = index.manifests.get(r.name)
             row = {"split": project_split(r.name), "license": r.license, "version": r.version,
                    "source": r.source.label, "built": m is not None}
             if m is not None:
-                row |= {"modules": len(m["modules"]),
-                        "instructions": sum(e["instructions"] for e in m["modules"].values()),
+                row |= {"modules": len(counts.get(r.name, [])),
+                        "instructions": sum(counts.get(r.name, [])),
                         "failures": len(m.get("failures", []))}
+                if self.functions_of is not None:
+                    row["dropped_cross_split"] = index.cross_split.get(r.name, 0)
                 for k in ("files", "dropped_trivial", "dropped_duplicates", "parent_modules", "seconds"):
                     if k in m:
                         row[k] = m[k]
@@ -640,7 +677,7 @@ class RealCDataset(Dataset):
                            "modules": sum(v["modules"] for v in built if v["split"] == s)}
                        for s in _util.SPLITS},
         }
-        for k in ("dropped_trivial", "dropped_duplicates"):
+        for k in ("dropped_trivial", "dropped_duplicates", "dropped_cross_split"):
             if any(k in v for v in built):
                 totals[k] = sum(v.get(k, 0) for v in built)
         return {"dataset": self.name, "totals": totals, "projects": per}
