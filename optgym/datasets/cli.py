@@ -304,8 +304,13 @@ def _build_recipe_dataset(ds, args: argparse.Namespace) -> int:  # noqa: ANN001 
                 print(f"FAILED {p.name}/{f}:\n  " + "\n  ".join(msg.splitlines()), file=sys.stderr)
     built = [p for p in report.projects if not p.error]
     failed_files = sum(len(p.failures) for p in report.projects)
-    print(f"{ds.name}: {report.modules} modules from {len(built)}/{len(report.projects)} projects in "
+    totals = ds.stats()["totals"]
+    print(f"{ds.name}: {totals['modules']} modules from {len(built)}/{len(report.projects)} projects in "
           f"{report.seconds:.0f} s; {failed_files} files failed" + ("" if args.verbose or not failed_files else " (-v lists them)"))
+    dropped = [f"{totals[k]} {k.removeprefix('dropped_').replace('_', '-')}" for k in
+               ("dropped_trivial", "dropped_duplicates", "dropped_cross_split") if k in totals]
+    if dropped:
+        print(f"left out: {', '.join(dropped)} functions")
     print(f"see: optgym datasets show {ds.name}")
     return 0 if built else 1
 
