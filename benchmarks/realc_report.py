@@ -52,20 +52,22 @@ def table(mods: RealCDataset, fns: RealCDataset) -> tuple[str, dict]:
             "median_module": statistics.median(sizes) if sizes else 0,
             "failures": m.get("failures", 0), "files": m.get("files", 0), "seconds": m.get("seconds", 0.0),
             "functions": f.get("modules", 0), "dropped_trivial": f.get("dropped_trivial", 0),
-            "dropped_duplicates": f.get("dropped_duplicates", 0), "built": m["built"],
+            "dropped_duplicates": f.get("dropped_duplicates", 0), "cross_split": f.get("dropped_cross_split", 0),
+            "built": m["built"],
         })
     header = (f"{'project':<15} {'split':<10} {'files':>5} {'modules':>7} {'failed':>6} {'instrs':>9} "
-              f"{'median':>6} {'functions':>9} {'trivial':>7} {'dups':>5} {'build s':>7}  license")
+              f"{'median':>6} {'functions':>9} {'trivial':>7} {'dups':>5} {'cross':>5} {'build s':>7}  license")
     lines = [header, "-" * len(header)]
     for r in sorted(rows, key=lambda r: (r["split"], r["project"])):
         lines.append(f"{r['project']:<15} {r['split']:<10} {r['files']:>5} {r['modules']:>7} {r['failures']:>6} "
                      f"{r['instructions']:>9} {r['median_module']:>6.0f} {r['functions']:>9} {r['dropped_trivial']:>7} "
-                     f"{r['dropped_duplicates']:>5} {r['seconds']:>7.0f}  {r['license']}")
+                     f"{r['dropped_duplicates']:>5} {r['cross_split']:>5} {r['seconds']:>7.0f}  {r['license']}")
     t, ft = ms["totals"], fs["totals"]
     lines.append("-" * len(header))
     lines.append(f"{'total':<15} {'':<10} {sum(r['files'] for r in rows):>5} {t['modules']:>7} {t['failures']:>6} "
                  f"{t['instructions']:>9} {'':>6} {ft['modules']:>9} {ft.get('dropped_trivial', 0):>7} "
-                 f"{ft.get('dropped_duplicates', 0):>5} {sum(r['seconds'] for r in rows):>7.0f}")
+                 f"{ft.get('dropped_duplicates', 0):>5} {ft.get('dropped_cross_split', 0):>5} "
+                 f"{sum(r['seconds'] for r in rows):>7.0f}")
     lines.append("")
     lines.append(f"projects built: {t['built_projects']}/{t['projects']}; licenses: {len(t['licenses'])} distinct")
     for split in ("train", "validation", "test"):

@@ -159,9 +159,11 @@ def _show_recipe_dataset(ds) -> None:  # noqa: ANN001 - a RealCDataset
     print(f"modules:     {t['modules']}")
     print(f"instructions:{t['instructions']:>12,} (at the dataset's compile flags)")
     print(f"failures:    {t['failures']} files did not compile or split")
-    for k in ("dropped_trivial", "dropped_duplicates"):
+    left_out = {"dropped_trivial": "trivial (< 5 instructions)", "dropped_duplicates": "duplicates in a project",
+                "dropped_cross_split": "also in a project of an earlier split"}
+    for k, what in left_out.items():
         if k in t:
-            print(f"{k + ':':<13}{t[k]}")
+            print(f"left out:    {t[k]} functions: {what}")
     print(f"licenses:    {', '.join(t['licenses'])}")
     print("splits:      by project (leave-project-out), sha256 of the project name, 60/20/20")
     for split, v in t["splits"].items():
