@@ -124,6 +124,7 @@ def test_cli_add_project_list_show_build(tmp_path: Path) -> None:
     r = cli("add-project", str(cc), "--name", "cliproj-v0")
     assert r.returncode == 0, r.stderr
     assert "imported 2 benchmarks" in r.stdout and "missing_symbol" in r.stderr
+    assert "\r" not in r.stderr and "file/s" not in r.stderr  # no progress bar printed into a pipe
     r = cli("list")
     assert r.returncode == 0 and "benchmark://cliproj-v0" in r.stdout and "benchmark://builtin-v0" in r.stdout
     r = cli("list", "--benchmarks", "cliproj-v0")

@@ -12,6 +12,10 @@ examples:
   optgym datasets show generator://csmith-v0/42
   optgym datasets build builtin-v0
   optgym datasets build generator://csmith-v0/7 -o csmith7.bc
+  optgym datasets build realc-v0            # fetch and compile ~40 real C projects
+  optgym datasets build realc-fn-v0         # ... and split their modules into functions
+  optgym datasets show realc-v0             # per-project statistics and splits
+  optgym datasets build mycode-v0 --recipes my-recipes.toml
   optgym datasets add-project build/compile_commands.json --name myproj-v0
   optgym datasets add-project src/ --name kernels-v0
   optgym datasets download cbench-v1
@@ -60,6 +64,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     bd.add_argument("-o", "--output", help="write the bitcode of the one benchmark named to this file")
     bd.add_argument("-j", "--jobs", type=int, default=2, help="parallel compile jobs (default 2)")
     bd.add_argument("--check", action="store_true", help="also run each runnable benchmark and compare its output")
+    bd.add_argument("--force", action="store_true",
+                    help="recipe datasets (realc-v0, ...): rebuild projects that are already built")
+    bd.add_argument("--recipes", metavar="FILE",
+                    help="build NAME from this TOML recipe file (see README 'Real code'); the dataset is remembered")
+    bd.add_argument("--functions-of", metavar="DATASET",
+                    help="with --recipes: make NAME the function-level split of DATASET (built from the same file)")
+    bd.add_argument("-v", "--verbose", action="store_true", help="recipe datasets: print every failed file with clang's message")
     bd.set_defaults(handler=_build)
 
     ap = sub.add_parser("add-project", help="import a compile_commands.json or a directory of .c/.ll/.bc files as a dataset",
@@ -106,16 +117,21 @@ def _list(args: argparse.Namespace) -> int:
         uris = ds.first_uris(args.n, args.split) if isinstance(ds, GeneratorDataset) else ds.benchmark_uris(args.split)
         print(json.dumps(uris, indent=1) if args.json else "\n".join(uris))
         return 0
+    from optgym.datasets.realc import RealCDataset
+
     rows = []
     for ds in list_datasets():
-        rows.append({
+        row = {
             "uri": ds.uri_prefix,
             "size": ds.size,
             "runnable": ds.runnable,
             "installed": ds.installed,
             "license": ds.license,
             "description": ds.description,
-        })
+        }
+        if isinstance(ds, RealCDataset):
+            row["stats"] = ds.stats()["totals"]
+        rows.append(row)
     if args.json:
         print(json.dumps(rows, indent=1))
         return 0
@@ -123,9 +139,42 @@ def _list(args: argparse.Namespace) -> int:
     print(f"{'DATASET':<{w}}  {'SIZE':>7}  {'RUN':<3}  {'STATUS':<14}  DESCRIPTION")
     for r in rows:
         size = "inf" if r["size"] == 0 and r["uri"].startswith("generator") else str(r["size"])
-        status = "available" if r["installed"] else "not downloaded"
-        print(f"{r['uri']:<{w}}  {size:>7}  {'yes' if r['runnable'] else 'no':<3}  {status:<14}  {r['description']}")
+        description = r["description"]
+        if "stats" in r:
+            t = r["stats"]
+            status = "built" if r["installed"] else ("partly built" if t["built_projects"] else "not built")
+            description += (f" [{t['built_projects']}/{t['projects']} projects, {t['instructions']:,} instructions, "
+                            f"{t['failures']} files failed]")
+        else:
+            status = "available" if r["installed"] else "not downloaded"
+        print(f"{r['uri']:<{w}}  {size:>7}  {'yes' if r['runnable'] else 'no':<3}  {status:<14}  {description}")
     return 0
+
+
+def _show_recipe_dataset(ds) -> None:  # noqa: ANN001 - a RealCDataset
+    """Totals and one line per project of a dataset built from recipes."""
+    st = ds.stats()
+    t = st["totals"]
+    print(f"projects:    {t['built_projects']} built of {t['projects']} ({ds.recipes_path})")
+    print(f"modules:     {t['modules']}")
+    print(f"instructions:{t['instructions']:>12,} (at the dataset's compile flags)")
+    print(f"failures:    {t['failures']} files did not compile or split")
+    left_out = {"dropped_trivial": "trivial (< 5 instructions)", "dropped_duplicates": "duplicates in a project",
+                "dropped_cross_split": "also in a project of an earlier split"}
+    for k, what in left_out.items():
+        if k in t:
+            print(f"left out:    {t[k]} functions: {what}")
+    print(f"licenses:    {', '.join(t['licenses'])}")
+    print("splits:      by project (leave-project-out), sha256 of the project name, 60/20/20")
+    for split, v in t["splits"].items():
+        print(f"  {split + ':':<12}{v['projects']:>3} projects {v['modules']:>7} modules")
+    print()
+    print(f"{'PROJECT':<16} {'SPLIT':<10} {'MODULES':>7} {'INSTRS':>10} {'FAILED':>6}  LICENSE")
+    for name, row in st["projects"].items():
+        if not row["built"]:
+            print(f"{name:<16} {row['split']:<10} {'-':>7} {'-':>10} {'-':>6}  {row['license']}  (not built)")
+            continue
+        print(f"{name:<16} {row['split']:<10} {row['modules']:>7} {row['instructions']:>10,} {row['failures']:>6}  {row['license']}")
 
 
 def _show(args: argparse.Namespace) -> int:
@@ -147,6 +196,11 @@ def _show(args: argparse.Namespace) -> int:
         print(f"size:        {ds.size}{' (generator: unbounded)' if ds.scheme == 'generator' else ''}")
         print(f"runnable:    {ds.runnable}")
         print(f"installed:   {ds.installed}")
+        from optgym.datasets.realc import RealCDataset
+
+        if isinstance(ds, RealCDataset):
+            _show_recipe_dataset(ds)
+            return 0
         if ds.scheme != "generator" and ds.installed:
             for split in ("train", "validation", "test"):
                 print(f"{split + ':':<12} {len(ds.benchmark_uris(split))}")
@@ -202,7 +256,16 @@ def _build(args: argparse.Namespace) -> int:
     if args.output:
         print("optgym: error: -o needs a single benchmark URI, not a dataset", file=sys.stderr)
         return 2
-    ds = get_dataset(args.name)
+    from optgym.datasets.realc import RealCDataset
+
+    if args.recipes:
+        from optgym.datasets.projects import register_recipe_dataset
+
+        ds = register_recipe_dataset(args.name, args.recipes, functions_of=args.functions_of)
+    else:
+        ds = get_dataset(args.name)
+    if isinstance(ds, RealCDataset):
+        return _build_recipe_dataset(ds, args)
     if ds.scheme == "generator":
         print(f"optgym: error: {ds.name} is a generator; build single seeds by URI", file=sys.stderr)
         return 2
@@ -219,7 +282,8 @@ def _build(args: argparse.Namespace) -> int:
 
     failures = []
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        for uri, err in tqdm(pool.map(one, benches), total=len(benches), desc=f"build {ds.name}", unit="prog"):
+        for uri, err in tqdm(pool.map(one, benches), total=len(benches), desc=f"build {ds.name}", unit="prog",
+                             disable=not sys.stderr.isatty()):
             if err:
                 failures.append((uri, err))
     for uri, err in failures:
@@ -228,10 +292,36 @@ def _build(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def _build_recipe_dataset(ds, args: argparse.Namespace) -> int:  # noqa: ANN001 - a RealCDataset
+    """Fetch and compile a recipe dataset, printing one line per project as it finishes."""
+    def log(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    report = ds.build(jobs=args.jobs, force=args.force, log=log)
+    for p in report.projects:
+        if p.error:
+            print(f"FAILED project {p.name}: {p.error}", file=sys.stderr)
+        if args.verbose:
+            for f, msg in p.failures:
+                print(f"FAILED {p.name}/{f}:\n  " + "\n  ".join(msg.splitlines()), file=sys.stderr)
+    built = [p for p in report.projects if not p.error]
+    failed_files = sum(len(p.failures) for p in report.projects)
+    totals = ds.stats()["totals"]
+    print(f"{ds.name}: {totals['modules']} modules from {len(built)}/{len(report.projects)} projects in "
+          f"{report.seconds:.0f} s; {failed_files} files failed" + ("" if args.verbose or not failed_files else " (-v lists them)"))
+    dropped = [f"{totals[k]} {k.removeprefix('dropped_').replace('_', '-')}" for k in
+               ("dropped_trivial", "dropped_duplicates", "dropped_cross_split") if k in totals]
+    if dropped:
+        print(f"left out: {', '.join(dropped)} functions")
+    print(f"see: optgym datasets show {ds.name}")
+    return 0 if built else 1
+
+
 def _add_project(args: argparse.Namespace) -> int:
     from optgym.datasets.projects import add_project
 
-    report = add_project(args.path, args.name, description=args.description, replace=args.replace, jobs=args.jobs, progress=True)
+    report = add_project(args.path, args.name, description=args.description, replace=args.replace, jobs=args.jobs,
+                         progress=sys.stderr.isatty())
     for f, msg in report.failures:
         print(f"FAILED {f}:\n  " + "\n  ".join(msg.splitlines()[:12]), file=sys.stderr)
     print(f"imported {len(report.imported)} benchmarks as benchmark://{report.dataset}/ "

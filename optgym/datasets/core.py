@@ -283,9 +283,10 @@ def _ensure_defaults() -> None:
             return
         from optgym.datasets.builtin_suite import BuiltinDataset
         from optgym.datasets.generators import CsmithDataset, LlvmStressDataset
+        from optgym.datasets.realc import realc_datasets
         from optgym.datasets.remote import compilergym_datasets
 
-        for ds in (BuiltinDataset(), CsmithDataset(), LlvmStressDataset(), *compilergym_datasets()):
+        for ds in (BuiltinDataset(), CsmithDataset(), LlvmStressDataset(), *realc_datasets(), *compilergym_datasets()):
             _REGISTRY.setdefault(ds.name, ds)
         _DEFAULTS_LOADED = True
 

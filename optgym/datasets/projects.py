@@ -119,6 +119,14 @@ def load_user_datasets() -> dict[str, Dataset]:
 def _load_user_datasets() -> dict[str, Dataset]:
     out: dict[str, Dataset] = {}
     for name, entry in _read_registry().items():
+        if entry.get("kind") == "recipes":
+            from optgym.datasets.realc import RealCDataset
+
+            try:
+                out[name] = RealCDataset(name, Path(entry["recipes"]), functions_of=entry.get("functions_of"))
+            except (KeyError, TypeError, BenchmarkError):
+                pass
+            continue
         root = cache_root() / entry.get("dir", f"projects/{name}")
         manifest_path = root / "manifest.json"
         try:
@@ -318,12 +326,42 @@ def add_project(
             shutil.rmtree(staging, ignore_errors=True)
 
 
+def register_recipe_dataset(name: str, recipes: str | os.PathLike[str], *, functions_of: str | None = None) -> Dataset:
+    """Remember a dataset built from a user's recipe file (``optgym datasets build NAME
+    --recipes FILE``) so every process finds it; returns it (not yet built).
+
+    The recipe file is parsed now, so a bad one fails here with a RecipeError. A shipped
+    dataset's name, or an imported project's, cannot be reused.
+    """
+    from optgym.datasets.core import Dataset as _Dataset  # name validation
+    from optgym.datasets.core import list_datasets
+    from optgym.datasets.realc import RealCDataset
+    from optgym.datasets.recipes import load_recipes
+
+    _Dataset(name, description="", license="", runnable=False)
+    path = Path(recipes).expanduser().resolve()
+    load_recipes(path)
+    taken = {d.name: d for d in list_datasets()}
+    if name in taken and not (isinstance(taken[name], RealCDataset) and name in _read_registry()):
+        raise BenchmarkError(f"a dataset named {name!r} already exists; choose another name for a recipe dataset")
+    if functions_of is not None and functions_of == name:
+        raise BenchmarkError(f"{name}: --functions-of must name the module-level dataset, not {name} itself")
+    with file_lock(cache_root() / ".datasets.lock"):
+        registry = _read_registry()
+        registry[name] = {"kind": "recipes", "recipes": str(path), "functions_of": functions_of}
+        atomic_write_text(_registry_path(), json.dumps(registry, indent=1, sort_keys=True))
+    return RealCDataset(name, path, functions_of=functions_of)
+
+
 def remove_project(name: str) -> None:
-    """Delete an imported project dataset and its cached bitcode."""
+    """Delete an imported project dataset (or a recipe dataset) and its cached bitcode."""
     with file_lock(cache_root() / ".datasets.lock"):
         registry = _read_registry()
         if name not in registry:
             raise BenchmarkError(f"{name!r} is not an imported project; imported: {', '.join(sorted(registry)) or 'none'}")
         entry = registry.pop(name)
         atomic_write_text(_registry_path(), json.dumps(registry, indent=1, sort_keys=True))
+    if entry.get("kind") == "recipes":  # its built modules; the shared source archives stay
+        shutil.rmtree(cache_root() / name, ignore_errors=True)
+        return
     shutil.rmtree(cache_root() / entry.get("dir", f"projects/{name}"), ignore_errors=True)

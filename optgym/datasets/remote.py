@@ -74,7 +74,7 @@ _CHSTONE_SOURCES = tuple(
 REMOTE_SPECS: tuple[RemoteSpec, ...] = (
     RemoteSpec("cbench-v1", f"{_FB}/llvm_bitcodes-10.0.0-cBench-v1-linux.tar.bz2",
                "601fff3944c866f6617e653b6eb5c1521382c935f56ca1f36a9f5cf1a49f3de5",
-               "Runnable C benchmarks (cBench), LLVM 10 bitcode; CompilerGym's leaderboard test set",
+               "C benchmarks (cBench), LLVM 10 bitcode (compile-only here: no run harness); CompilerGym's leaderboard test set",
                "BSD-3-Clause", 23, "cBench-v1"),
     RemoteSpec("mibench-v0", f"{_FB}/llvm_bitcodes-10.0.0-mibench-v0.tar.bz2",
                "128c090c40b955b99fdf766da167a5f642018fb35c16a1d082f63be2e977eb13",

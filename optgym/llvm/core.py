@@ -62,6 +62,12 @@ def lib() -> ctypes.CDLL:
         "LLVMGetEnumAttributeAtIndex": (_ref, [_ref, ctypes.c_uint, ctypes.c_uint]),
         "LLVMAddAttributeAtIndex": (None, [_ref, ctypes.c_uint, _ref]),
         "LLVMRemoveEnumAttributeAtIndex": (None, [_ref, ctypes.c_uint, ctypes.c_uint]),
+        "LLVMGetFirstGlobal": (_ref, [_ref]),
+        "LLVMGetNextGlobal": (_ref, [_ref]),
+        "LLVMGetLinkage": (c_int, [_ref]),
+        "LLVMSetLinkage": (None, [_ref, c_int]),
+        "LLVMSetVisibility": (None, [_ref, c_int]),
+        "LLVMGetValueName2": (c_void_p, [_ref, POINTER(c_size_t)]),
     }
     for name, (restype, argtypes) in sigs.items():
         fn = getattr(so, name)
@@ -144,6 +150,53 @@ class Module:
     def clone(self) -> Module:
         """An independent deep copy of this module."""
         return Module(lib().LLVMCloneModule(self._ref))
+
+    def _globals(self, first: str, following: str) -> list[tuple[int, str]]:
+        """(handle, name) of every function or global variable, in module order."""
+        llvm, out = lib(), []
+        value = getattr(llvm, first)(self.ref)
+        while value:
+            n = c_size_t()
+            name = ctypes.string_at(llvm.LLVMGetValueName2(value, byref(n)), n.value)
+            out.append((value, name.decode("utf-8", "surrogateescape")))
+            value = getattr(llvm, following)(value)
+        return out
+
+    def defined_functions(self) -> list[str]:
+        """Names of the functions this module has bodies for, in module order."""
+        llvm = lib()
+        return [name for f, name in self._globals("LLVMGetFirstFunction", "LLVMGetNextFunction")
+                if not llvm.LLVMIsDeclaration(f)]
+
+    def extract_function(self, name: str) -> Module:
+        """A new module with only function ``name``'s body: what ``llvm-extract-19 --func``
+        makes. Every other function and global variable becomes an external declaration
+        (hidden where it was internal), the function itself becomes external (hidden if it
+        was internal, so it is not deleted as unused), and what it does not reference is
+        dropped (``globaldce``, ``strip-dead-prototypes``). This module is left unchanged.
+        """
+        available_externally, external, internal, private, hidden = 1, 0, 8, 9, 1  # LLVM-C enums
+        llvm = lib()
+        copy = self.clone()
+        functions = copy._globals("LLVMGetFirstFunction", "LLVMGetNextFunction")
+        variables = copy._globals("LLVMGetFirstGlobal", "LLVMGetNextGlobal")
+        target = next((f for f, n in functions if n == name and not llvm.LLVMIsDeclaration(f)), None)
+        if target is None:
+            copy.close()
+            raise LlvmError(f"extract_function: the module defines no function named {name!r}")
+        for value, _ in functions + variables:
+            if llvm.LLVMIsDeclaration(value):
+                continue
+            local = llvm.LLVMGetLinkage(value) in (internal, private)
+            if value == target and not local:
+                continue
+            # The target stays a definition (external, so global-dce keeps it); everything
+            # else becomes available_externally, which elim-avail-extern turns into a declaration.
+            llvm.LLVMSetLinkage(value, external if value == target else available_externally)
+            if local:
+                llvm.LLVMSetVisibility(value, hidden)
+        copy.run_passes("elim-avail-extern,globaldce,strip-dead-prototypes")
+        return copy
 
     def close(self) -> None:
         """Free the module now rather than at garbage collection."""
