@@ -172,13 +172,16 @@ def test_a_few_training_steps_decrease_the_loss(tiny_pool: Path, encoder: str):
     def loss() -> torch.Tensor:
         return -(target * torch.log_softmax(model(batch), dim=1)).sum(1).mean()
 
+    # Cross-entropy cannot go below the target's entropy: learning shows as the gap closing
+    # (the targets can be nearly uniform when the candidates tie on tiny programs).
+    floor = -(target * torch.log(target.clamp_min(1e-12))).sum(1).mean().item()
     before = loss().item()
     for _ in range(15):
         opt.zero_grad()
         value = loss()
         value.backward()
         opt.step()
-    assert loss().item() < before * 0.8
+    assert loss().item() - floor < 0.5 * (before - floor) + 1e-3
 
 
 def test_train_nvp_writes_a_model_the_policy_runs(tiny_pool: Path, tmp_path: Path):
