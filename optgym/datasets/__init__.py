@@ -13,7 +13,15 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from optgym.datasets._util import SPLITS, RunResult, cache_root, count_instructions, split_of
+from optgym.datasets._util import (
+    SPLITS,
+    RunResult,
+    build_executable,
+    cache_root,
+    count_instructions,
+    run_executable,
+    split_of,
+)
 from optgym.datasets.core import (
     Benchmark,
     Dataset,
@@ -36,6 +44,7 @@ __all__ = [
     "GeneratorDataset",
     "RunResult",
     "add_project",
+    "build_executable",
     "cache_root",
     "count_instructions",
     "download_dataset",
@@ -44,6 +53,7 @@ __all__ = [
     "list_datasets",
     "parse_uri",
     "register_dataset",
+    "run_executable",
     "split_of",
     "unregister_dataset",
 ]

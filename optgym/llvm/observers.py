@@ -28,6 +28,10 @@ OBSERVERS: dict[str, Observer] = {
 }
 
 #: Observers implemented in other subpackages, imported on first use as "module:function".
+#: The one name that points up the layers, on purpose: the worker must build a program graph
+#: when an environment asks for ``Programl`` by name, while :mod:`optgym.programgraphs` (which
+#: uses this package's Module) stays out of the worker until then; a registration call from
+#: programgraphs would never run in a worker that has not imported it.
 LAZY_OBSERVERS: dict[str, str] = {
     "Programl": "optgym.programgraphs.builder:build_arrays",
     "ProgramlFullText": "optgym.programgraphs.builder:build_arrays_full_text",

@@ -590,7 +590,7 @@ class LlvmEnv(gymnasium.Env):
         raise OptgymError(f"observation {spec.name} has no implementation")
 
     def _runtime(self, bitcode: bytes) -> float:
-        from optgym.datasets._util import build_executable, run_executable
+        from optgym.datasets import build_executable, run_executable
 
         if not self._benchmark.runnable:
             raise BenchmarkError(f"{self._benchmark.uri} is not runnable; no Runtime observation")
