@@ -1,8 +1,15 @@
-"""Shared fixtures: real LLVM modules (the bundled demo, csmith programs) and compiler sessions."""
+"""Shared fixtures: real LLVM modules (the bundled demo, csmith programs), compiler sessions,
+a local static file server, and helpers that watch processes die."""
 
 from __future__ import annotations
 
+import functools
+import http.server
+import os
 import subprocess
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -46,3 +53,47 @@ def csmith_modules(tmp_path_factory: pytest.TempPathFactory) -> dict[int, bytes]
 def session():
     with CompilerSession() as s:
         yield s
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A quiet static file server on an ephemeral 127.0.0.1 port; yields (base URL, dir)."""
+    root = tmp_path / "www"
+    root.mkdir()
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", root
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+
+
+def alive(pid: int) -> bool:
+    """Whether a process exists and is not a zombie (a zombie still answers kill(0))."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def wait_gone(pid: int, seconds: float = 5.0) -> bool:
+    """Wait up to ``seconds`` for a process to be gone; whether it went."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not alive(pid):
+            return True
+        time.sleep(0.05)
+    return False

@@ -14,6 +14,7 @@ import threading
 import time
 
 import pytest
+from conftest import alive, wait_gone
 
 from optgym.datasets._util import compile_c_to_bitcode
 from optgym.envs.llvm import LlvmEnv, Transition, TranspositionCache
@@ -23,25 +24,6 @@ from optgym.errors import BenchmarkError, CacheLockedError
 AFTER = ("-mem2reg", "-instcombine", "-simplifycfg", "-gvn", "-dce")
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:  # a zombie still answers kill(0)
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(")")[-1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
-def _wait_gone(pid: int, seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if not _alive(pid):
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +91,7 @@ def test_worker_killed_mid_pass(slow_module, fresh, sig):
         _later(0.15, lambda: os.kill(pid, sig))
         _, _, terminated, _, info = env.step(env.actions.index("-O3"))
         assert terminated and signal.Signals(sig).name in info["error"]
-        assert _wait_gone(pid) and env.session.pid != pid
+        assert wait_gone(pid) and env.session.pid != pid
         env.reset()
         assert _trajectory(env) == fresh
     finally:
@@ -126,7 +108,7 @@ def test_worker_frozen_mid_pass_times_out(slow_module, fresh):
         _, _, terminated, _, info = env.step(env.actions.index("-O3"))
         assert terminated and "time-out" in info["error"]
         assert time.monotonic() - start < 10
-        assert _wait_gone(pid) and env.session.pid != pid  # the frozen worker is killed
+        assert wait_gone(pid) and env.session.pid != pid  # the frozen worker is killed
         env.reset()
         assert _trajectory(env) == fresh
     finally:
@@ -274,12 +256,12 @@ def test_benchmark_program_dies_with_its_owner(tmp_path, sig):
         while not pid_file.exists() and time.monotonic() < deadline:
             time.sleep(0.02)
         program = int(pid_file.read_text())
-        assert _alive(program)
+        assert alive(program)
         owner.send_signal(sig)
         owner.wait(timeout=10)
-        assert _wait_gone(program), f"the program outlived its owner ({signal.Signals(sig).name})"
+        assert wait_gone(program), f"the program outlived its owner ({signal.Signals(sig).name})"
     finally:
         owner.kill()
         owner.wait()
-        if program is not None and _alive(program):
+        if program is not None and alive(program):
             os.kill(program, signal.SIGKILL)

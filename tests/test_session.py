@@ -7,9 +7,9 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
+from conftest import alive, wait_gone
 
 from optgym.errors import CompilerCrash, ParseError, PassTimeout, PipelineError
 from optgym.llvm.session import CompilerSession
@@ -17,26 +17,6 @@ from optgym.llvm.session import CompilerSession
 CRASHING = "function(sroa),function(instcombine)"  # fixpoint verification aborts on csmith seed 1
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie still answers kill(0); read its state.
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(")")[-1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
-def _wait_gone(pid: int, seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if not _alive(pid):
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_run_and_observe(session, demo_ir):
@@ -75,7 +55,7 @@ def test_crash_raises_typed_error_and_restores_state(csmith_modules):
         assert len(state) == 16 and int(state, 16) >= 0
         assert "csmith-1" in str(info.value) and "instcombine" in str(info.value)
         assert "fixpoint" in str(info.value)  # LLVM's own last words reach the user
-        assert session.pid != pid and _wait_gone(pid)
+        assert session.pid != pid and wait_gone(pid)
         # Both modules are back as they were before the crashing request.
         assert module.instruction_count() == count
         assert other.instruction_count() == other_count
@@ -92,7 +72,7 @@ def test_timeout_kills_and_restarts(csmith_modules):
         pid = session.pid
         with pytest.raises(PassTimeout, match="time-out"):
             module.run("default<O3>")
-        assert _wait_gone(pid)
+        assert wait_gone(pid)
         session.timeout = 60
         assert module.pipelines == ()
         assert module.run("default<O3>").changed
@@ -128,11 +108,11 @@ def test_close_and_gc_end_the_worker(demo_ir):
     session = CompilerSession()
     pid = session.pid
     session.close()
-    assert _wait_gone(pid)
+    assert wait_gone(pid)
     session = CompilerSession()
     pid = session.pid
     del session
-    assert _wait_gone(pid)
+    assert wait_gone(pid)
 
 
 def _child_with_session(code: str) -> tuple[subprocess.Popen, int]:
@@ -150,20 +130,20 @@ def _child_with_session(code: str) -> tuple[subprocess.Popen, int]:
 
 def test_parent_death_ends_the_worker():
     proc, worker = _child_with_session("time.sleep(60)")
-    assert _alive(worker)
+    assert alive(worker)
     proc.kill()
     proc.wait()
-    assert _wait_gone(worker)
+    assert wait_gone(worker)
 
 
 def test_ctrl_c_ends_the_worker():
     proc, worker = _child_with_session("time.sleep(60)")
     proc.send_signal(signal.SIGINT)
     proc.wait(timeout=10)
-    assert _wait_gone(worker)
+    assert wait_gone(worker)
 
 
 def test_exit_without_close_ends_the_worker():
     proc, worker = _child_with_session("sys.exit(0)")
     proc.wait(timeout=10)
-    assert _wait_gone(worker)
+    assert wait_gone(worker)
