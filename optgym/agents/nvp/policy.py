@@ -97,11 +97,13 @@ class NvpAutophasePolicy(NvpPolicy):
     default_dir = MODEL_DIR / "autophase"
 
 
-def nvp_policy(model_dir: str | Path | None = None) -> NvpPolicy:
-    """Factory registered as ``nvp`` (a function, so the registry calls it with its kwargs)."""
-    return NvpPolicy(model_dir)
+def nvp_policy(model_dir: str | Path | None = None, cost: str = "IrInstructionCount") -> NvpPolicy:
+    """Factory registered as ``nvp`` (a function, so the registry calls it with its kwargs);
+    ``cost="ObjectTextSizeBytes"`` judges candidates by .text bytes instead of instructions."""
+    return NvpPolicy(model_dir, cost)
 
 
-def nvp_autophase_policy(model_dir: str | Path | None = None) -> NvpAutophasePolicy:
+def nvp_autophase_policy(model_dir: str | Path | None = None,
+                         cost: str = "IrInstructionCount") -> NvpAutophasePolicy:
     """Factory registered as ``nvp-autophase``."""
-    return NvpAutophasePolicy(model_dir)
+    return NvpAutophasePolicy(model_dir, cost)
