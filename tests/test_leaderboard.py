@@ -17,6 +17,7 @@ import pytest
 from optgym.agents import Budget, result_from_env
 from optgym.cli import main
 from optgym.datasets import get_dataset
+from optgym.envs.llvm.state import commandline_of
 from optgym.errors import OptgymError
 from optgym.leaderboard import evaluate, get_task, read_results, task_names, validate_file
 from optgym.leaderboard.results import header_path
@@ -149,11 +150,13 @@ def test_validate_names_every_problem(good: Path, tmp_path: Path):
 
 
 def test_codesize_task_rewards_in_text_bytes():
+    # The oz policy is opt's default<Oz>; the yardstick is clang-19 -Oz's object, which can
+    # differ by a few bytes (clang tunes its pipeline: SLP on, loop vectorization off).
     header, states = evaluate(TINY_SIZE, "oz", progress=False)
-    assert [s.reward for s in states] == pytest.approx([1.0, 1.0])
+    assert [s.reward for s in states] == pytest.approx([1.0, 1.0], abs=0.05)
     report = validate_states(TINY_SIZE, states, header, progress=False)
     assert report.ok, report.errors
-    assert all(r.cost == pytest.approx(r.oz_cost) and r.oz_cost > 100 for r in report.rows)
+    assert all(r.cost == pytest.approx(r.oz_cost, rel=0.02) and r.oz_cost > 100 for r in report.rows)
 
 
 def test_policy_failure_is_recorded_and_rejected(tmp_path: Path):
@@ -182,7 +185,7 @@ def test_store_submit_duplicate_tampered_malformed(good: Path, tmp_path: Path, c
 
     command = _copy(good, tmp_path / "command.csv")
     # The second row's passes are dropped: the reward it claims is now unearned.
-    _write_rows(command, [rows[0], dict(rows[1], commandline="opt-19 input.bc -o output.bc")])
+    _write_rows(command, [rows[0], dict(rows[1], commandline=commandline_of(""))])
     assert main(["leaderboard", "submit", str(command), "--store", str(store.path)]) == 1
     captured = capsys.readouterr()
     out = captured.out

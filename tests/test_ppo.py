@@ -147,7 +147,7 @@ def test_ppo_trains_and_its_policy_returns_results_that_replay_in_opt(trained):
     zipped = get_policy("ppo", checkpoint=out / "checkpoints" / "ppo-latest.zip",
                         fallback_oz=False)
     exported = get_policy("ppo", checkpoint=out / "checkpoints" / "ppo.pt", fallback_oz=False)
-    env = LlvmEnv(observation_space=None, action_space="flags-pipelines-v0")
+    env = LlvmEnv(observation_space=None, action_space="flags-safe-pipelines-v0")
     try:
         env.reset(options={"benchmark": CRC})
         a = zipped.search(env, Budget(compilations=8))
