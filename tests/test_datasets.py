@@ -273,3 +273,24 @@ def test_run_times_out_and_kills_the_program(tmp_path: Path) -> None:
     assert r.timed_out and r.returncode != 0 and 0.4 < r.seconds < 10
     with pytest.raises(BenchmarkError, match="timed out"):
         b.check_output(b.bitcode, timeout=0.5)
+
+
+def test_datasets_use_the_one_toolchain_and_its_overrides(tmp_path: Path, monkeypatch) -> None:
+    import shutil
+
+    from optgym.datasets import _util
+    from optgym.llvm import toolchain
+
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "clang").symlink_to(shutil.which("clang-19"))
+    monkeypatch.setenv("OPTGYM_LLVM_BINDIR", str(bindir))
+    for cached in (toolchain.bindir, toolchain.tool):
+        cached.cache_clear()
+    try:
+        assert _util.tool is toolchain.tool
+        assert _util.tool("clang") == str(bindir / "clang")
+    finally:
+        monkeypatch.delenv("OPTGYM_LLVM_BINDIR")
+        for cached in (toolchain.bindir, toolchain.tool):
+            cached.cache_clear()
