@@ -16,6 +16,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -25,6 +26,27 @@ from optgym.envs.memory.problem import mapping_height
 
 VALUE_SCALE = 10.0  # returns are fractions of the baseline runtime; scale them near 1 for the net
 
+
+
+def _fit(net: Any, opt: Any, samples: list, epochs: int) -> Any:
+    """Fit the policy/value net to (observation, target policy, legal mask, outcome) samples
+    for ``epochs`` full-batch steps; the last loss."""
+    import torch
+    from torch.nn import functional as F  # noqa: N812
+
+    obs = torch.as_tensor(np.stack([s[0] for s in samples]))
+    pi = torch.as_tensor(np.stack([s[1] for s in samples]), dtype=torch.float32)
+    mask = torch.as_tensor(np.stack([s[2] for s in samples]))
+    z = torch.as_tensor([s[3] * VALUE_SCALE for s in samples], dtype=torch.float32)
+    net.train()
+    for _ in range(epochs):
+        logits, v = net(obs)
+        logits = logits.masked_fill(~mask, -1e9)
+        loss = -(pi * F.log_softmax(logits, -1)).sum(-1).mean() + F.mse_loss(v, z)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return loss
 
 def make_net(obs_dim: int, n_actions: int, hidden: int = 128):
     """The policy/value network: a two-layer MLP trunk with a policy head and a value head."""
@@ -243,7 +265,6 @@ def train_mcts(workloads: list[str], hardware: str = "tpu-like", *, iterations: 
     """Self-play training: search with the current net, fit the net to the search's visit
     distributions and the returns obtained, repeat. Returns (net, per-iteration log)."""
     import torch
-    from torch.nn import functional as F  # noqa: N812
     from tqdm import tqdm
 
     t0 = time.perf_counter()
@@ -266,18 +287,7 @@ def train_mcts(workloads: list[str], hardware: str = "tpu-like", *, iterations: 
             buffer.extend(samples)
             runtimes.append(rt / env.baseline_runtime)
         buffer = buffer[-20000:]
-        obs = torch.as_tensor(np.stack([s[0] for s in buffer]))
-        pi = torch.as_tensor(np.stack([s[1] for s in buffer]), dtype=torch.float32)
-        mask = torch.as_tensor(np.stack([s[2] for s in buffer]))
-        z = torch.as_tensor([s[3] * VALUE_SCALE for s in buffer], dtype=torch.float32)
-        net.train()
-        for _ in range(epochs):
-            logits, v = net(obs)
-            logits = logits.masked_fill(~mask, -1e9)
-            loss = -(pi * F.log_softmax(logits, -1)).sum(-1).mean() + F.mse_loss(v, z)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+        loss = _fit(net, opt, buffer, epochs)
         log.append({"iteration": it, "loss": float(loss.detach()), "runtime_vs_baseline": float(np.mean(runtimes)),
                     "samples": len(buffer)})
         bar.set_postfix(loss=f"{float(loss.detach()):.3f}", rt=f"{np.mean(runtimes):.3f}")
@@ -317,7 +327,6 @@ def train_mcts_on_best(workloads: list[str], hardware: str = "tpu-like", *, simu
     ``rounds > 1`` the next round searches with the fitted net. Sharp targets are what make the
     prior worth following at few simulations (visit counts at 8 simulations are nearly flat)."""
     import torch
-    from torch.nn import functional as F  # noqa: N812
     from tqdm import tqdm
 
     t0 = time.perf_counter()
@@ -337,18 +346,7 @@ def train_mcts_on_best(workloads: list[str], hardware: str = "tpu-like", *, simu
             samples.extend(_best_mapping_samples(env, search.best_mapping))
             if max_seconds is not None and time.perf_counter() - t0 > max_seconds:
                 break
-        obs = torch.as_tensor(np.stack([s[0] for s in samples]))
-        pi = torch.as_tensor(np.stack([s[1] for s in samples]))
-        mask = torch.as_tensor(np.stack([s[2] for s in samples]))
-        z = torch.as_tensor([s[3] * VALUE_SCALE for s in samples], dtype=torch.float32)
-        net.train()
-        for _ in range(epochs):
-            logits, v = net(obs)
-            logits = logits.masked_fill(~mask, -1e9)
-            loss = -(pi * F.log_softmax(logits, -1)).sum(-1).mean() + F.mse_loss(v, z)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+        loss = _fit(net, opt, samples, epochs)
         net.eval()
         log.append({"round": r, "loss": float(loss.detach()), "samples": len(samples),
                     "search_gain_vs_baseline": float(np.mean(gains))})
