@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -25,15 +24,6 @@ def _row(result, seconds: float) -> dict:
     return {"benchmark": result.benchmark, "oz_ratio": result.oz_ratio,
             "instruction_count": result.instruction_count, "oz_count": result.oz_count,
             "compilations": result.compilations, "seconds": seconds}
-
-
-def _summary(rows: list[dict]) -> dict:
-    ratios = [r["oz_ratio"] for r in rows]
-    return {"n": len(rows),
-            "geomean": statistics.geometric_mean(ratios),
-            "improved": sum(x > 1.0 for x in ratios) / len(ratios),
-            "worse": sum(x < 1.0 for x in ratios) / len(ratios),
-            "seconds": sum(r["seconds"] for r in rows) / len(rows)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     from tqdm import tqdm
 
     from optgym.agents import Budget, get_policy
+    from optgym.agents.ppo.policy import summarize
     from optgym.datasets import get_dataset
     from optgym.envs.llvm import LlvmEnv
 
@@ -93,9 +84,10 @@ def main(argv: list[str] | None = None) -> int:
         n = len(next(iter(by_policy.values())))
         print(f"| {set_name} ({n}) | -Oz | 1.000 | 0% | 0% | - |")
         for name, policy_rows in by_policy.items():
-            s = _summary(policy_rows)
-            print(f"| {set_name} ({n}) | {name} | {s['geomean']:.3f} | {s['improved']:.0%} | "
-                  f"{s['worse']:.0%} | {s['seconds']:.2f} |")
+            s = summarize(policy_rows)
+            print(f"| {set_name} ({n}) | {name} | {s['geomean_oz_over_ours']:.3f} | "
+                  f"{s['share_improved']:.0%} | {s['share_worse']:.0%} | "
+                  f"{s['seconds_per_program']:.2f} |")
     if args.validate:
         checked = [r for by in rows.values() for r in by["ppo"]]
         print(f"\nopt-19 replay of the PPO results: {sum(r['validated'] for r in checked)}"
