@@ -146,3 +146,23 @@ def test_archive_caps(tmp_path, monkeypatch, variable, value, match):
     with pytest.raises(LimitExceeded, match=f"{match}.*{variable}"):
         download_tarball(url, sha, tmp_path / "cache" / "capped", progress=False)
     assert not (tmp_path / "cache" / "capped").exists()
+
+
+@pytest.mark.parametrize("attack", ["symlink-then-write-through", "relative-symlink-out",
+                                    "hardlink-outside", "realpath-overflow-cve-2025-4517"])
+def test_skipping_links_unpacks_the_rest_and_still_writes_nothing_outside(tmp_path, attack):
+    # How real-code recipes unpack source distributions, which carry convenience links.
+    outside = _outside(tmp_path)
+    (outside / "victim.txt").write_text("original\n")
+    url, sha = _serve(tmp_path, _tar(lambda tar: HOSTILE[attack](tar, outside)))
+    dest = download_tarball(url, sha, tmp_path / "cache" / "ds", progress=False, skip_links=True)
+    assert sorted(p.name for p in outside.iterdir()) == ["victim.txt"]
+    assert (outside / "victim.txt").read_text() == "original\n"
+    assert (dest / "ds" / "ok.bc").is_file()
+    assert not any(p.is_symlink() for p in dest.rglob("*"))
+
+
+def test_skipping_links_still_refuses_devices(tmp_path):
+    url, sha = _serve(tmp_path, _tar(lambda tar: HOSTILE["device"](tar, tmp_path)))
+    with pytest.raises(BenchmarkError, match="archive member"):
+        download_tarball(url, sha, tmp_path / "cache" / "ds", progress=False, skip_links=True)

@@ -38,6 +38,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import random
 import re
 import sys
 import sysconfig
@@ -127,7 +128,8 @@ def fetch_sources(recipe: Recipe, *, progress: bool = False) -> Path:
     # the same sources) share one download.
     dest = cache_root() / "sources" / recipe.source.sha256[:16]
     if not (dest / ".optgym-complete").is_file():
-        download_tarball(resolve_url(recipe), recipe.source.sha256, dest, progress=progress, label=f"{recipe.name} ({recipe.source.label})")
+        download_tarball(resolve_url(recipe), recipe.source.sha256, dest, progress=progress, label=f"{recipe.name} ({recipe.source.label})",
+                         skip_links=True)
     children = [p for p in dest.iterdir() if not p.name.startswith(".optgym")]
     return children[0] if len(children) == 1 and children[0].is_dir() else dest
 
@@ -634,6 +636,23 @@ class RealCDataset(Dataset):
             raise BenchmarkError(f"{self.uri_prefix}/{name}: no such benchmark; names are PROJECT/PATH{'/FUNCTION' if self.functions_of else ''} "
                                  f"with PROJECT one of {projects} (optgym datasets list --benchmarks {self.name})")
         return self._make_benchmark(name)
+
+    def sample_uris(self, split: str | None, per_project: int | None, seed: int = 0,
+                    skip: int = 0) -> list[str]:
+        """URIs of ``split`` with at most ``per_project`` drawn from each project (all when
+        None), so no big project dominates a sample. The draw is a fixed shuffle per project
+        (seeded by ``seed`` and the project name): the same programs every time, and with
+        ``skip`` the next ones after the first ``skip`` of each project."""
+        by_project: dict[str, list[str]] = {}
+        for name in self.benchmark_names(split):
+            by_project.setdefault(name.split("/", 1)[0], []).append(name)
+        out = []
+        for project, names in sorted(by_project.items()):
+            order = sorted(names)
+            random.Random(f"{seed}:{project}").shuffle(order)
+            end = None if per_project is None else skip + per_project
+            out += [f"{self.uri_prefix}/{n}" for n in sorted(order[skip:end])]
+        return out
 
     def projects(self, split: str | None = None) -> list[str]:
         """The projects of the recipes (of one split), sorted."""

@@ -234,11 +234,14 @@ def download_tarball(
     progress: bool = True,
     force: bool = False,
     label: str | None = None,
+    skip_links: bool = False,
 ) -> Path:
     """Download a tarball, verify it and unpack it to ``dest`` atomically.
 
     ``strip_prefix`` names the directory inside the tarball that becomes ``dest`` (when
-    the tarball does not contain it, its top level is used). Returns ``dest``.
+    the tarball does not contain it, its top level is used); ``skip_links`` leaves link
+    members out instead of refusing the archive (see :func:`extract_archive`). Returns
+    ``dest``.
     """
     label = label or dest.name
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -252,7 +255,8 @@ def download_tarball(
                 _fetch(url, f, expected_sha256=sha256, progress=progress, label=label)
             unpacked = tmpdir / "unpacked"
             unpacked.mkdir()
-            extract_archive(archive, unpacked, what=f"download of {label} from {url}")
+            extract_archive(archive, unpacked, what=f"download of {label} from {url}",
+                            skip_links=skip_links)
             archive.unlink()
             top = unpacked / strip_prefix if strip_prefix and (unpacked / strip_prefix).is_dir() else unpacked
             (top / ".optgym-complete").write_text(f"{url}\n{sha256}\n")
@@ -275,7 +279,7 @@ class _Member:
     source: object  # a TarInfo or ZipInfo
 
 
-def extract_archive(archive: Path, dest: Path, *, what: str) -> None:
+def extract_archive(archive: Path, dest: Path, *, what: str, skip_links: bool = False) -> None:
     """Unpack a tar (any compression) or zip archive into the empty directory ``dest``.
 
     Every member is checked before anything is written: its path must stay inside ``dest``
@@ -283,6 +287,8 @@ def extract_archive(archive: Path, dest: Path, *, what: str) -> None:
     hard links, devices and FIFOs are refused, so nothing can be written through a link). The
     member count, unpacked size and compression ratio are bounded (:mod:`optgym.limits`).
     Files are created with ``O_NOFOLLOW`` under directories this function made itself.
+    With ``skip_links`` a tar's symbolic and hard links are left out (never created, never
+    followed) instead: source distributions carry convenience links a build does not need.
     BenchmarkError names ``what`` and the offending member.
     """
     try:
@@ -292,7 +298,8 @@ def extract_archive(archive: Path, dest: Path, *, what: str) -> None:
                 _write_members(members, dest, lambda m: zf.open(m.source), what)
             return
         with tarfile.open(archive, mode="r:*") as tar:
-            members = _checked(archive, [_tar_member(i, what) for i in tar], what)
+            infos = [i for i in tar if not (skip_links and (i.issym() or i.islnk()))]
+            members = _checked(archive, [_tar_member(i, what) for i in infos], what)
             _write_members(members, dest, lambda m: tar.extractfile(m.source), what)
     except (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError) as exc:
         raise BenchmarkError(f"{what}: cannot unpack the archive: {exc}") from exc
