@@ -18,25 +18,11 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import random
 import statistics
 import sys
 
 from optgym.datasets import get_dataset
 from optgym.datasets.realc import RealCDataset, project_split
-
-
-def sample_uris(ds: RealCDataset, split: str, per_project: int | None, seed: int = 0) -> list[str]:
-    """URIs of ``split``: all of them, or ``per_project`` drawn per project (deterministic)."""
-    by_project: dict[str, list[str]] = {}
-    for name in ds.benchmark_names(split):
-        by_project.setdefault(name.split("/", 1)[0], []).append(name)
-    out = []
-    for project, names in sorted(by_project.items()):
-        chosen = names if per_project is None or per_project >= len(names) else \
-            sorted(random.Random(f"{seed}:{project}").sample(names, per_project))
-        out += [f"{ds.uri_prefix}/{n}" for n in chosen]
-    return out
 
 
 def table(mods: RealCDataset, fns: RealCDataset) -> tuple[str, dict]:
@@ -111,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         print(group_results(args.results))
         return 0
     if args.uris:
-        print("\n".join(sample_uris(fns if args.of_functions else mods, args.uris, args.per_project, args.seed)))
+        print("\n".join((fns if args.of_functions else mods).sample_uris(args.uris, args.per_project, args.seed)))
         return 0
     text, data = table(mods, fns)
     print(text)
