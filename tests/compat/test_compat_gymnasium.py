@@ -44,6 +44,9 @@ def test_sb3_make_vec_env_subprocesses_and_ppo():
         assert obs.shape == (2, 56) and rewards[0] > 0 and rewards[0] == rewards[1]
         assert [i["action"] for i in infos] == ["-mem2reg", "-mem2reg"]
         model = PPO("MlpPolicy", venv, n_steps=16, batch_size=16, n_epochs=1, seed=0, device="cpu")
+        from stable_baselines3.common.logger import Logger
+
+        model.set_logger(Logger(folder=None, output_formats=[]))  # no /tmp/SB3-* directory
         model.learn(total_timesteps=32)
         assert model.num_timesteps >= 32
         action, _ = model.predict(obs, deterministic=True)

@@ -97,6 +97,10 @@ def train_ppo(workloads: list[str], hardware: str = _DEFAULTS.hardware, *,
     if imitation_epochs > 0:
         _imitate_baseline(model, [MemoryMappingEnv(w, hardware) for w in workloads], imitation_epochs,
                           teacher, teacher_simulations)
+    # Without a logger of its own, SB3 makes an empty /tmp/SB3-<date> directory per run.
+    from stable_baselines3.common.logger import Logger
+
+    model.set_logger(Logger(folder=None, output_formats=[]))
     model.learn(total_timesteps=int(steps), progress_bar=False)  # sb3's bar needs 'rich'
     if out is not None:
         out = Path(out)
