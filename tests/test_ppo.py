@@ -75,6 +75,29 @@ def test_wrapper_masks_a_pass_that_had_no_effect_until_the_module_changes():
         env.close()
 
 
+def test_benchmark_mix_draws_episodes_from_its_list_across_datasets():
+    from optgym.agents.ppo.observation import BenchmarkMix
+
+    uris = [CRC, "generator://csmith-v0/1"]
+    base = LlvmEnv(observation_space=None)
+    with pytest.raises(OptgymError, match="at least one"):
+        BenchmarkMix(base, [])
+    env = BenchmarkMix(base, uris)
+    try:
+        seen = []
+        for seed in range(8):
+            env.reset(seed=seed)
+            seen.append(env.unwrapped.benchmark.uri)
+        assert set(seen) == set(uris)
+        env.reset(seed=3)
+        again = env.unwrapped.benchmark.uri
+        assert again == seen[3]  # seeded: the same draw
+        env.reset(options={"benchmark": "benchmark://builtin-v0/fir_fixed"})
+        assert env.unwrapped.benchmark.uri == "benchmark://builtin-v0/fir_fixed"
+    finally:
+        env.close()
+
+
 @pytest.mark.slow
 def test_programl_graph_extractor_batches_real_graphs_and_trains():
     import torch

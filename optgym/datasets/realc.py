@@ -638,14 +638,17 @@ class RealCDataset(Dataset):
         return self._make_benchmark(name)
 
     def sample_uris(self, split: str | None, per_project: int | None, seed: int = 0,
-                    skip: int = 0) -> list[str]:
+                    skip: int = 0, max_instructions: int | None = None) -> list[str]:
         """URIs of ``split`` with at most ``per_project`` drawn from each project (all when
         None), so no big project dominates a sample. The draw is a fixed shuffle per project
         (seeded by ``seed`` and the project name): the same programs every time, and with
-        ``skip`` the next ones after the first ``skip`` of each project."""
+        ``skip`` the next ones after the first ``skip`` of each project. ``max_instructions``
+        leaves bigger benchmarks out before drawing."""
+        entries = self._index().entries
         by_project: dict[str, list[str]] = {}
         for name in self.benchmark_names(split):
-            by_project.setdefault(name.split("/", 1)[0], []).append(name)
+            if max_instructions is None or entries[name][1]["instructions"] <= max_instructions:
+                by_project.setdefault(name.split("/", 1)[0], []).append(name)
         out = []
         for project, names in sorted(by_project.items()):
             order = sorted(names)

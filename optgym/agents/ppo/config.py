@@ -55,6 +55,8 @@ class PpoConfig(RecipeConfig):
     observation: str = "autophase"  # autophase (MLP) or programl (GNN over the ProGraML graph)
     dataset: str = "builtin-v0"
     split: str | None = "train"  # episodes draw a random program of this split
+    realc: int = 0  # and of this many realc-v0 modules per project of the same split
+    realc_max_instructions: int = 5000  # leaving out bigger modules (slow 45-step episodes)
     benchmark: str | None = None  # or train on this one program only
     episode_length: int = 45  # steps per episode (= the 45-compilation evaluation budget)
     mask_no_ops: bool = True  # mask passes that just had no effect until the module changes

@@ -18,6 +18,7 @@ from gymnasium import spaces
 from optgym.agents.config import ConfigError
 from optgym.agents.encoders import AUTOPHASE_SIZE
 from optgym.agents.ppo.config import OBSERVATIONS, PpoConfig
+from optgym.errors import OptgymError
 
 
 def observation_space(mode: str, n_actions: int, *, max_nodes: int, max_edges: int) -> spaces.Dict:
@@ -160,6 +161,44 @@ class PassOrderingObservation(gymnasium.Wrapper):
         return self.tracker.mask(self.mask_no_ops)
 
 
+class BenchmarkMix(gymnasium.Wrapper):
+    """Start each episode at a program drawn uniformly from a fixed list of URIs, which may
+    span datasets (an LlvmEnv draws from one). A benchmark passed in ``reset``'s options
+    still wins."""
+
+    def __init__(self, env: gymnasium.Env, uris: list[str]):
+        super().__init__(env)
+        if not uris:
+            raise OptgymError("BenchmarkMix needs at least one benchmark URI")
+        self.uris = list(uris)
+        self._rng = np.random.default_rng()
+
+    def reset(self, *, seed: int | None = None,
+              options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+        if seed is not None:
+            self._rng = np.random.default_rng(seed)
+        options = dict(options or {})
+        options.setdefault("benchmark", self.uris[int(self._rng.integers(len(self.uris)))])
+        return self.env.reset(seed=seed, options=options)
+
+
+def training_uris(config: PpoConfig) -> list[str]:
+    """The programs episodes start at when the config mixes in real code: the split of
+    ``config.dataset`` plus ``config.realc`` realc-v0 modules per project of that split
+    (of at most ``config.realc_max_instructions`` instructions). Empty when it does not."""
+    if not config.realc or config.benchmark:
+        return []
+    from optgym.datasets import get_dataset
+
+    realc = get_dataset("realc-v0")
+    if not realc.manifests():
+        raise OptgymError("realc is set but realc-v0 is not built; run: "
+                          "optgym datasets build realc-v0")
+    picked = realc.sample_uris(config.split or "train", config.realc,
+                               max_instructions=config.realc_max_instructions)
+    return get_dataset(config.dataset).benchmark_uris(config.split) + picked
+
+
 def make_env(config: PpoConfig, seed: int | None = None) -> gymnasium.Env:
     """One training environment from a ``ppo-llvm`` config (importable in subprocesses)."""
     env_id = config.env_id
@@ -174,6 +213,9 @@ def make_env(config: PpoConfig, seed: int | None = None) -> gymnasium.Env:
         kwargs["benchmark"] = config.benchmark
     env = gymnasium.make(env_id, max_episode_steps=config.episode_length,
                          disable_env_checker=True, **kwargs)
+    mix = training_uris(config)
+    if mix:
+        env = BenchmarkMix(env, mix)
     env = PassOrderingObservation(env, config.observation, episode_length=config.episode_length,
                                   mask_no_ops=config.mask_no_ops, max_nodes=config.max_nodes,
                                   max_edges=config.max_edges)
