@@ -3,9 +3,9 @@ fixed-size program embedding (torch).
 
 :class:`ProgramlEncoder` is relation-typed message passing over the ``Programl`` observation:
 every flow (control, data, call, type) in each direction is its own relation with its own
-message weights, each edge adds an embedding of its position (operand or successor index),
-nodes start from their text and node-type embeddings, and the program embedding is the mean
-and the max of the final node states. The flow and node-type counts come from
+messages, each edge adds an embedding of its relation and position (operand or successor
+index), nodes start from their text and node-type embeddings, and the program
+embedding is the mean and the max of the final node states. The flow and node-type counts come from
 :mod:`optgym.programgraphs`, the Autophase size from the environment's observation space.
 """
 
@@ -31,24 +31,87 @@ AUTOPHASE_SIZE = int(observation_spec("Autophase").space.shape[0])
 POSITION_EMBEDDINGS = 16
 
 
-class RelationalLayer(nn.Module):
-    """One round of message passing with per-relation weights and edge-position embeddings."""
+class _SparseMean(torch.autograd.Function):
+    """``matrix @ dense`` for a fixed sparse CSR ``matrix`` whose transpose is given too, so
+    the backward pass is one more sparse product instead of torch's generic (slow on CPU)
+    sparse gradient."""
 
-    def __init__(self, dim: int, relations: int):
+    @staticmethod
+    def forward(ctx: Any, matrix: torch.Tensor, transposed: torch.Tensor,
+                dense: torch.Tensor) -> torch.Tensor:
+        ctx.transposed = transposed
+        return matrix @ dense
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[None, None, torch.Tensor]:
+        return None, None, ctx.transposed @ grad
+
+
+class EdgeMean:
+    """The graph of a batch as the sparse averaging operators every layer shares.
+
+    Edges run between *slots* (node * relations + relation): an edge of relation r carries
+    its source's slot-r message to its target's slot r, and each slot takes the mean of what
+    arrives. ``nodes`` averages the sources' messages; ``kinds`` averages the (relation,
+    position) embeddings of the same edges. Building them once per batch turns each layer's
+    message passing into two sparse matrix products, with no per-edge tensor at all.
+    """
+
+    def __init__(self, src_slot: torch.Tensor, dst_slot: torch.Tensor, kind: torch.Tensor,
+                 slots: int, kinds: int, dtype: torch.dtype = torch.float32):
+        order = torch.argsort(dst_slot)
+        src, dst, kind = src_slot[order], dst_slot[order], kind[order]
+        #: The edges, sorted by target slot.
+        self.src_slot, self.dst_slot, self.kind = src, dst, kind
+        counts = torch.bincount(dst, minlength=slots)
+        crow = torch.zeros(slots + 1, dtype=torch.long, device=dst.device)
+        crow[1:] = torch.cumsum(counts, 0)
+        weight = (1.0 / counts.clamp_min(1).to(dtype))[dst]
+        self.nodes = self._pair(crow, src, weight, slots, slots)
+        self.kinds = self._pair(crow, kind, weight, slots, kinds)
+
+    @staticmethod
+    def _pair(crow: torch.Tensor, col: torch.Tensor, weight: torch.Tensor, rows: int,
+              cols: int) -> tuple[torch.Tensor, torch.Tensor]:
+        import warnings
+
+        with warnings.catch_warnings():  # "sparse CSR support is in beta"
+            warnings.simplefilter("ignore")
+            matrix = torch.sparse_csr_tensor(crow, col, weight, (rows, cols))
+            return matrix, matrix.t().to_sparse_csr()
+
+    def __call__(self, which: tuple[torch.Tensor, torch.Tensor], dense: torch.Tensor) -> torch.Tensor:
+        return _SparseMean.apply(which[0], which[1], dense)
+
+
+class RelationalLayer(nn.Module):
+    """One round of message passing with relation-specific messages.
+
+    Each node computes one small message per relation (``width`` numbers each, by default
+    ``dim / relations``, all from one ``dim x relations*width`` product); an edge carries its
+    source's message for the edge's relation plus an embedding of its (relation, position)
+    pair; each node averages what arrives per relation and updates its state from those
+    averages. Small messages, one weight product instead of one per relation, and sparse
+    products instead of gathers and scatters make CPU training several times faster than
+    per-relation weight matrices (``benchmarks/gnn_throughput.py``).
+    """
+
+    def __init__(self, dim: int, relations: int, width: int | None = None):
         super().__init__()
-        self.relations = relations
-        self.message = nn.Linear(dim, dim * relations, bias=False)
-        self.position = nn.Embedding(POSITION_EMBEDDINGS, dim)
-        self.update = nn.Sequential(nn.Linear(2 * dim, dim), nn.ReLU(), nn.Linear(dim, dim))
+        # By default the per-relation averages together are as wide as the node state.
+        width = width or max(1, dim // relations)
+        self.relations, self.width = relations, width
+        self.message = nn.Linear(dim, relations * width, bias=False)
+        self.position = nn.Embedding(relations * POSITION_EMBEDDINGS, width)
+        nn.init.zeros_(self.position.weight)
+        self.update = nn.Linear(dim + relations * width, dim)
         self.norm = nn.LayerNorm(dim)
 
-    def forward(self, h: torch.Tensor, src: torch.Tensor, dst: torch.Tensor,
-                rel: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
-        n, d = h.shape
-        per_relation = self.message(h).view(n, self.relations, d)
-        msg = per_relation[src, rel] + self.position(pos)
-        agg = scatter(msg, dst, dim=0, dim_size=n, reduce="mean")
-        return self.norm(h + self.update(torch.cat([h, agg], dim=1)))
+    def forward(self, h: torch.Tensor, mean: EdgeMean) -> torch.Tensor:
+        n = h.shape[0]
+        m = self.message(h).view(n * self.relations, self.width)
+        agg = mean(mean.nodes, m) + mean(mean.kinds, self.position.weight)
+        return self.norm(h + torch.relu(self.update(torch.cat([h, agg.view(n, -1)], dim=1))))
 
 
 class ProgramlEncoder(nn.Module):
@@ -75,12 +138,17 @@ class ProgramlEncoder(nn.Module):
         h = (self.text(text.clamp(0, self.text.num_embeddings - 1))
              + self.node_type(node_type.clamp(0, N_NODE_TYPES - 1)))
         s, t = edge_index
+        relations = 2 * N_FLOWS
+        flow = edge_type.clamp(0, N_FLOWS - 1)
+        rel = torch.cat([flow, flow + N_FLOWS])
         pos = edge_position.clamp(0, POSITION_EMBEDDINGS - 1)
-        src, dst = torch.cat([s, t]), torch.cat([t, s])
-        rel = torch.cat([edge_type, edge_type + N_FLOWS])
-        pos = torch.cat([pos, pos])
+        src_slot = torch.cat([s, t]) * relations + rel
+        dst_slot = torch.cat([t, s]) * relations + rel
+        kind = rel * POSITION_EMBEDDINGS + torch.cat([pos, pos])
+        mean = EdgeMean(src_slot, dst_slot, kind, h.shape[0] * relations,
+                        relations * POSITION_EMBEDDINGS, h.dtype)
         for layer in self.layers:
-            h = layer(h, src, dst, rel, pos)
+            h = layer(h, mean)
         return torch.cat([scatter(h, batch, dim=0, dim_size=num_graphs, reduce="mean"),
                           scatter(h, batch, dim=0, dim_size=num_graphs, reduce="max")], dim=1)
 

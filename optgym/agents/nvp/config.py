@@ -15,6 +15,7 @@ class PoolSettings:
     csmith: int = 20  # csmith-v0 train seeds searched
     stress: int = 12  # llvm-stress-v0 train seeds searched
     builtin_split: str | None = "train"  # builtin-v0 split searched (null: none)
+    realc: int = 0  # realc-v0 train modules searched per project (a fixed sample)
     seconds: float = 10.0  # random-search seconds per program at most
     episodes: int = 200  # random episodes per program at most
     keep: int = 3  # distinct best prefixes kept per program
@@ -31,8 +32,11 @@ class CoresetSettings:
     validation_programs: list[str] | None = None  # default: builtin validation + val_csmith
     extra_csmith: int = 30  # more csmith train seeds measured on the coreset only
     extra_stress: int = 40  # more llvm-stress train seeds measured on the coreset only
+    extra_realc: int = 0  # more realc-v0 train modules per project, on the coreset only
+    extra_realc_fn: int = 0  # realc-fn-v0 train functions per project, on the coreset only
     val_csmith: int = 10  # csmith validation seeds
     val_builtin: bool = True  # with the builtin-v0 validation split
+    val_realc: int = 0  # realc-v0 validation modules per project
 
 
 @dataclass

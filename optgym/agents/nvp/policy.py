@@ -43,6 +43,10 @@ class NvpPolicy:
             self._loaded = load_model(self.model_dir)
         return self._loaded
 
+    def coreset(self) -> list[list[str]]:
+        """The model's coreset sequences, in the coreset's own (greedy) order."""
+        return [list(steps) for steps in self._model()[1]]
+
     def rank(self, env: LlvmEnv) -> list[list[str]]:
         """The coreset sequences, most promising first, for the program ``env`` is reset at."""
         import torch

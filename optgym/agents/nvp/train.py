@@ -37,6 +37,20 @@ def _programs(split: str, n_csmith: int, n_stress: int, builtin: bool = True,
     return [u for u in uris if not skip or u not in skip]
 
 
+def _realc(name: str, split: str, per_project: int, skip: int = 0) -> list[str]:
+    """A fixed per-project sample of a real-code dataset's split (built on first use)."""
+    if per_project <= 0:
+        return []
+    from optgym.datasets import get_dataset
+
+    dataset = get_dataset(name)
+    if not dataset.manifests():
+        # A project that fails to build is reported by the build and left out here.
+        print(f"building {name} (once; see `optgym datasets build --help`)", flush=True)
+        dataset.build()
+    return dataset.sample_uris(split, per_project, skip=skip)
+
+
 def prepare(config: NvpConfig, ctx: TrainContext | None = None,
             pool_only: bool = False) -> dict[str, Any] | None:
     """Run the missing pool and coreset steps in ``config.workdir``; returns the coreset
@@ -52,8 +66,9 @@ def prepare(config: NvpConfig, ctx: TrainContext | None = None,
     quiet = ctx is not None and not (ctx.progress_bars and ctx.is_main)
     p, c = config.pool, config.coreset
     with PoolStore(workdir / "pool.sqlite") as store:
-        uris = json.loads(store.get_meta("pool_programs") or "null") or p.programs or _programs(
+        uris = json.loads(store.get_meta("pool_programs") or "null") or p.programs or (_programs(
             p.builtin_split or "train", p.csmith, p.stress, builtin=bool(p.builtin_split))
+            + _realc("realc-v0", "train", p.realc))
         store.set_meta("pool_programs", json.dumps(uris))
         cfg = pool_mod.PoolConfig(episodes=p.episodes, seconds_per_program=p.seconds,
                                   keep=p.keep, seed=config.seed)
@@ -84,10 +99,13 @@ def prepare(config: NvpConfig, ctx: TrainContext | None = None,
         rest = [u for u in searched if u not in set(matrix)]
         extra = rest + (c.extra_programs if c.extra_programs is not None else _programs(
             "train", n_csmith + c.extra_csmith, n_stress + c.extra_stress, builtin=False,
-            skip=pooled))
-        extra = list(dict.fromkeys(extra))
-        val = c.validation_programs if c.validation_programs is not None else _programs(
+            skip=pooled)
+            + _realc("realc-v0", "train", c.extra_realc, skip=p.realc)
+            + _realc("realc-fn-v0", "train", c.extra_realc_fn))
+        extra = [u for u in dict.fromkeys(extra) if u not in pooled or u in rest]
+        val = c.validation_programs if c.validation_programs is not None else (_programs(
             "validation", c.val_csmith, 0, builtin=c.val_builtin)
+            + _realc("realc-v0", "validation", c.val_realc))
         store.set_meta("extra_programs", json.dumps(extra))
         store.set_meta("validation_programs", json.dumps(val))
         cands = list(zip(coreset["candidate_ids"], coreset["sequences"], strict=True))
