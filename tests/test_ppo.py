@@ -294,10 +294,10 @@ def test_old_or_foreign_model_files_are_refused_with_a_typed_error(tmp_path):
     from optgym.agents.ppo.policy import SHIPPED_CHECKPOINT
 
     payload = torch.load(SHIPPED_CHECKPOINT, weights_only=False)
-    old_graph = {**payload, "format": "optgym-ppo-v1", "observation": "programl"}
-    torch.save(old_graph, tmp_path / "old.pt")
-    with pytest.raises(OptgymError, match="old.pt is a optgym-ppo-v1 ProGraML policy.*retrain"):
-        load_exported(tmp_path / "old.pt")
+    for old in ("optgym-ppo-v1", "optgym-ppo-v2"):  # graph encoders before the current one
+        torch.save({**payload, "format": old, "observation": "programl"}, tmp_path / "old.pt")
+        with pytest.raises(OptgymError, match=f"old.pt is a {old} ProGraML policy.*retrain"):
+            load_exported(tmp_path / "old.pt")
     wrong = {**payload, "net": {"hidden": 64, "gnn_dim": 64, "gnn_layers": 3}}
     torch.save(wrong, tmp_path / "wrong.pt")
     with pytest.raises(OptgymError, match="wrong.pt does not fit its own network"):

@@ -4,8 +4,9 @@ The payload is a dict: ``format`` (:data:`EXPORT_FORMAT`), ``observation`` (auto
 programl), ``action_space`` (the pass table's name), ``episode_length``, ``mask_no_ops``,
 ``max_nodes``/``max_edges`` (programl padding), ``net`` (:class:`NetConfig` fields),
 ``state_dict`` (the SB3 policy's weights) and ``metadata`` (how it was trained).
-Version 1 files hold the same network for Autophase observations and still load; a
-version 1 ProGraML policy predates the shared encoder and is refused with a typed error.
+Versions 1 and 2 hold the same network for Autophase observations and still load; their
+ProGraML policies predate the current graph encoder (version 3 changed its message passing)
+and are refused with a typed error.
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ from optgym.cache import atomic_write
 from optgym.errors import OptgymError
 
 #: The format :func:`export_policy` writes.
-EXPORT_FORMAT = "optgym-ppo-v2"
-#: Older formats that load unchanged: v1 Autophase policies have v2's network.
-READABLE_FORMATS = (EXPORT_FORMAT, "optgym-ppo-v1")
+EXPORT_FORMAT = "optgym-ppo-v3"
+#: Older formats whose Autophase policies load unchanged (same network as v3's).
+READABLE_FORMATS = (EXPORT_FORMAT, "optgym-ppo-v2", "optgym-ppo-v1")
 
 
 def export_policy(policy: Any, config: PpoConfig, path: str | Path,
@@ -67,7 +68,7 @@ def load_exported(path: str | Path, device: str = "cpu") -> tuple[Any, dict[str,
         raise OptgymError(f"PPO checkpoint {path} is not an {EXPORT_FORMAT} export")
     if payload["format"] != EXPORT_FORMAT and payload["observation"] != "autophase":
         raise OptgymError(f"PPO checkpoint {path} is a {payload['format']} ProGraML policy, "
-                          "from before the shared graph encoder; retrain it with "
+                          "from before the current graph encoder; retrain it with "
                           "`optgym train ppo-llvm --set observation=programl`")
     from sb3_contrib.common.maskable.policies import MaskableMultiInputActorCriticPolicy
 
