@@ -1,21 +1,39 @@
-"""NVP on programs never used in training, against random search at the same budget and -Oz.
+"""What the learned pass-ordering agent adds, measured on programs never used in training.
 
-For each program of the builtin test split and the first csmith test seeds (the training
-pool used csmith *train* seeds, validation used validation seeds), every policy gets the same
-compilation budget (45 by default). Reported per policy: geomean of Oz / ours, share of
-programs strictly smaller than -Oz, and seconds per program.
+Program groups (none of them, nor any program of their projects, was used to train the
+shipped models):
 
-``random-seq`` is random search in NVP's own terms: B - 1 random sequences (1-20 steps of the
-flags-and-pipelines action set), each one compilation, plus -Oz. ``random`` is the search
-module's CompilerGym-style random search, where each step tried is one compilation.
+- ``realc test``: a fixed sample of ``--realc-per-project`` modules from every project of the
+  realc-v0 test split (leave-project-out, so real code the models have never seen);
+- ``builtin test``: the builtin-v0 test split;
+- ``csmith test``: the first ``--csmith`` csmith-v0 test seeds.
 
-    .venv/bin/python benchmarks/nvp_report.py --csmith 10 --budget 45 --json nvp_report.json
+Each program is measured once under -Oz (clang-19's: the env's ``IrInstructionCountOz``),
+under every sequence of the shipped NVP coreset, and under ``--random`` random sequences
+drawn as the pool draws them (1-20 steps of the safe flags and the -O pipelines, seeded by
+the program). Every policy below is then exactly a choice among those measurements:
+
+- ``nvp`` (the GNN) at budget B: the best of -Oz and the model's top B - 1 coreset
+  sequences. This is what ``NvpPolicy.search`` does; its ranking is ``NvpPolicy.rank``.
+- ``nvp-autophase``: the same with the Autophase-MLP encoder instead of the GNN.
+- ``coreset order``: the first B - 1 sequences in the coreset's own (greedy) order: no model.
+- ``random``: the best of -Oz and the first B - 1 random sequences (random search with the
+  same budget); ``random best of N``: of all ``--random`` of them.
+
+Every figure is the geomean of Oz / ours (above 1: smaller than -Oz), by group and for the
+realc test split by project; ``better`` is the share of programs strictly smaller than -Oz.
+Nothing can be worse than -Oz: every policy keeps -Oz when it finds nothing smaller.
+
+    .venv/bin/python benchmarks/nvp_report.py --json nvp_report.json
+    .venv/bin/python benchmarks/nvp_report.py --realc-per-project 2 --csmith 5 --random 200
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import math
 import multiprocessing
 import random
 import statistics
@@ -23,131 +41,201 @@ import sys
 import time
 from typing import Any
 
-OZ = "default<Oz>"
+BUDGETS = (2, 5, 10, 45)
 
 
-def random_sequences(env: Any, budget: int, seed: int) -> tuple[list[str], int, int]:
-    """B - 1 random sequences and -Oz; the best steps, its count and compilations used."""
-    from optgym.errors import CompilerCrash, LlvmError
-    from optgym.llvm.passes import FLAGS_AND_PIPELINES
-
-    actions = [a.pipeline for a in FLAGS_AND_PIPELINES.actions]
-    rng = random.Random(seed)
-    if env.actions_taken:
-        env.reset(options={"benchmark": env.benchmark})
-    best_steps = [OZ]
-    best = env.try_steps([OZ])["IrInstructionCount"]
-    for _ in range(budget - 1):
-        steps = [rng.choice(actions) for _ in range(rng.randint(1, 20))]
-        try:
-            count = env.try_steps(steps)["IrInstructionCount"]
-        except (CompilerCrash, LlvmError):
-            continue
-        if count < best:
-            best_steps, best = steps, count
-    return best_steps, best, budget
-
-
-def run_program(uri: str, policies: list[str], budget: int, seed: int) -> dict[str, Any]:
-    """Every policy on one program; counts and seconds."""
+def measure(uri: str, n_random: int, reuse: dict[str, Any] | None = None) -> dict[str, Any]:
+    """-Oz, every coreset sequence and ``n_random`` random sequences on one program; with
+    ``reuse`` (a row of an earlier report on the same coreset) only the models' rankings are
+    computed again."""
     import torch
 
-    from optgym.agents import Budget, get_policy
+    from optgym.agents.nvp.policy import NvpAutophasePolicy, NvpPolicy
+    from optgym.agents.nvp.pool import ACTIONS
     from optgym.envs.llvm import LlvmEnv
+    from optgym.errors import CompilerCrash, LlvmError
 
     torch.set_num_threads(1)
+    started = time.monotonic()
+    gnn, autophase = NvpPolicy(), NvpAutophasePolicy()
     env = LlvmEnv(observation_space=None)
-    out: dict[str, Any] = {"uri": uri}
     try:
         env.reset(options={"benchmark": uri})
-        out["o0_count"] = int(env.observation["IrInstructionCountO0"])
-        out["oz_count"] = int(env.observation["IrInstructionCountOz"])
-        for name in policies:
-            env.reset(options={"benchmark": uri})
-            started = time.monotonic()
-            if name == "random-seq":
-                steps, count, used = random_sequences(env, budget, seed)
-                env.reset(options={"benchmark": uri, "replay": steps})
-                count = int(env.observation["IrInstructionCount"])
-            elif name == "oz":
-                count, used = out["oz_count"], 1
-            else:
-                kwargs = {"seed": seed} if name == "random" else {}
-                result = get_policy(name, **kwargs).search(env, Budget(compilations=budget))
-                count, used = result.instruction_count, result.compilations
-            out[name] = {"count": count, "compilations": used,
-                         "seconds": time.monotonic() - started}
+        oz = int(env.observation["IrInstructionCountOz"])
+
+        def count(steps: list[str]) -> int | None:
+            try:
+                return int(env.try_steps(steps)["IrInstructionCount"])
+            except (CompilerCrash, LlvmError):
+                return None
+
+        sequences = gnn.coreset()
+        index = {tuple(s): i for i, s in enumerate(sequences)}
+        orders = {name: [index[tuple(s)] for s in policy.rank(env)]
+                  for name, policy in (("nvp", gnn), ("nvp-autophase", autophase))
+                  if (policy.model_dir / "model.pt").exists()}
+        if reuse is not None:
+            return {**reuse, "orders": orders}
+        coreset = [count(s) for s in sequences]
+        digest = hashlib.sha256(f"nvp_report:{uri}".encode()).digest()
+        rng = random.Random(int.from_bytes(digest[:8], "little"))
+        randoms = [count([rng.choice(ACTIONS) for _ in range(rng.randint(1, 20))])
+                   for _ in range(n_random)]
     finally:
         env.close()
+    return {"uri": uri, "oz": oz, "coreset": coreset, "orders": orders, "random": randoms,
+            "seconds": time.monotonic() - started}
+
+
+def best(oz: int, counts: list[int | None]) -> int:
+    """The smallest of -Oz and the counts measured (None: the sequence failed)."""
+    return min([oz] + [c for c in counts if c is not None])
+
+
+def policy_counts(row: dict[str, Any], budget: int) -> dict[str, int]:
+    """What each policy ends with on this program at ``budget`` compilations."""
+    k = budget - 1  # -Oz is always one of the compilations
+    out = {name: best(row["oz"], [row["coreset"][i] for i in order[:k]])
+           for name, order in row["orders"].items()}
+    out["coreset order"] = best(row["oz"], row["coreset"][:k])
+    out["random"] = best(row["oz"], row["random"][:k])
     return out
 
 
-def _task(args: tuple) -> dict[str, Any]:
-    return run_program(*args)
+def geomean_gain(rows: list[dict[str, Any]], chosen: list[int]) -> float:
+    return math.exp(statistics.fmean(math.log(r["oz"] / max(c, 1))
+                                     for r, c in zip(rows, chosen, strict=True)))
 
 
-def summarize(rows: list[dict[str, Any]], policies: list[str]) -> dict[str, dict[str, float]]:
-    """Per policy: geomean Oz/ours, share improved over -Oz, mean seconds, max compilations."""
-    table = {}
-    for name in policies:
-        ratios = [r["oz_count"] / max(r[name]["count"], 1) for r in rows]
-        table[name] = {
-            "geomean_oz_over_ours": statistics.geometric_mean(ratios),
-            "improved": sum(r[name]["count"] < r["oz_count"] for r in rows) / len(rows),
-            "worse": sum(r[name]["count"] > r["oz_count"] for r in rows) / len(rows),
-            "seconds_per_program": sum(r[name]["seconds"] for r in rows) / len(rows),
-            "max_compilations": max(r[name]["compilations"] for r in rows),
-        }
+def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Geomean Oz/ours and share better than -Oz, per policy and budget."""
+    table: dict[str, Any] = {"programs": len(rows)}
+    for budget in BUDGETS:
+        per = [policy_counts(r, budget) for r in rows]
+        for name in per[0]:
+            chosen = [p[name] for p in per]
+            table[f"{name} @{budget}"] = {
+                "geomean": geomean_gain(rows, chosen),
+                "better": sum(c < r["oz"] for r, c in zip(rows, chosen, strict=True)) / len(rows)}
+    n = min(len(r["random"]) for r in rows)
+    chosen = [best(r["oz"], r["random"]) for r in rows]
+    table[f"random best of {n}"] = {
+        "geomean": geomean_gain(rows, chosen),
+        "better": sum(c < r["oz"] for r, c in zip(rows, chosen, strict=True)) / len(rows)}
+    chosen = [best(r["oz"], r["coreset"]) for r in rows]
+    table["whole coreset (oracle order)"] = {
+        "geomean": geomean_gain(rows, chosen),
+        "better": sum(c < r["oz"] for r, c in zip(rows, chosen, strict=True)) / len(rows)}
     return table
 
 
+def print_table(title: str, table: dict[str, Any]) -> None:
+    print(f"\n## {title} ({table['programs']} programs): geomean -Oz/ours (share smaller than -Oz)")
+    names = sorted({key.split(" @")[0] for key in table if " @" in key},
+                   key=["nvp", "nvp-autophase", "coreset order", "random"].index)
+    print("| policy | " + " | ".join(f"{b} compilations" for b in BUDGETS) + " |")
+    print("| --- |" + " --- |" * len(BUDGETS))
+    for name in names:
+        cells = [table[f"{name} @{b}"] for b in BUDGETS]
+        print(f"| {name} | " + " | ".join(f"{c['geomean']:.4f} ({c['better']:.0%})"
+                                          for c in cells) + " |")
+    for key in table:
+        if key.startswith(("random best", "whole coreset")):
+            print(f"| {key} | {table[key]['geomean']:.4f} ({table[key]['better']:.0%}) |")
+
+
+def by_project(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Print and return the tables of each realc project at 45 compilations."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(row["uri"].split("realc-v0/", 1)[1].split("/", 1)[0], []).append(row)
+    print("\n## realc test by project, 45 compilations: geomean -Oz/ours")
+    print("| project | programs | nvp | coreset order | random | random best of N |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    out = {}
+    for project, members in sorted(groups.items()):
+        t = out[project] = summarize(members)
+        rb = next(v for k, v in t.items() if k.startswith("random best"))
+        nvp = t.get("nvp @45", {"geomean": float("nan")})
+        print(f"| {project} | {len(members)} | {nvp['geomean']:.4f} | "
+              f"{t['coreset order @45']['geomean']:.4f} | {t['random @45']['geomean']:.4f} | "
+              f"{rb['geomean']:.4f} |")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     epilog=__doc__.split("\n\n", 1)[1],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--budget", type=int, default=45, help="compilations per program (45)")
+    parser.add_argument("--realc-per-project", type=int, default=4,
+                        help="realc-v0 test modules per project (default 4; 0: none)")
     parser.add_argument("--csmith", type=int, default=10, help="csmith test seeds (default 10)")
     parser.add_argument("--no-builtin", action="store_true", help="skip the builtin test split")
-    parser.add_argument("--policies", default="nvp,nvp-autophase,random-seq,random,oz",
-                        help="comma-separated policies (random-seq is this script's own)")
-    parser.add_argument("--workers", type=int, default=2, help="programs run in parallel (2)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the random searches")
-    parser.add_argument("--json", default=None, help="write all rows and the summary here")
+    parser.add_argument("--random", type=int, default=1000,
+                        help="random sequences per program (default 1000)")
+    parser.add_argument("--workers", type=int, default=2, help="programs measured in parallel")
+    parser.add_argument("--json", default=None, help="write every measurement and the tables")
+    parser.add_argument("--reuse", default=None, metavar="JSON",
+                        help="take the measurements from this earlier --json report (same "
+                             "coreset) and only rank again: to evaluate a retrained model")
     args = parser.parse_args(argv)
+    if args.random < max(BUDGETS) - 1:
+        parser.error(f"--random must be at least {max(BUDGETS) - 1} (the largest budget - 1)")
 
-    from optgym.agents.nvp import MODEL_DIR
+    from tqdm import tqdm
+
     from optgym.datasets import get_dataset
 
-    policies = [p for p in args.policies.split(",") if p]
-    if "nvp-autophase" in policies and not (MODEL_DIR / "autophase" / "model.pt").exists():
-        policies.remove("nvp-autophase")
-    groups = {}
+    groups: dict[str, list[str]] = {}
+    if args.realc_per_project:
+        realc = get_dataset("realc-v0")
+        if not realc.manifests():
+            parser.error("realc-v0 is not built; run: optgym datasets build realc-v0")
+        groups["realc test"] = realc.sample_uris("test", args.realc_per_project)
     if not args.no_builtin:
         groups["builtin test"] = get_dataset("builtin-v0").benchmark_uris("test")
     if args.csmith:
         groups["csmith test"] = get_dataset("csmith-v0").first_uris(args.csmith, "test")
-    uris = [u for g in groups.values() for u in g]
-    tasks = [(u, policies, args.budget, args.seed) for u in uris]
-    from tqdm import tqdm
+    uris = list(dict.fromkeys(u for g in groups.values() for u in g))
+    from optgym.agents.nvp.policy import NvpPolicy
 
-    if args.workers > 1:
-        with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
-            rows = list(tqdm(pool.imap(_task, tasks), total=len(tasks), desc="programs"))
-    else:
-        rows = [_task(t) for t in tqdm(tasks, desc="programs")]
+    coreset = NvpPolicy().coreset()
+    earlier: dict[str, Any] = {}
+    if args.reuse:
+        old = json.loads(open(args.reuse).read())
+        if old.get("coreset", coreset) != coreset:
+            parser.error(f"{args.reuse} measured another coreset than the shipped model's")
+        earlier = {r["uri"]: r for r in old["rows"]}
+        missing = [u for u in uris if u not in earlier]
+        if missing:
+            parser.error(f"{args.reuse} has no measurements of {len(missing)} of the programs "
+                         f"asked for (first: {missing[0]}); use the same program options")
+    tasks = [(u, args.random, earlier.get(u)) for u in uris]
+    tty = sys.stderr.isatty()
+    bar = dict(total=len(tasks), desc="programs", disable=not tty)
+    rows = []
+    with multiprocessing.get_context("spawn").Pool(max(1, args.workers)) as pool:
+        for row in tqdm(pool.imap_unordered(_task, tasks), **bar):
+            rows.append(row)
+            if not tty:  # a log still shows progress
+                print(f"[{len(rows)}/{len(tasks)}] {row['uri']} {row['seconds']:.0f} s",
+                      file=sys.stderr, flush=True)
     by_uri = {r["uri"]: r for r in rows}
-    report: dict[str, Any] = {"budget": args.budget, "rows": rows, "summary": {}}
-    for group, members in [*groups.items(), ("all", uris)]:
-        table = summarize([by_uri[u] for u in members], policies)
-        report["summary"][group] = table
-        print(f"\n{group} ({len(members)} programs, budget {args.budget})")
-        print(f"{'policy':15} {'Oz/ours':>8} {'improved':>9} {'worse':>6} {'s/prog':>7} {'max comp':>8}")
-        for name, t in table.items():
-            print(f"{name:15} {t['geomean_oz_over_ours']:8.4f} {t['improved']:9.0%} "
-                  f"{t['worse']:6.0%} {t['seconds_per_program']:7.2f} {t['max_compilations']:8d}")
+    report: dict[str, Any] = {"coreset": coreset, "rows": rows, "tables": {}}
+    for group, members in groups.items():
+        report["tables"][group] = summarize([by_uri[u] for u in members])
+        print_table(group, report["tables"][group])
+    if "realc test" in groups:
+        report["by_project"] = by_project([by_uri[u] for u in groups["realc test"]])
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(report, f, indent=1)
+        from optgym.cache import atomic_write
+
+        atomic_write(args.json, json.dumps(report, indent=1).encode())
     return 0
+
+
+def _task(task: tuple[str, int, dict[str, Any] | None]) -> dict[str, Any]:
+    return measure(*task)
 
 
 if __name__ == "__main__":

@@ -50,8 +50,9 @@ def test_every_recipe_has_a_typed_config_whose_defaults_are_the_only_ones():
     from optgym.agents.nvp.config import NvpConfig
 
     shipped = load_config(NvpConfig, MODEL_DIR / "config.yaml")
-    assert shipped.pool.matrix_max_o0 == 2000 and shipped.coreset.k == 50
-    assert shipped.coreset.extra_csmith == 0 and shipped.pool.builtin_split == "train"
+    assert shipped.pool.matrix_max_o0 == 1500 and shipped.coreset.k == 50
+    assert shipped.pool.realc == 2 and shipped.coreset.extra_realc_fn == 6  # trained on real code
+    assert shipped.coreset.extra_csmith == 10 and shipped.pool.builtin_split == "train"
 
 
 def test_unknown_keys_name_the_file_and_the_known_keys(tmp_path):

@@ -180,7 +180,9 @@ class _Trainer:
         self.loader = DataLoader(train_data, batch_size=config.batch_size, sampler=self.sampler,
                                  shuffle=self.sampler is None)
         self.model = NvpModel(self.k, config.encoder, config.dim, config.layers,
-                              len(default_vocabulary()), config.dropout).to(ctx.device)
+                              len(default_vocabulary()), config.dropout)
+        self._start_from_prior()
+        self.model.to(ctx.device)
         self.opt = torch.optim.AdamW(self.model.parameters(), lr=config.lr,
                                      weight_decay=config.weight_decay)
         self.sched = torch.optim.lr_scheduler.CosineAnnealingLR(self.opt,
@@ -191,6 +193,20 @@ class _Trainer:
 
             self.train_model = DistributedDataParallel(
                 self.model, device_ids=[ctx.device] if ctx.device.startswith("cuda") else None)
+
+    def _start_from_prior(self) -> None:
+        """Start the head at the training programs' mean target: an untrained model then ranks
+        the coreset by how often each sequence wins, and training learns each program's
+        departure from that. From a uniform start the weak per-program signal left the model
+        ranking worse than the coreset's own order at small budgets."""
+        import torch
+
+        rewards = torch.from_numpy(np.stack([e.rewards for e in self.train_ex]))
+        prior = torch.softmax(rewards / self.config.temperature, dim=1).mean(dim=0)
+        last = self.model.head[-1]
+        with torch.no_grad():
+            last.weight.mul_(0.1)  # small per-program deviations at first
+            last.bias.copy_(torch.log(prior.clamp_min(1e-6)))
 
     def loss(self, model: Any, batch: Any) -> Any:
         """Cross-entropy between the logits and the softmax of the rewards / temperature."""
