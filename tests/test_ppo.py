@@ -99,7 +99,7 @@ def test_benchmark_mix_draws_episodes_from_its_list_across_datasets():
 
 
 @pytest.mark.slow
-def test_programl_graph_extractor_batches_real_graphs_and_trains():
+def test_programl_graph_extractor_batches_real_graphs_and_trains(tmp_path):
     import torch
 
     from optgym.agents.ppo.config import PpoConfig
@@ -136,7 +136,7 @@ def test_programl_graph_extractor_batches_real_graphs_and_trains():
                                "total_timesteps": 32, "ppo": {"n_steps": 16, "batch_size": 16,
                                                               "n_epochs": 1},
                                "net": {"hidden": 32, "gnn_dim": 16, "gnn_layers": 2}},
-                  out=Path(os.environ.get("TMPDIR", "/tmp")) / f"ppo-graph-{os.getpid()}",
+                  out=tmp_path / "ppo-graph",
                   progress=False)
     assert summary["timesteps"] >= 32
 
