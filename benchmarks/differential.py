@@ -98,9 +98,12 @@ def check(uri: str, env: LlvmEnv, work: Path, budget: int | None = None) -> tupl
     for p in problems:
         p["uri"], p["source"] = uri, source
     sizes = {"oz_ir": choice.oz_count, "opt_ir": choice.instruction_count}
-    match = re.search(r"\.text (\d+) bytes against clang -Oz's (\d+)", cc.stderr)
+    match = re.search(r"\.text (\d+) bytes against clang -Oz's (\d+): (.*)", cc.stderr)
     if match:
-        sizes["cc_text"], sizes["oz_text"] = int(match[1]), int(match[2])
+        # The line gives the candidate's size; when it ends "clang -Oz's", clang's object shipped.
+        shipped_clang = match[3].strip() == "clang -Oz's"
+        sizes["oz_text"] = int(match[2])
+        sizes["cc_text"] = sizes["oz_text"] if shipped_clang else int(match[1])
     return problems, sizes
 
 
