@@ -102,9 +102,11 @@ def policy_counts(row: dict[str, Any], budget: int) -> dict[str, int]:
     return out
 
 
-def geomean_gain(rows: list[dict[str, Any]], chosen: list[int]) -> float:
-    return math.exp(statistics.fmean(math.log(r["oz"] / max(c, 1))
-                                     for r, c in zip(rows, chosen, strict=True)))
+def score(rows: list[dict[str, Any]], chosen: list[int]) -> dict[str, float]:
+    """Geomean of Oz / ours and the share of programs smaller than -Oz."""
+    pairs = list(zip(rows, chosen, strict=True))
+    return {"geomean": math.exp(statistics.fmean(math.log(r["oz"] / max(c, 1)) for r, c in pairs)),
+            "better": sum(c < r["oz"] for r, c in pairs) / len(pairs)}
 
 
 def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -113,19 +115,10 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     for budget in BUDGETS:
         per = [policy_counts(r, budget) for r in rows]
         for name in per[0]:
-            chosen = [p[name] for p in per]
-            table[f"{name} @{budget}"] = {
-                "geomean": geomean_gain(rows, chosen),
-                "better": sum(c < r["oz"] for r, c in zip(rows, chosen, strict=True)) / len(rows)}
+            table[f"{name} @{budget}"] = score(rows, [p[name] for p in per])
     n = min(len(r["random"]) for r in rows)
-    chosen = [best(r["oz"], r["random"]) for r in rows]
-    table[f"random best of {n}"] = {
-        "geomean": geomean_gain(rows, chosen),
-        "better": sum(c < r["oz"] for r, c in zip(rows, chosen, strict=True)) / len(rows)}
-    chosen = [best(r["oz"], r["coreset"]) for r in rows]
-    table["whole coreset (oracle order)"] = {
-        "geomean": geomean_gain(rows, chosen),
-        "better": sum(c < r["oz"] for r, c in zip(rows, chosen, strict=True)) / len(rows)}
+    table[f"random best of {n}"] = score(rows, [best(r["oz"], r["random"]) for r in rows])
+    table["whole coreset (oracle order)"] = score(rows, [best(r["oz"], r["coreset"]) for r in rows])
     return table
 
 
