@@ -167,3 +167,24 @@ def test_unsafe_passes_only_on_request():
     from optgym.opt import main
 
     assert main(["--objective", "bytes", "a.ll"]) == 2
+
+
+def test_one_env_reused_for_many_modules_optimizes_each_one(inputs):
+    # Every in-memory module is named optgym-opt://<stdin>; a reused env once kept optimizing
+    # the first one (and reported its -Oz count for all the others).
+    from optgym.agents.base import Budget
+    from optgym.envs.llvm import LlvmEnv
+    from optgym.llvm.passes import SAFE_FLAGS
+    from optgym.opt import optimize
+
+    env = LlvmEnv(observation_space=None, action_space=SAFE_FLAGS.name)
+    try:
+        for name in ("fft_fixed", "json_lite"):
+            data = inputs[name].read_bytes()
+            shared_out, shared = optimize(data, policy="random", budget=Budget(compilations=4),
+                                          env=env)
+            fresh_out, fresh = optimize(data, policy="random", budget=Budget(compilations=4))
+            assert (shared.oz_count, shared.pipeline) == (fresh.oz_count, fresh.pipeline), name
+            assert shared_out == fresh_out
+    finally:
+        env.close()

@@ -269,7 +269,7 @@ class LlvmEnv(gymnasium.Env):
         options = options or {}
         chosen = options.get("benchmark")
         benchmark = self._resolve_benchmark(self._fixed_benchmark if chosen is None else chosen)
-        if self._base is None or benchmark.uri != self._benchmark.uri:
+        if self._base is None or self._is_new(benchmark):
             # Load first: a benchmark that fails to load leaves the previous one usable.
             base = self._load(benchmark)
             if self._base is not None:
@@ -459,6 +459,15 @@ class LlvmEnv(gymnasium.Env):
         if benchmark is not None:
             return get_benchmark(str(benchmark))
         return get_dataset(self.dataset_name).random_benchmark(self.np_random, split=self.split)
+
+    def _is_new(self, benchmark: Any) -> bool:
+        """Whether ``benchmark`` is another module than the loaded one. URIs name dataset
+        programs, but not modules built in memory (every ``optgym-opt`` stdin is
+        ``optgym-opt://<stdin>``), so a different object with the same URI is compared by content."""
+        current = self._benchmark
+        if benchmark.uri != current.uri:
+            return True
+        return benchmark is not current and benchmark.bitcode != current.bitcode
 
     def _load(self, benchmark: Any) -> ModuleHandle:
         try:
