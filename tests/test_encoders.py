@@ -60,3 +60,38 @@ def test_encoder_handles_a_graph_without_edges_and_a_batch():
     out = enc.encode(Batch.from_data_list([lone, pair]))
     assert out.shape == (2, 32) and torch.isfinite(out).all()
     assert torch.allclose(enc.encode(lone), out[:1], atol=1e-5)
+
+
+def test_graph_pool_equals_pyg_scatter_with_gradients():
+    from torch_geometric.utils import scatter
+
+    torch.manual_seed(1)
+    h = torch.randn(7, 4, dtype=torch.float64, requires_grad=True)
+    batch = torch.tensor([0, 0, 2, 2, 2, 3, 3])  # graph 1 has no nodes
+    mean, largest = encoders.graph_pool(h, batch, 4)
+    assert torch.allclose(mean, scatter(h, batch, dim=0, dim_size=4, reduce="mean"))
+    assert torch.allclose(largest, scatter(h, batch, dim=0, dim_size=4, reduce="max"))
+    weights = torch.randn(4, 8, dtype=torch.float64)
+    got = torch.autograd.grad((torch.cat([mean, largest], 1) * weights).sum(), h)[0]
+    want = torch.autograd.grad((torch.cat([scatter(h, batch, dim=0, dim_size=4, reduce="mean"),
+                                           scatter(h, batch, dim=0, dim_size=4, reduce="max")],
+                                          1) * weights).sum(), h)[0]
+    assert torch.allclose(got, want)
+
+
+def test_single_graph_inference_equals_pyg_data_and_does_not_import_pyg(graph):
+    import subprocess
+    import sys
+
+    enc = ProgramlEncoder(vocab_size=64, dim=16, layers=2).eval()
+    light = graph_data(graph.x.new_tensor(np.stack([graph.node_type, graph.x], 1)),
+                       np.stack([graph.edge_type, graph.edge_position], 1),
+                       graph.edge_index.T, batchable=False)
+    with torch.no_grad():
+        assert torch.allclose(enc.encode(light), enc.encode(graph))
+    # Ranking with the shipped model must not pay for importing torch_geometric.
+    code = ("import sys\nfrom optgym.envs.llvm import LlvmEnv\nfrom optgym.agents.nvp.policy "
+            "import NvpPolicy\nenv = LlvmEnv(benchmark='benchmark://builtin-v0/crc32', "
+            "observation_space=None)\nenv.reset()\nNvpPolicy().rank(env)\nenv.close()\n"
+            "assert 'torch_geometric' not in sys.modules, 'torch_geometric was imported'\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=300)

@@ -15,7 +15,6 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch_geometric.utils import scatter
 
 from optgym.envs.llvm.spaces import observation_spec
 from optgym.programgraphs import FLOWS, NODE_TYPES
@@ -149,12 +148,11 @@ class ProgramlEncoder(nn.Module):
                         relations * POSITION_EMBEDDINGS, h.dtype)
         for layer in self.layers:
             h = layer(h, mean)
-        return torch.cat([scatter(h, batch, dim=0, dim_size=num_graphs, reduce="mean"),
-                          scatter(h, batch, dim=0, dim_size=num_graphs, reduce="max")], dim=1)
+        return torch.cat(graph_pool(h, batch, num_graphs), dim=1)
 
     def encode(self, data: Any) -> torch.Tensor:
-        """Encode a ``torch_geometric`` ``Data``/``Batch`` with the fields :func:`graph_data`
-        makes."""
+        """Encode a ``torch_geometric`` ``Data``/``Batch`` or a :class:`GraphTensors` with the
+        fields :func:`graph_data` makes."""
         batch = getattr(data, "batch", None)
         if batch is None:
             batch = torch.zeros(data.x.shape[0], dtype=torch.long, device=data.x.device)
@@ -163,23 +161,51 @@ class ProgramlEncoder(nn.Module):
                     batch, num_graphs)
 
 
-def graph_data(nodes: Any, edges: Any, links: Any) -> Any:
-    """A ``torch_geometric.data.Data`` from the ``Programl`` observation's arrays: ``nodes``
-    ``[type, text]``, ``edges`` ``[flow, position]``, ``links`` ``[source, target]``."""
+def graph_pool(h: torch.Tensor, batch: torch.Tensor,
+               num_graphs: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-graph mean and max of node states ``h`` (N, D); ``batch`` (N,) is each node's graph.
+    A graph without nodes pools to zeros."""
+    index = batch[:, None].expand_as(h)
+    total = h.new_zeros(num_graphs, h.shape[1]).scatter_add_(0, index, h)
+    count = torch.bincount(batch, minlength=num_graphs).clamp_min(1).to(h.dtype)
+    largest = h.new_zeros(num_graphs, h.shape[1]).scatter_reduce(0, index, h, reduce="amax",
+                                                                 include_self=False)
+    return total / count[:, None], largest
+
+
+class GraphTensors:
+    """One program graph as the tensors :meth:`ProgramlEncoder.encode` reads, for inference.
+
+    Training batches graphs with ``torch_geometric``; a single graph does not need it, and not
+    importing it (about 6 s, most of torch's compiler stack) is what keeps ``optgym-cc`` quick.
+    Other attributes (``autophase``) may be set on it, as on a ``torch_geometric`` ``Data``.
+    """
+
+    def __init__(self, **tensors: Any):
+        self.__dict__.update(tensors)
+
+
+def graph_data(nodes: Any, edges: Any, links: Any, *, batchable: bool = True) -> Any:
+    """The model input for one ``Programl`` observation's arrays: ``nodes`` ``[type, text]``,
+    ``edges`` ``[flow, position]``, ``links`` ``[source, target]``. A ``torch_geometric``
+    ``Data`` (which ``Batch`` can batch), or with ``batchable=False`` a :class:`GraphTensors`."""
     import numpy as np
-    from torch_geometric.data import Data
 
     nodes = np.asarray(nodes, dtype=np.int64).reshape(-1, 2)
     edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
     links = np.asarray(links, dtype=np.int64).reshape(-1, 2)
-    return Data(
-        x=torch.from_numpy(nodes[:, 1].copy()),
-        node_type=torch.from_numpy(nodes[:, 0].copy()),
-        edge_index=torch.from_numpy(links.T.copy()),
-        edge_type=torch.from_numpy(edges[:, 0].copy()),
-        edge_position=torch.from_numpy(edges[:, 1].copy()),
-        num_nodes=len(nodes),
-    )
+    fields = {
+        "x": torch.from_numpy(nodes[:, 1].copy()),
+        "node_type": torch.from_numpy(nodes[:, 0].copy()),
+        "edge_index": torch.from_numpy(links.T.copy()),
+        "edge_type": torch.from_numpy(edges[:, 0].copy()),
+        "edge_position": torch.from_numpy(edges[:, 1].copy()),
+    }
+    if not batchable:
+        return GraphTensors(**fields)
+    from torch_geometric.data import Data
+
+    return Data(**fields, num_nodes=len(nodes))
 
 
 def log_autophase(values: torch.Tensor) -> torch.Tensor:

@@ -81,14 +81,16 @@ def autophase_tensor(features: dict[str, np.ndarray]) -> Any:
     return torch.from_numpy(np.log1p(np.maximum(features["autophase"], 0)).astype(np.float32))[None]
 
 
-def to_data(example_features: dict[str, np.ndarray], rewards: np.ndarray | None = None) -> Any:
-    """One model input: the graph with the Autophase vector (and rewards) attached."""
+def to_data(example_features: dict[str, np.ndarray], rewards: np.ndarray | None = None, *,
+            batchable: bool = True) -> Any:
+    """One model input: the graph with the Autophase vector (and rewards) attached; see
+    :func:`~optgym.agents.encoders.graph_data` for ``batchable``."""
     import torch
 
     from optgym.agents.encoders import graph_data
 
     data = graph_data(example_features["nodes"], example_features["edges"],
-                      example_features["links"])
+                      example_features["links"], batchable=batchable)
     data.autophase = autophase_tensor(example_features)
     if rewards is not None:
         data.rewards = torch.from_numpy(np.asarray(rewards, dtype=np.float32))[None]

@@ -55,7 +55,7 @@ class NvpPolicy:
 
         model, sequences, _ = self._model()
         started = time.monotonic()
-        data = to_data(features_from_env(env, model.hparams["encoder"]))
+        data = to_data(features_from_env(env, model.hparams["encoder"]), batchable=False)
         with torch.no_grad():
             logits = model(data)[0]
         order = torch.argsort(logits, descending=True).tolist()
