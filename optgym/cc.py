@@ -16,8 +16,10 @@ optimizer) goes, per file, like this:
 Any other invocation (linking, ``-E``, ``-S``, C++, assembly, another ``-O`` level,
 ``--version``) is ``clang-19`` with the same arguments.
 
-Environment: ``OPTGYM_CC_BUDGET`` (compilations per file, default 20), ``OPTGYM_CC_SECONDS``
-(seconds per file, instead), ``OPTGYM_CC_POLICY`` (default: as optgym-opt),
+Environment: ``OPTGYM_CC_BUDGET`` (compilations per file; default 20, or fewer when that many
+would take longer than ``OPTGYM_CC_TIME_FACTOR`` (default 10) times what clang -Oz took on the
+file: a build stays a small multiple of clang's), ``OPTGYM_CC_SECONDS`` (seconds per file,
+instead), ``OPTGYM_CC_POLICY`` (default: as optgym-opt),
 ``OPTGYM_CC_UNSAFE_PASSES=1`` (every pass of CompilerGym's action space),
 ``OPTGYM_CC_VERBOSE=1`` (print each file's choice and its .text against clang -Oz's).
 """
@@ -28,11 +30,21 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from optgym.cache import atomic_write
+from optgym.errors import OptgymError
+
+if TYPE_CHECKING:
+    from optgym.agents.base import Budget
 
 DEFAULT_BUDGET = 20
+#: By default the search on a file stops after this many times clang -Oz's time on it...
+DEFAULT_TIME_FACTOR = 10.0
+#: ...but never before this many seconds: tiny files take clang a few milliseconds.
+MIN_SEARCH_SECONDS = 2.0
 
 HELP = f"""\
 usage: optgym-cc [clang options] -c FILE.c [-o FILE.o]
@@ -43,7 +55,10 @@ A drop-in for clang-19 that optimizes each C file's passes for code size. Compil
 other invocation, and every option, is clang-19's (see `clang-19 --help`).
 
 environment:
-  OPTGYM_CC_BUDGET=N        compilations per file (default {DEFAULT_BUDGET})
+  OPTGYM_CC_BUDGET=N        compilations per file: exactly N, so builds are reproducible
+                            (default: {DEFAULT_BUDGET}, or as many as fit in OPTGYM_CC_TIME_FACTOR
+                            times clang-19 -Oz's time on the file, at least {MIN_SEARCH_SECONDS:g} s)
+  OPTGYM_CC_TIME_FACTOR=F   that multiple of clang's time (default {DEFAULT_TIME_FACTOR:g})
   OPTGYM_CC_SECONDS=S       seconds per file instead of compilations
   OPTGYM_CC_POLICY=NAME     policy choosing the passes (default: as optgym-opt)
   OPTGYM_CC_UNSAFE_PASSES=1 allow passes that can change a program's behaviour
@@ -162,7 +177,6 @@ def _without_dependency_files(options: list[str]) -> list[str]:
 
 def compile_file(source: str, output: Path, options: list[str], *, env: object = None) -> int:
     """One C file to one object file: the smaller of ours and clang -Oz's; clang's exit code."""
-    from optgym.agents.base import Budget
     from optgym.llvm.core import elf_size_text, elf_text_size
     from optgym.opt import optimize
 
@@ -175,17 +189,13 @@ def compile_file(source: str, output: Path, options: list[str], *, env: object =
         if code != 0:
             return code
         reference = Path(tmp) / "clang-oz.o"
+        started = time.monotonic()
         code = subprocess.run([clang, *_without_dependency_files(_frontend_options(options, output)),
                                "-Wno-unused-command-line-argument", "-w", "-Oz", "-c", source,
                                "-o", str(reference)]).returncode
         if code != 0:
             return code
-        seconds = os.environ.get("OPTGYM_CC_SECONDS")
-        budget = Budget(
-            compilations=None if seconds else int(os.environ.get("OPTGYM_CC_BUDGET",
-                                                                  DEFAULT_BUDGET)),
-            seconds=float(seconds) if seconds else None,
-        )
+        budget = default_budget(time.monotonic() - started)
         optimized, choice = optimize(bitcode.read_bytes(), str(bitcode),
                                      policy=os.environ.get("OPTGYM_CC_POLICY") or None,
                                      budget=budget, env=env, objective="text",
@@ -210,6 +220,28 @@ def compile_file(source: str, output: Path, options: list[str], *, env: object =
     return 0
 
 
+def default_budget(clang_seconds: float) -> Budget:
+    """The search budget for one file, from the environment, given that clang -Oz took
+    ``clang_seconds`` on it. OptgymError naming the variable when a value is not a number."""
+    from optgym.agents.base import Budget
+
+    def number(name: str, kind: type) -> Any:
+        value = os.environ.get(name, "")
+        try:
+            return kind(value) if value else None
+        except ValueError:
+            raise OptgymError(f"{name}={value!r} is not {'an integer' if kind is int else 'a number'}"
+                              ) from None
+
+    seconds, compilations = number("OPTGYM_CC_SECONDS", float), number("OPTGYM_CC_BUDGET", int)
+    if seconds is not None or compilations is not None:
+        return Budget(compilations=compilations, seconds=seconds)
+    factor = number("OPTGYM_CC_TIME_FACTOR", float)
+    factor = DEFAULT_TIME_FACTOR if factor is None else factor
+    return Budget(compilations=DEFAULT_BUDGET,
+                  seconds=max(MIN_SEARCH_SECONDS, factor * clang_seconds))
+
+
 def _flag(name: str) -> bool:
     return os.environ.get(name, "") not in ("", "0")
 
@@ -225,7 +257,6 @@ def main(argv: list[str] | None = None) -> int:
         return _passthrough(args)
     options, sources, output = split
     from optgym.envs.llvm import LlvmEnv
-    from optgym.errors import OptgymError
     from optgym.llvm.passes import FLAGS, SAFE_FLAGS
 
     actions = FLAGS if _flag("OPTGYM_CC_UNSAFE_PASSES") else SAFE_FLAGS

