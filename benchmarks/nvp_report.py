@@ -15,8 +15,14 @@ the program). Every policy below is then exactly a choice among those measuremen
 
 - ``nvp`` (the GNN) at budget B: the best of -Oz and the model's top B - 1 coreset
   sequences. This is what ``NvpPolicy.search`` does; its ranking is ``NvpPolicy.rank``.
+  Its ranking is the greedy coverage of the training programs weighted by how like this
+  program the model finds them (:mod:`optgym.agents.nvp.neighbours`).
 - ``nvp-autophase``: the same with the Autophase-MLP encoder instead of the GNN.
-- ``coreset order``: the first B - 1 sequences in the coreset's own (greedy) order: no model.
+- ``nvp, logit order``: the GNN's top B - 1 by its logits (the ranking before neighbours).
+- ``training-set greedy order``: the greedy order over all training programs alike: the same
+  rule as ``nvp`` with no model input, so the difference is what the model adds.
+- ``coreset order``: the first B - 1 sequences in the coreset's own (greedy over the pool
+  programs) order: no model.
 - ``random``: the best of -Oz and the first B - 1 random sequences (random search with the
   same budget); ``random best of N``: of all ``--random`` of them.
 
@@ -42,6 +48,8 @@ import time
 from typing import Any
 
 BUDGETS = (2, 5, 10, 45)
+ROW_ORDER = ["nvp", "nvp-autophase", "nvp, logit order", "training-set greedy order",
+             "coreset order", "random"]
 
 
 def measure(uri: str, n_random: int, reuse: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -58,6 +66,10 @@ def measure(uri: str, n_random: int, reuse: dict[str, Any] | None = None) -> dic
     torch.set_num_threads(1)
     started = time.monotonic()
     gnn, autophase = NvpPolicy(), NvpAutophasePolicy()
+    # Ablations of the ranking: the model's own logits, and the greedy order over the training
+    # programs with no model input.
+    ablations = {"nvp, logit order": NvpPolicy(ranking="logits"),
+                 "training-set greedy order": NvpPolicy(ranking="training-greedy")}
     env = LlvmEnv(observation_space=None)
     try:
         env.reset(options={"benchmark": uri})
@@ -71,9 +83,12 @@ def measure(uri: str, n_random: int, reuse: dict[str, Any] | None = None) -> dic
 
         sequences = gnn.coreset()
         index = {tuple(s): i for i, s in enumerate(sequences)}
+        policies = {"nvp": gnn, "nvp-autophase": autophase, **ablations}
         orders = {name: [index[tuple(s)] for s in policy.rank(env)]
-                  for name, policy in (("nvp", gnn), ("nvp-autophase", autophase))
-                  if (policy.model_dir / "model.pt").exists()}
+                  for name, policy in policies.items()
+                  if (policy.model_dir / "model.pt").exists()
+                  and (name != "training-set greedy order"
+                       or (policy.model_dir / "neighbours.npz").exists())}
         if reuse is not None:
             return {**reuse, "orders": orders}
         coreset = [count(s) for s in sequences]
@@ -124,8 +139,7 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def print_table(title: str, table: dict[str, Any]) -> None:
     print(f"\n## {title} ({table['programs']} programs): geomean -Oz/ours (share smaller than -Oz)")
-    names = sorted({key.split(" @")[0] for key in table if " @" in key},
-                   key=["nvp", "nvp-autophase", "coreset order", "random"].index)
+    names = sorted({key.split(" @")[0] for key in table if " @" in key}, key=ROW_ORDER.index)
     print("| policy | " + " | ".join(f"{b} compilations" for b in BUDGETS) + " |")
     print("| --- |" + " --- |" * len(BUDGETS))
     for name in names:

@@ -53,6 +53,42 @@ def test_greedy_coreset_on_a_hand_made_matrix():
         greedy_coreset(r, 0)
 
 
+def test_weighted_greedy_serves_the_programs_that_weigh_most():
+    r = np.array([
+        [0.4, 1.0, 0.0, -0.2],
+        [0.4, 1.0, 0.0, -0.2],
+        [0.4, 0.0, 1.0, -0.2],
+        [0.4, 0.0, 1.0, -0.2],
+    ])
+    # Programs 2 and 3 dominate: column 2 first; uniform weights give the unweighted order.
+    assert greedy_coreset(r, 4, np.array([0.05, 0.05, 0.45, 0.45]))[0][0] == 2
+    assert greedy_coreset(r, 4, np.full(4, 0.25))[0] == greedy_coreset(r, 4)[0]
+    with pytest.raises(OptgymError, match="one entry per program"):
+        greedy_coreset(r, 2, np.ones(3))
+
+
+def test_neighbours_rank_by_the_most_similar_programs_and_round_trip(tmp_path: Path):
+    import math
+
+    from optgym.agents.nvp.neighbours import Neighbours
+
+    embeddings = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    rewards = np.array([[0.0, 1.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.5, 0.0, 0.9]])
+    n = Neighbours(embeddings, rewards, temperature=0.05)
+    assert n.order(np.array([3.0, 0.1]))[0] == 1  # like programs 0 and 1
+    assert n.order(np.array([0.1, 3.0]))[0] == 2  # like programs 2 and 3
+    assert n.weights(np.array([0.0, 1.0])).sum() == pytest.approx(1.0)
+    n.temperature = math.inf
+    assert n.weights(np.array([0.0, 1.0])) == pytest.approx(np.full(4, 0.25))
+    n.save(tmp_path)
+    back = Neighbours.load(tmp_path)
+    assert back.temperature == math.inf and back.order(np.ones(2)) == n.order(np.ones(2))
+    assert Neighbours.load(tmp_path / "nothing-here") is None
+    (tmp_path / "neighbours.npz").write_bytes(b"not an npz")
+    with pytest.raises(OptgymError, match="neighbours.npz is not a readable"):
+        Neighbours.load(tmp_path)
+
+
 def test_greedy_is_within_one_minus_one_over_e_of_the_best():
     rng = np.random.default_rng(0)
     for _ in range(20):
@@ -207,6 +243,10 @@ def test_train_nvp_writes_a_model_the_policy_runs(tiny_pool: Path, tmp_path: Pat
     finally:
         env.close()
     assert result.compilations <= 3 and result.instruction_count <= result.oz_count
+    # The trainer fitted the neighbours' temperature on the validation program.
+    meta = json.loads((tmp_path / "run" / "model" / "metadata.json").read_text())
+    assert meta["neighbours"]["temperature"] in {"0.01", "0.02", "0.05", "0.1", "0.2", "inf"}
+    assert (tmp_path / "run" / "model" / "neighbours.npz").is_file()
 
 
 def test_bad_config_is_a_clear_error():
@@ -259,7 +299,10 @@ def test_shipped_model_within_budget_and_never_worse_than_oz():
     meta = json.loads((MODEL_DIR / "metadata.json").read_text())
     assert "benchmark://builtin-v0/crc32" not in meta["validation_programs"]
     assert (MODEL_DIR / "model.pt").stat().st_size < 5_000_000
+    assert (MODEL_DIR / "neighbours.npz").is_file() and meta["neighbours"]["temperature"]
     policy = get_policy("nvp")
+    with pytest.raises(OptgymError, match="unknown NVP ranking"):
+        get_policy("nvp", ranking="best")
     env = LlvmEnv(observation_space=None)
     try:
         for uri, budget in [("benchmark://builtin-v0/crc32", 8), (STRESS[1], 1)]:

@@ -37,26 +37,38 @@ def facility_location(rewards: np.ndarray, selected: list[int]) -> float:
     return float(np.maximum(rewards[:, selected].max(axis=1), 0.0).sum())
 
 
-def greedy_coreset(rewards: np.ndarray, k: int) -> tuple[list[int], list[float]]:
-    """Greedily pick ``k`` columns maximizing :func:`facility_location`.
+def greedy_coreset(rewards: np.ndarray, k: int,
+                   weights: np.ndarray | None = None) -> tuple[list[int], list[float]]:
+    """Greedily pick ``k`` columns maximizing :func:`facility_location`, with each program
+    (row) counted ``weights[i]`` times when weights are given (a ranking for one program
+    weighs the programs most like it; see :mod:`optgym.agents.nvp.neighbours`).
 
     Returns the picks in order and the objective after each pick. Once no column adds
-    anything, the rest are filled with the columns of highest mean reward, so the coreset
-    always has ``min(k, columns)`` entries.
+    anything, the rest are filled with the columns of highest (weighted) mean reward, so the
+    coreset always has ``min(k, columns)`` entries.
     """
     rewards = np.asarray(rewards, dtype=np.float64)
     if rewards.ndim != 2:
         raise OptgymError(f"rewards must be a 2-D matrix, got shape {rewards.shape}")
     if k < 1:
         raise OptgymError(f"coreset size must be at least 1, not {k}")
+    if weights is not None:
+        weights = np.asarray(weights, dtype=np.float64)
+        if weights.shape != (rewards.shape[0],):
+            raise OptgymError(f"weights must have one entry per program ({rewards.shape[0]}), "
+                              f"got shape {weights.shape}")
+
+    def total(values: np.ndarray) -> np.ndarray:  # over programs, weighted when asked
+        return values.sum(axis=0) if weights is None else weights @ values
+
     positive = np.maximum(rewards, 0.0)
     covered = np.zeros(rewards.shape[0])
     free = np.ones(rewards.shape[1], dtype=bool)
     picks: list[int] = []
     trace: list[float] = []
-    mean = rewards.mean(axis=0)
+    mean = total(rewards)
     for _ in range(min(k, rewards.shape[1])):
-        gains = np.maximum(positive - covered[:, None], 0.0).sum(axis=0)
+        gains = total(np.maximum(positive - covered[:, None], 0.0))
         gains[~free] = -1.0
         best = int(np.argmax(gains))
         if gains[best] <= 0.0:  # nothing left to gain: prefer broadly good sequences
@@ -64,5 +76,5 @@ def greedy_coreset(rewards: np.ndarray, k: int) -> tuple[list[int], list[float]]
         picks.append(best)
         free[best] = False
         covered = np.maximum(covered, positive[:, best])
-        trace.append(float(covered.sum()))
+        trace.append(float(total(covered)))
     return picks, trace

@@ -7,6 +7,7 @@ with a budget of B compilations the policy tries the top B - 1 sequences.
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -20,15 +21,27 @@ from optgym.llvm.passes import SAFE_FLAGS, is_safe_pipeline, join_steps
 OZ = "default<Oz>"
 
 
+#: How :meth:`NvpPolicy.rank` orders the coreset: by the training programs most like this one
+#: (the default; a model directory without neighbours ranks by logits), by the model's logits,
+#: or by greedy coverage of all training programs alike (no model input: an ablation).
+RANKINGS = ("neighbours", "logits", "training-greedy")
+
+
 class NvpPolicy:
     """Coreset + normalized value prediction with the GNN model (the shipped one by default)."""
 
     name = "nvp"
     default_dir = MODEL_DIR
 
-    def __init__(self, model_dir: str | Path | None = None, cost: str = "IrInstructionCount"):
+    def __init__(self, model_dir: str | Path | None = None, cost: str = "IrInstructionCount",
+                 ranking: str = "neighbours"):
+        if ranking not in RANKINGS:
+            raise OptgymError(f"unknown NVP ranking {ranking!r}; expected one of "
+                              f"{', '.join(RANKINGS)}")
+        self.ranking = ranking
         self.model_dir = Path(model_dir) if model_dir else self.default_dir
         self._loaded: tuple[Any, list[list[str]], dict[str, Any]] | None = None
+        self._neighbours: Any = None
         self.last_ranking_seconds = 0.0
         #: What the candidates are judged by: ``IrInstructionCount`` or ``ObjectTextSizeBytes``.
         self.cost = cost
@@ -40,7 +53,16 @@ class NvpPolicy:
             if not (self.model_dir / "model.pt").is_file():
                 raise OptgymError(f"no NVP model in {self.model_dir}; train one with "
                                   "`optgym train nvp`")
+            from optgym.agents.nvp.neighbours import FILENAME, Neighbours
+
             self._loaded = load_model(self.model_dir)
+            if self.ranking != "logits":
+                self._neighbours = Neighbours.load(self.model_dir)
+                if self._neighbours is None and self.ranking == "training-greedy":
+                    raise OptgymError(f"{self.model_dir} has no {FILENAME}; the "
+                                      "training-greedy ranking needs one")
+                if self.ranking == "training-greedy":
+                    self._neighbours.temperature = math.inf
         return self._loaded
 
     def coreset(self) -> list[list[str]]:
@@ -48,7 +70,8 @@ class NvpPolicy:
         return [list(steps) for steps in self._model()[1]]
 
     def rank(self, env: LlvmEnv) -> list[list[str]]:
-        """The coreset sequences, most promising first, for the program ``env`` is reset at."""
+        """The coreset sequences, most promising first, for the program ``env`` is reset at,
+        as :data:`RANKINGS` ``self.ranking`` says (see :mod:`optgym.agents.nvp.neighbours`)."""
         import torch
 
         from optgym.agents.nvp.data import features_from_env, to_data
@@ -57,8 +80,11 @@ class NvpPolicy:
         started = time.monotonic()
         data = to_data(features_from_env(env, model.hparams["encoder"]), batchable=False)
         with torch.no_grad():
-            logits = model(data)[0]
-        order = torch.argsort(logits, descending=True).tolist()
+            embedding = model.encoder.encode(data)
+            if self._neighbours is not None:
+                order = self._neighbours.order(embedding[0].double().numpy())
+            else:
+                order = torch.argsort(model.head(embedding)[0], descending=True).tolist()
         self.last_ranking_seconds = time.monotonic() - started
         return [sequences[i] for i in order]
 
@@ -102,13 +128,15 @@ class NvpAutophasePolicy(NvpPolicy):
     default_dir = MODEL_DIR / "autophase"
 
 
-def nvp_policy(model_dir: str | Path | None = None, cost: str = "IrInstructionCount") -> NvpPolicy:
+def nvp_policy(model_dir: str | Path | None = None, cost: str = "IrInstructionCount",
+               ranking: str = "neighbours") -> NvpPolicy:
     """Factory registered as ``nvp`` (a function, so the registry calls it with its kwargs);
-    ``cost="ObjectTextSizeBytes"`` judges candidates by .text bytes instead of instructions."""
-    return NvpPolicy(model_dir, cost)
+    ``cost="ObjectTextSizeBytes"`` judges candidates by .text bytes instead of instructions;
+    ``ranking`` is one of :data:`RANKINGS`."""
+    return NvpPolicy(model_dir, cost, ranking)
 
 
-def nvp_autophase_policy(model_dir: str | Path | None = None,
-                         cost: str = "IrInstructionCount") -> NvpAutophasePolicy:
+def nvp_autophase_policy(model_dir: str | Path | None = None, cost: str = "IrInstructionCount",
+                         ranking: str = "neighbours") -> NvpAutophasePolicy:
     """Factory registered as ``nvp-autophase``."""
-    return NvpAutophasePolicy(model_dir, cost)
+    return NvpAutophasePolicy(model_dir, cost, ranking)

@@ -313,11 +313,15 @@ class _Trainer:
         import torch
 
         from optgym.agents.nvp.model import save_model
+        from optgym.agents.nvp.neighbours import fit_neighbours
 
         out = Path(self.config.out or self.ctx.checkpoint_dir.parent / "model")
         metadata = {"config": to_dict(self.config), "summary": summary, "coreset_size": self.k,
                     "train_programs": [e.uri for e in self.train_ex],
                     "validation_programs": [e.uri for e in self.val_ex],
                     "torch": torch.__version__}
+        neighbours, fitted = fit_neighbours(self.model, self.train_ex, self.val_ex)
+        metadata["neighbours"] = fitted
         save_model(self.model, self.coreset, metadata, out)
+        neighbours.save(out)
         return out
