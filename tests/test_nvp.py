@@ -35,15 +35,19 @@ def test_reward_matrix_normalizes_per_program_and_penalizes_failures():
         reward_matrix(np.zeros(3), np.zeros(3), np.zeros(3))
 
 
+# Column 0 is decent everywhere; columns 1 and 2 are excellent on disjoint halves of the
+# programs; column 3 never beats -Oz.
+HALVES = np.array([
+    [0.4, 1.0, 0.0, -0.2],
+    [0.4, 1.0, 0.0, -0.2],
+    [0.4, 0.0, 1.0, -0.2],
+    [0.4, 0.0, 1.0, -0.2],
+])
+
+
 def test_greedy_coreset_on_a_hand_made_matrix():
-    # Column 0 is decent everywhere; columns 1 and 2 are excellent on disjoint halves;
-    # column 3 never beats -Oz. Greedy must take 1 and 2 (together 4.0) before 0.
-    r = np.array([
-        [0.4, 1.0, 0.0, -0.2],
-        [0.4, 1.0, 0.0, -0.2],
-        [0.4, 0.0, 1.0, -0.2],
-        [0.4, 0.0, 1.0, -0.2],
-    ])
+    # Greedy must take 1 and 2 (together 4.0) before 0.
+    r = HALVES
     picks, trace = greedy_coreset(r, 3)
     assert picks[:2] in ([1, 2], [2, 1]) and picks[2] == 0
     assert trace == pytest.approx([2.0, 4.0, 4.0])
@@ -54,12 +58,7 @@ def test_greedy_coreset_on_a_hand_made_matrix():
 
 
 def test_weighted_greedy_serves_the_programs_that_weigh_most():
-    r = np.array([
-        [0.4, 1.0, 0.0, -0.2],
-        [0.4, 1.0, 0.0, -0.2],
-        [0.4, 0.0, 1.0, -0.2],
-        [0.4, 0.0, 1.0, -0.2],
-    ])
+    r = HALVES
     # Programs 2 and 3 dominate: column 2 first; uniform weights give the unweighted order.
     assert greedy_coreset(r, 4, np.array([0.05, 0.05, 0.45, 0.45]))[0][0] == 2
     assert greedy_coreset(r, 4, np.full(4, 0.25))[0] == greedy_coreset(r, 4)[0]
