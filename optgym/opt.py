@@ -102,6 +102,8 @@ class Selection:
 class InMemoryBenchmark(Benchmark):
     """A module given as bytes (a file or stdin), as a benchmark an environment can load."""
 
+    uri_names_content = False  # every stdin module is optgym-opt://<stdin>
+
     def __init__(self, name: str, data: bytes):
         super().__init__(f"optgym-opt://{name}", "optgym-opt", name, runnable=False)
         self._data = data

@@ -45,6 +45,10 @@ class Benchmark:
     of its own unoptimized bitcode is the reference.
     """
 
+    #: Whether the URI alone names this module (true of dataset programs, whose content a URI
+    #: fixes); a module made in memory under a generic URI is told apart by its bitcode.
+    uri_names_content: bool = True
+
     def __init__(self, uri: str, dataset: str, name: str, *, runnable: bool) -> None:
         self.uri = uri
         self.dataset = dataset

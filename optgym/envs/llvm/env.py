@@ -461,13 +461,15 @@ class LlvmEnv(gymnasium.Env):
         return get_dataset(self.dataset_name).random_benchmark(self.np_random, split=self.split)
 
     def _is_new(self, benchmark: Any) -> bool:
-        """Whether ``benchmark`` is another module than the loaded one. URIs name dataset
-        programs, but not modules built in memory (every ``optgym-opt`` stdin is
-        ``optgym-opt://<stdin>``), so a different object with the same URI is compared by content."""
+        """Whether ``benchmark`` is another module than the loaded one: by URI, and by content
+        for modules whose URI does not name it (``Benchmark.uri_names_content``: every
+        ``optgym-opt`` stdin module is ``optgym-opt://<stdin>``)."""
         current = self._benchmark
         if benchmark.uri != current.uri:
             return True
-        return benchmark is not current and benchmark.bitcode != current.bitcode
+        if benchmark is current or getattr(benchmark, "uri_names_content", True):
+            return False
+        return benchmark.bitcode != current.bitcode
 
     def _load(self, benchmark: Any) -> ModuleHandle:
         try:
