@@ -12,8 +12,8 @@ Exit status and standard output must equal the reference's. The script also repo
 drop-ins saved: IR instructions of optgym-opt's module against opt-19 -Oz's (its promise) and
 clang-19 -Oz's, and ``.text`` bytes of optgym-cc's object against clang-19 -Oz's (geomeans, and
 how many were larger). Every difference is saved as a reproducer directory (source, module,
-chosen pipeline, expected and actual output) under ``--out``. csmith seeds come from the validation split past the first 200, which no model was
-trained or evaluated on.
+chosen pipeline, expected and actual output) under ``--out``. csmith seeds come from the
+validation split past the first 200, which no model was trained or evaluated on.
 
     .venv/bin/python benchmarks/differential.py [--csmith 500] [--no-builtin] [--out DIR]
 """

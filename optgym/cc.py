@@ -238,6 +238,8 @@ def default_budget(clang_seconds: float) -> Budget:
         return Budget(compilations=compilations, seconds=seconds)
     factor = number("OPTGYM_CC_TIME_FACTOR", float)
     factor = DEFAULT_TIME_FACTOR if factor is None else factor
+    if not factor > 0:
+        raise OptgymError(f"OPTGYM_CC_TIME_FACTOR={factor!r} must be a positive number")
     return Budget(compilations=DEFAULT_BUDGET,
                   seconds=max(MIN_SEARCH_SECONDS, factor * clang_seconds))
 

@@ -105,6 +105,10 @@ def test_default_budget_is_a_multiple_of_clangs_time_unless_fixed(monkeypatch):
     assert default_budget(0.01).seconds == MIN_SEARCH_SECONDS
     monkeypatch.setenv("OPTGYM_CC_TIME_FACTOR", "4")
     assert default_budget(3.0).seconds == 12.0
+    monkeypatch.setenv("OPTGYM_CC_TIME_FACTOR", "-1")
+    with pytest.raises(OptgymError, match="OPTGYM_CC_TIME_FACTOR=-1.0 must be a positive"):
+        default_budget(3.0)
+    monkeypatch.setenv("OPTGYM_CC_TIME_FACTOR", "4")
     monkeypatch.setenv("OPTGYM_CC_BUDGET", "5")  # a fixed count: no clock, reproducible
     assert (default_budget(3.0).compilations, default_budget(3.0).seconds) == (5, None)
     monkeypatch.setenv("OPTGYM_CC_BUDGET", "five")

@@ -78,3 +78,16 @@ def greedy_coreset(rewards: np.ndarray, k: int,
         covered = np.maximum(covered, positive[:, best])
         trace.append(float(total(covered)))
     return picks, trace
+
+
+def order_scores(orders: np.ndarray | list[list[int]], rewards: np.ndarray,
+                 budgets: tuple[int, ...]) -> dict[int, float]:
+    """Geomean Oz / ours at each budget when program ``i`` tries the first ``budget - 1``
+    columns of ``orders[i]`` and -Oz (so never below 1)."""
+    out = {}
+    for budget in budgets:
+        k = max(1, budget - 1)
+        best = [max(0.0, float(rewards[i, list(order[:k])].max()))
+                for i, order in enumerate(orders)]
+        out[budget] = float(np.exp(np.mean(best)))
+    return out

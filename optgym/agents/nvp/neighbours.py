@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from optgym.agents.nvp.coreset import greedy_coreset
+from optgym.agents.nvp.coreset import greedy_coreset, order_scores
 from optgym.cache import atomic_write
 from optgym.errors import OptgymError
 
@@ -88,34 +88,22 @@ class Neighbours:
         return found
 
 
-def embed(model: Any, examples: list[Any], batch_size: int = 32) -> np.ndarray:
-    """Unit-length encoder embeddings of :class:`~optgym.agents.nvp.data.Example` programs."""
+def encode(model: Any, examples: list[Any]) -> np.ndarray:
+    """Encoder outputs (n, D) of :class:`~optgym.agents.nvp.data.Example` programs."""
     import torch
 
     from optgym.agents.nvp.data import to_data
 
-    rows = []
     model.eval()
     with torch.no_grad():
-        for example in examples:
-            e = model.encoder.encode(to_data(example.features, batchable=False))[0]
-            rows.append(e.cpu().double().numpy())
-    if not rows:
-        return np.zeros((0, model.encoder.out_dim))
-    out = np.stack(rows)
-    return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+        rows = [model.encoder.encode(to_data(e.features, batchable=False))[0].double().numpy()
+                for e in examples]
+    return np.stack(rows) if rows else np.zeros((0, model.encoder.out_dim))
 
 
-def budget_scores(orders: list[list[int]], rewards: np.ndarray,
-                  budgets: tuple[int, ...] = FIT_BUDGETS) -> dict[int, float]:
-    """Geomean Oz / ours per budget when each program tries its order's first ``budget - 1``
-    sequences and -Oz."""
-    out = {}
-    for budget in budgets:
-        k = max(1, budget - 1)
-        best = [max(0.0, float(rewards[i, order[:k]].max())) for i, order in enumerate(orders)]
-        out[budget] = math.exp(float(np.mean(best)))
-    return out
+def unit_rows(x: np.ndarray) -> np.ndarray:
+    """Each row scaled to length 1 (zero rows stay zero)."""
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
 
 def fit_neighbours(model: Any, train: list[Any], validation: list[Any]) -> tuple[Neighbours,
@@ -126,27 +114,25 @@ def fit_neighbours(model: Any, train: list[Any], validation: list[Any]) -> tuple
     temperature's validation scores, and the logit order's for comparison."""
     import torch
 
-    from optgym.agents.nvp.data import to_data
-
     if not train:
         raise OptgymError("neighbours need training programs")
-    found = Neighbours(embed(model, train), np.stack([e.rewards for e in train]), math.inf)
+    found = Neighbours(unit_rows(encode(model, train)), np.stack([e.rewards for e in train]),
+                       math.inf)
     if not validation:
         return found, {"temperature": "inf", "validation": {}}
-    val_embeddings = embed(model, validation)
+    val_embeddings = encode(model, validation)
     val_rewards = np.stack([e.rewards for e in validation])
     report: dict[str, Any] = {}
-    best = (-math.inf, math.inf)
-    for temperature in TEMPERATURES:
+    best = (-math.inf, math.inf)  # (objective, temperature)
+    for temperature in TEMPERATURES:  # ascending, so ">=" hands ties to the larger
         found.temperature = temperature
-        scores = budget_scores([found.order(e) for e in val_embeddings], val_rewards)
+        scores = order_scores([found.order(e) for e in val_embeddings], val_rewards, FIT_BUDGETS)
         report[str(temperature)] = scores
-        objective = float(np.mean([math.log(v) for v in scores.values()]))
-        if objective > best[0] + 1e-12 or (abs(objective - best[0]) <= 1e-12
-                                            and temperature > best[1]):
-            best = (objective, temperature)
+        objective = float(np.mean(np.log(list(scores.values()))))
+        if objective >= best[0] - 1e-12:
+            best = (max(objective, best[0]), temperature)
     with torch.no_grad():
-        logits = [model(to_data(e.features, batchable=False))[0].numpy() for e in validation]
-    report["logits"] = budget_scores([list(np.argsort(-lg)) for lg in logits], val_rewards)
+        logits = model.head(torch.from_numpy(val_embeddings).float()).numpy()
+    report["logits"] = order_scores(np.argsort(-logits, axis=1), val_rewards, FIT_BUDGETS)
     found.temperature = best[1]
     return found, {"temperature": str(best[1]), "validation": report}

@@ -58,11 +58,11 @@ class NvpPolicy:
             self._loaded = load_model(self.model_dir)
             if self.ranking != "logits":
                 self._neighbours = Neighbours.load(self.model_dir)
-                if self._neighbours is None and self.ranking == "training-greedy":
+            if self.ranking == "training-greedy":
+                if self._neighbours is None:
                     raise OptgymError(f"{self.model_dir} has no {FILENAME}; the "
                                       "training-greedy ranking needs one")
-                if self.ranking == "training-greedy":
-                    self._neighbours.temperature = math.inf
+                self._neighbours.temperature = math.inf
         return self._loaded
 
     def coreset(self) -> list[list[str]]:

@@ -21,6 +21,7 @@ import numpy as np
 
 from optgym.agents.config import to_dict
 from optgym.agents.nvp.config import NvpConfig
+from optgym.agents.nvp.coreset import order_scores
 from optgym.agents.train import TrainContext
 from optgym.errors import OptgymError
 
@@ -112,14 +113,6 @@ def prepare(config: NvpConfig, ctx: TrainContext | None = None,
         pool_mod.evaluate_candidates(store, extra + val, "coreset", cands, workers, ray_address,
                                      quiet)
     return coreset
-
-
-def budget_score(logits: np.ndarray, rewards: np.ndarray, budget: int) -> float:
-    """Geomean of Oz / ours when each program runs its top ``budget - 1`` sequences and -Oz."""
-    k = max(1, min(budget - 1, rewards.shape[1]))
-    top = np.argsort(-logits, axis=1)[:, :k]
-    best = np.take_along_axis(rewards, top, axis=1).max(axis=1)
-    return float(np.exp(np.maximum(best, 0.0).mean()))
 
 
 def train_nvp(config: NvpConfig, ctx: TrainContext) -> dict[str, Any]:
@@ -275,10 +268,10 @@ class _Trainer:
                    "graphs_per_second": n / max(time.monotonic() - t0, 1e-9)}
             if self.val_data:
                 val_loss, val_logits = self.evaluate()
-                val_rewards = np.stack([e.rewards for e in self.val_ex])
-                row.update(val_loss=val_loss,
-                           val_geomean_b45=budget_score(val_logits, val_rewards, 45),
-                           val_geomean_b5=budget_score(val_logits, val_rewards, 5))
+                scores = order_scores(np.argsort(-val_logits, axis=1),
+                                      np.stack([e.rewards for e in self.val_ex]), (45, 5))
+                row.update(val_loss=val_loss, val_geomean_b45=scores[45],
+                           val_geomean_b5=scores[5])
             history.append(row)
             ctx.log_scalars(step, **{f"nvp/{key}": v for key, v in row.items() if key != "epoch"})
             score = row.get("val_loss", train_loss)

@@ -467,7 +467,7 @@ class LlvmEnv(gymnasium.Env):
         current = self._benchmark
         if benchmark.uri != current.uri:
             return True
-        if benchmark is current or getattr(benchmark, "uri_names_content", True):
+        if benchmark is current or benchmark.uri_names_content:
             return False
         return benchmark.bitcode != current.bitcode
 
