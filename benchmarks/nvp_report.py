@@ -5,6 +5,8 @@ shipped models):
 
 - ``realc test``: a fixed sample of ``--realc-per-project`` modules from every project of the
   realc-v0 test split (leave-project-out, so real code the models have never seen);
+  ``--realc-split validation`` takes the validation projects instead, the held-out projects
+  to choose ranking settings on without looking at the test projects;
 - ``builtin test``: the builtin-v0 test split;
 - ``csmith test``: the first ``--csmith`` csmith-v0 test seeds.
 
@@ -30,6 +32,18 @@ Every figure is the geomean of Oz / ours (above 1: smaller than -Oz), by group a
 realc test split by project; ``better`` is the share of programs strictly smaller than -Oz.
 Nothing can be worse than -Oz: every policy keeps -Oz when it finds nothing smaller.
 
+A module that -Oz empties (an instruction count of 0: a translation unit whose code is all
+for another architecture, say) has nothing to win and no ratio; it is left out of every
+figure, and each table says how many were.
+
+With ``--json`` every program's measurements are appended to ``JSON.rows.jsonl`` as they
+finish, so a killed run started again with the same options measures only what is missing.
+
+Whether the model adds anything is a paired question (the same programs under two rankings),
+so each group ends with ``nvp`` against each no-model order: the geomean of their ratio with
+a 95% bootstrap interval over programs, and on how many programs each one is smaller. An
+interval that holds 1.0 means the difference is within what the sample can tell.
+
     .venv/bin/python benchmarks/nvp_report.py --json nvp_report.json
     .venv/bin/python benchmarks/nvp_report.py --realc-per-project 2 --csmith 5 --random 200
 """
@@ -45,6 +59,7 @@ import random
 import statistics
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 BUDGETS = (2, 5, 10, 45)
@@ -124,9 +139,16 @@ def score(rows: list[dict[str, Any]], chosen: list[int]) -> dict[str, float]:
             "better": sum(c < r["oz"] for r, c in pairs) / len(pairs)}
 
 
+def nonempty(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The programs -Oz leaves some instructions in: the others have no ratio."""
+    return [r for r in rows if r["oz"] > 0]
+
+
 def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Geomean Oz/ours and share better than -Oz, per policy and budget."""
-    table: dict[str, Any] = {"programs": len(rows)}
+    kept = nonempty(rows)
+    table: dict[str, Any] = {"programs": len(kept), "left out (empty at -Oz)": len(rows) - len(kept)}
+    rows = kept
     for budget in BUDGETS:
         per = [policy_counts(r, budget) for r in rows]
         for name in per[0]:
@@ -138,7 +160,9 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def print_table(title: str, table: dict[str, Any]) -> None:
-    print(f"\n## {title} ({table['programs']} programs): geomean -Oz/ours (share smaller than -Oz)")
+    empty = table.get("left out (empty at -Oz)", 0)
+    print(f"\n## {title} ({table['programs']} programs" + (f"; {empty} empty at -Oz left out"
+          if empty else "") + "): geomean -Oz/ours (share smaller than -Oz)")
     names = sorted({key.split(" @")[0] for key in table if " @" in key}, key=ROW_ORDER.index)
     print("| policy | " + " | ".join(f"{b} compilations" for b in BUDGETS) + " |")
     print("| --- |" + " --- |" * len(BUDGETS))
@@ -151,12 +175,52 @@ def print_table(title: str, table: dict[str, Any]) -> None:
             print(f"| {key} | {table[key]['geomean']:.4f} ({table[key]['better']:.0%}) |")
 
 
-def by_project(rows: list[dict[str, Any]]) -> dict[str, Any]:
+#: The no-model orders the learned ranking is compared against, program by program.
+BASELINES = ("coreset order", "training-set greedy order")
+
+
+def paired(rows: list[dict[str, Any]], ours: str, theirs: str, budget: int,
+           resamples: int = 2000) -> dict[str, Any]:
+    """Policy ``ours`` against ``theirs`` on the same programs at ``budget``: the geomean of
+    theirs / ours (above 1: ours smaller), its 95% bootstrap interval over programs (seeded, so
+    a report is reproducible), and the programs where each is strictly smaller."""
+    import numpy as np
+
+    counts = [policy_counts(r, budget) for r in nonempty(rows)]
+    diff = np.array([math.log(max(c[theirs], 1) / max(c[ours], 1)) for c in counts])
+    rng = np.random.default_rng(0)
+    means = diff[rng.integers(0, len(diff), (resamples, len(diff)))].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return {"ratio": math.exp(diff.mean()), "low": math.exp(low), "high": math.exp(high),
+            "ours smaller": int((diff > 0).sum()), "theirs smaller": int((diff < 0).sum())}
+
+
+def compare(title: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Print and return ``nvp`` against each no-model order at every budget."""
+    rows = nonempty(rows)
+    have = policy_counts(rows[0], BUDGETS[0]) if rows else {}
+    out: dict[str, Any] = {}
+    if "nvp" not in have:
+        return out
+    print(f"\n## {title}: what the model adds, nvp against each no-model order "
+          "(geomean theirs/nvp [95% interval], programs nvp smaller/larger)")
+    print("| against | " + " | ".join(f"{b} compilations" for b in BUDGETS) + " |")
+    print("| --- |" + " --- |" * len(BUDGETS))
+    for theirs in (b for b in BASELINES if b in have):
+        cells = [paired(rows, "nvp", theirs, b) for b in BUDGETS]
+        out[theirs] = dict(zip(map(str, BUDGETS), cells, strict=True))
+        print(f"| {theirs} | " + " | ".join(
+            f"{c['ratio']:.4f} [{c['low']:.4f}, {c['high']:.4f}] "
+            f"{c['ours smaller']}/{c['theirs smaller']}" for c in cells) + " |")
+    return out
+
+
+def by_project(title: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Print and return the tables of each realc project at 45 compilations."""
     groups: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
+    for row in nonempty(rows):
         groups.setdefault(row["uri"].split("realc-v0/", 1)[1].split("/", 1)[0], []).append(row)
-    print("\n## realc test by project, 45 compilations: geomean -Oz/ours")
+    print(f"\n## {title} by project, 45 compilations: geomean -Oz/ours")
     print("| project | programs | nvp | coreset order | random | random best of N |")
     print("| --- | --- | --- | --- | --- | --- |")
     out = {}
@@ -175,7 +239,10 @@ def main(argv: list[str] | None = None) -> int:
                                      epilog=__doc__.split("\n\n", 1)[1],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--realc-per-project", type=int, default=4,
-                        help="realc-v0 test modules per project (default 4; 0: none)")
+                        help="realc-v0 modules per project (default 4; 0: none)")
+    parser.add_argument("--realc-split", choices=("test", "validation"), default="test",
+                        help="the realc-v0 projects to sample (default test; validation: the "
+                             "held-out projects to tune ranking settings on)")
     parser.add_argument("--csmith", type=int, default=10, help="csmith test seeds (default 10)")
     parser.add_argument("--no-builtin", action="store_true", help="skip the builtin test split")
     parser.add_argument("--random", type=int, default=1000,
@@ -189,8 +256,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.random < max(BUDGETS) - 1:
         parser.error(f"--random must be at least {max(BUDGETS) - 1} (the largest budget - 1)")
 
-    from tqdm import tqdm
-
     from optgym.datasets import get_dataset
 
     groups: dict[str, list[str]] = {}
@@ -198,7 +263,8 @@ def main(argv: list[str] | None = None) -> int:
         realc = get_dataset("realc-v0")
         if not realc.manifests():
             parser.error("realc-v0 is not built; run: optgym datasets build realc-v0")
-        groups["realc test"] = realc.sample_uris("test", args.realc_per_project)
+        groups[f"realc {args.realc_split}"] = realc.sample_uris(args.realc_split,
+                                                                 args.realc_per_project)
     if not args.no_builtin:
         groups["builtin test"] = get_dataset("builtin-v0").benchmark_uris("test")
     if args.csmith:
@@ -217,28 +283,69 @@ def main(argv: list[str] | None = None) -> int:
         if missing:
             parser.error(f"{args.reuse} has no measurements of {len(missing)} of the programs "
                          f"asked for (first: {missing[0]}); use the same program options")
-    tasks = [(u, args.random, earlier.get(u)) for u in uris]
-    tty = sys.stderr.isatty()
-    bar = dict(total=len(tasks), desc="programs", disable=not tty)
-    rows = []
-    with multiprocessing.get_context("spawn").Pool(max(1, args.workers)) as pool:
-        for row in tqdm(pool.imap_unordered(_task, tasks), **bar):
-            rows.append(row)
-            if not tty:  # a log still shows progress
-                print(f"[{len(rows)}/{len(tasks)}] {row['uri']} {row['seconds']:.0f} s",
-                      file=sys.stderr, flush=True)
+    journal = Path(f"{args.json}.rows.jsonl") if args.json and not args.reuse else None
+    rows = resumed(journal, coreset, args.random, set(uris))
+    done = {r["uri"] for r in rows}
+    tasks = [(u, args.random, earlier.get(u)) for u in uris if u not in done]
+    if rows:
+        print(f"resuming: {len(rows)} programs measured earlier in {journal}", file=sys.stderr)
+    rows += run(tasks, len(uris), args.workers, journal,
+                {"coreset": coreset, "random": args.random})
     by_uri = {r["uri"]: r for r in rows}
-    report: dict[str, Any] = {"coreset": coreset, "rows": rows, "tables": {}}
+    report: dict[str, Any] = {"coreset": coreset, "rows": rows, "tables": {}, "paired": {}}
     for group, members in groups.items():
         report["tables"][group] = summarize([by_uri[u] for u in members])
         print_table(group, report["tables"][group])
-    if "realc test" in groups:
-        report["by_project"] = by_project([by_uri[u] for u in groups["realc test"]])
+        report["paired"][group] = compare(group, [by_uri[u] for u in members])
+    realc_group = f"realc {args.realc_split}"
+    if realc_group in groups:
+        report["by_project"] = by_project(realc_group, [by_uri[u] for u in groups[realc_group]])
     if args.json:
         from optgym.cache import atomic_write
 
         atomic_write(args.json, json.dumps(report, indent=1).encode())
+        if journal is not None:
+            journal.unlink(missing_ok=True)
     return 0
+
+
+def run(tasks: list[tuple[str, int, dict[str, Any] | None]], total: int, workers: int,
+        journal: Path | None, stamp: dict[str, Any]) -> list[dict[str, Any]]:
+    """Measure ``tasks`` in ``workers`` processes, appending each row (with ``stamp``: what the
+    rows were measured with) to ``journal`` as it finishes."""
+    from tqdm import tqdm
+
+    tty = sys.stderr.isatty()
+    rows: list[dict[str, Any]] = []
+    with multiprocessing.get_context("spawn").Pool(max(1, workers)) as pool:
+        for row in tqdm(pool.imap_unordered(_task, tasks), total=len(tasks), desc="programs",
+                        disable=not tty):
+            rows.append(row)
+            if journal is not None:
+                with journal.open("a") as f:
+                    f.write(json.dumps({**stamp, "row": row}) + "\n")
+            if not tty:  # a log still shows progress
+                print(f"[{total - len(tasks) + len(rows)}/{total}] {row['uri']} "
+                      f"{row['seconds']:.0f} s", file=sys.stderr, flush=True)
+    return rows
+
+
+def resumed(journal: Path | None, coreset: list[list[str]], n_random: int,
+            uris: set[str]) -> list[dict[str, Any]]:
+    """The rows an earlier, unfinished run with the same coreset and ``--random`` appended to
+    ``journal`` for these ``uris`` (a torn last line from a kill is skipped)."""
+    if journal is None or not journal.is_file():
+        return []
+    rows: dict[str, dict[str, Any]] = {}
+    for line in journal.read_text().splitlines():
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if (entry.get("coreset") == coreset and entry.get("random") == n_random
+                and entry["row"]["uri"] in uris):
+            rows[entry["row"]["uri"]] = entry["row"]
+    return list(rows.values())
 
 
 def _task(task: tuple[str, int, dict[str, Any] | None]) -> dict[str, Any]:
