@@ -12,7 +12,7 @@ when smaller). It prints the geomean of -Oz over each policy's result:
 - ``nvp @ 45``: the whole budget on coreset sequences (what ships);
 - ``nvp @ top+1 + local search``: the same budget spent the other way.
 
-    .venv/bin/python benchmarks/nvp_report.py --realc-per-project 30 --csmith 30 --random 44 --json report.json
+    .venv/bin/python benchmarks/nvp_report.py --json report.json
     .venv/bin/python benchmarks/nvp_local_search.py report.json --programs 80
 """
 
