@@ -153,6 +153,8 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     kept = nonempty(rows)
     table: dict[str, Any] = {"programs": len(kept), "left out (empty at -Oz)": len(rows) - len(kept)}
     rows = kept
+    if not rows:
+        return table
     for budget in BUDGETS:
         per = [policy_counts(r, budget) for r in rows]
         for name in per[0]:

@@ -27,6 +27,9 @@ def test_a_module_minus_oz_empties_is_left_out_and_counted() -> None:
     assert table["programs"] == 1 and table["left out (empty at -Oz)"] == 1
     assert table["nvp @2"]["geomean"] == pytest.approx(100 / 90)
     assert table["coreset order @2"]["geomean"] == pytest.approx(100 / 90)
+    only_empty = nvp_report.summarize(rows[1:])
+    assert only_empty == {"programs": 0, "left out (empty at -Oz)": 1}
+    nvp_report.print_table("empty", only_empty)  # a header and no rows, not a crash
 
 
 def test_paired_reports_ratio_interval_and_wins() -> None:
