@@ -199,6 +199,7 @@ def test_url_recipe_builds_reports_failures_and_resumes(server: tuple[str, Path]
             get_benchmark("benchmark://realc-v0/lua/lapi")
         st = ds.stats()
         assert st["totals"]["modules"] == 2 and st["totals"]["failures"] == 1 and st["totals"]["licenses"] == ["MIT"]
+        assert st["totals"]["empty_modules"] == 0
         assert st["projects"]["tiny"]["instructions"] == sum(x.instructions for x in ds.benchmarks())
 
         # Resume: a finished project is not rebuilt; with its manifest gone (a killed build),
@@ -343,7 +344,8 @@ def test_cli_build_show_list_recipe_dataset_without_progress_bars(server: tuple[
     base, root = server
     fname, sha = _serve_tiny(root)
     recipe_file = tmp_path / "r.toml"
-    recipe_file.write_text(_tiny_recipes(f"{base}/{fname}", sha))
+    # With HAVE_BAR configured on, b.c preprocesses to nothing: a module with no code.
+    recipe_file.write_text(_tiny_recipes(f"{base}/{fname}", sha).replace('HAVE_BAR = "OFF"', 'HAVE_BAR = "ON"'))
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "optgym.cli", "datasets", *args], capture_output=True, text=True,
@@ -355,6 +357,7 @@ def test_cli_build_show_list_recipe_dataset_without_progress_bars(server: tuple[
     assert "\r" not in r.stderr and "file/s" not in r.stderr  # no progress bar into a pipe
     r = cli("show", "mine-v0")
     assert r.returncode == 0 and "tiny" in r.stdout and "leave-project-out" in r.stdout
+    assert "no code:     1 (modules without instructions" in r.stdout
     r = cli("list", "--benchmarks", "mine-v0")
     assert r.stdout.split() == ["benchmark://mine-v0/tiny/src/a", "benchmark://mine-v0/tiny/src/b"]
     r = cli("list")

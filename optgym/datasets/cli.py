@@ -159,6 +159,9 @@ def _show_recipe_dataset(ds) -> None:  # noqa: ANN001 - a RealCDataset
     print(f"modules:     {t['modules']}")
     print(f"instructions:{t['instructions']:>12,} (at the dataset's compile flags)")
     print(f"failures:    {t['failures']} files did not compile or split")
+    if t["empty_modules"]:
+        print(f"no code:     {t['empty_modules']} (modules without instructions: only data, or code "
+              "for another architecture; kept, but there is nothing to optimize in them)")
     left_out = {"dropped_trivial": "trivial (< 5 instructions)", "dropped_duplicates": "duplicates in a project",
                 "dropped_cross_split": "also in a project of an earlier split"}
     for k, what in left_out.items():

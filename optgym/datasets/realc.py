@@ -663,8 +663,8 @@ class RealCDataset(Dataset):
         return sorted(r.name for r in self.recipes if split is None or project_split(r.name) == split)
 
     def stats(self) -> dict:
-        """Per-project and total statistics of what is built: modules, instructions,
-        licenses, splits, build failures (and, for functions, what was dropped)."""
+        """Per-project and total statistics of what is built: modules, instructions, modules
+        with none, licenses, splits, build failures (and, for functions, what was dropped)."""
         per = {}
         index = self._index()
         counts: dict[str, list[int]] = {}
@@ -677,6 +677,7 @@ class RealCDataset(Dataset):
             if m is not None:
                 row |= {"modules": len(counts.get(r.name, [])),
                         "instructions": sum(counts.get(r.name, [])),
+                        "empty": sum(1 for n in counts.get(r.name, []) if n == 0),
                         "failures": len(m.get("failures", []))}
                 if self.functions_of is not None:
                     row["dropped_cross_split"] = index.cross_split.get(r.name, 0)
@@ -690,6 +691,9 @@ class RealCDataset(Dataset):
             "built_projects": len(built),
             "modules": sum(v["modules"] for v in built),
             "instructions": sum(v["instructions"] for v in built),
+            # Translation units with no code (only data, or only another architecture's
+            # code): kept, as they are the project's, but a pass has nothing to do on them.
+            "empty_modules": sum(v["empty"] for v in built),
             "failures": sum(v["failures"] for v in built),
             "licenses": sorted({v["license"] for v in per.values()}),
             "splits": {s: {"projects": sum(1 for v in built if v["split"] == s),
