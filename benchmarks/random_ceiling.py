@@ -92,9 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         env.close()
     print(f"\nbest of {args.sequences} random sequences, geomean clang-19 -Oz / best")
-    groups = {g: u for g, u in groups.items() if ratios.get((g, next(iter(spaces))))}
-    print("| action space | " + " | ".join(f"{g} ({len(ratios[(g, next(iter(spaces)))])})"
-                                          for g in groups) + " |")
+    # a group's programs that -Oz did not empty: the ones measured in every space
+    measured = {g: len(ratios.get((g, next(iter(spaces))), [])) for g in groups}
+    groups = {g: u for g, u in groups.items() if measured[g]}
+    print("| action space | " + " | ".join(f"{g} ({measured[g]})" for g in groups) + " |")
     print("|---|" + "---|" * len(groups))
     for space in spaces:
         print(f"| {space} | " + " | ".join(
