@@ -262,8 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     from optgym.llvm.passes import FLAGS, SAFE_FLAGS
 
     actions = FLAGS if _flag("OPTGYM_CC_UNSAFE_PASSES") else SAFE_FLAGS
-    # One compiler worker for every file of the step.
-    env = LlvmEnv(observation_space=None, action_space=actions.name)
+    # One compiler worker for every file of the step; what ships keeps always_inline's promise.
+    env = LlvmEnv(observation_space=None, action_space=actions.name, honor_always_inline=True)
     try:
         for source in sources:
             target = Path(output) if output else Path(Path(source).stem + ".o")

@@ -180,7 +180,8 @@ def _env(unsafe_passes: bool) -> Any:
     from optgym.envs.llvm import LlvmEnv
     from optgym.llvm.passes import FLAGS, SAFE_FLAGS
 
-    return LlvmEnv(observation_space=None,
+    # Even with every pass allowed, what ships keeps clang's always_inline promise.
+    return LlvmEnv(observation_space=None, honor_always_inline=True,
                    action_space=(FLAGS if unsafe_passes else SAFE_FLAGS).name)
 
 
@@ -196,8 +197,6 @@ def _search(env: Any, name: str, seed: int, budget: Any, objective: str) -> Any:
 def _cost(env: Any, steps: list[str], measure: str) -> int:
     """The objective's measure of a sequence from the unoptimized module (one compilation)."""
     env.reset(options={"benchmark": env.benchmark})
-    if not steps:
-        return int(env.observation[measure])
     return int(env.try_steps(steps, (measure,))[measure])
 
 
@@ -238,16 +237,26 @@ def run_opt(data: bytes, source: str | None, pipeline: str, text: bool) -> bytes
         return out.read_bytes()
 
 
-def measure(output: bytes, session: Any, cost: str = "IrInstructionCount") -> tuple[int, int]:
-    """Verify a module; its instruction count and its ``cost`` (an :data:`OBJECTIVES` value).
-    OptgymError if the verifier objects."""
+@dataclass(frozen=True)
+class Measured:
+    """What the drop-ins check of an output module before writing it."""
+
+    instruction_count: int
+    cost: int  # by the objective (an :data:`OBJECTIVES` value)
+    always_inline_calls: int  # calls to always_inline functions left (clang leaves none)
+
+
+def measure(output: bytes, session: Any, cost: str = "IrInstructionCount") -> Measured:
+    """Verify a module and measure it (see :class:`Measured`); OptgymError if the verifier
+    objects."""
     module = session.load(output, "optgym-opt output")
     try:
         problem = module.verify()
         if problem:
             raise OptgymError(f"the optimized module does not verify: {problem}")
-        values = module.observe("IrInstructionCount", cost)
-        return int(values["IrInstructionCount"]), int(values[cost])
+        values = module.observe("IrInstructionCount", cost, "AlwaysInlineCalls")
+        return Measured(int(values["IrInstructionCount"]), int(values[cost]),
+                        int(values["AlwaysInlineCalls"]))
     finally:
         module.close()
 
@@ -258,8 +267,10 @@ def optimize(data: bytes, source: str | None = None, *, text: bool = False,
              unsafe_passes: bool = False) -> tuple[bytes, Selection]:
     """Choose passes for a module and apply them with opt-19; returns the output and the choice.
 
-    The output is verified and measured; if it somehow were larger than -Oz's by the objective
-    (opt-19 disagreeing with the in-process search), -Oz's output is returned instead.
+    The output is verified and measured; -Oz's output is returned instead if it somehow were
+    larger than -Oz's by the objective (opt-19 disagreeing with the in-process search), or if it
+    left more calls to ``always_inline`` functions than -Oz does (clang inlines them at every
+    level; the search runs the always-inliner first, so this is a guard, not a filter).
     """
     own = env is None
     env = env or _env(unsafe_passes)
@@ -267,16 +278,25 @@ def optimize(data: bytes, source: str | None = None, *, text: bool = False,
         choice = select(data, source or "<stdin>", policy=policy, budget=budget, seed=seed,
                         env=env, objective=objective)
         output = run_opt(data, source, choice.pipeline, text)
-        count, cost = measure(output, env.session, OBJECTIVES[objective])
-        if cost > choice.oz_cost and choice.pipeline != OZ_PIPELINE:
+        ours = measure(output, env.session, OBJECTIVES[objective])
+        if choice.pipeline != OZ_PIPELINE and (
+                ours.cost > choice.oz_cost or _breaks_always_inline(ours, data, source, env)):
             choice.pipeline = OZ_PIPELINE
             output = run_opt(data, source, OZ_PIPELINE, text)
-            count, cost = measure(output, env.session, OBJECTIVES[objective])
-        choice.instruction_count, choice.cost = count, cost
+            ours = measure(output, env.session, OBJECTIVES[objective])
+        choice.instruction_count, choice.cost = ours.instruction_count, ours.cost
         return output, choice
     finally:
         if own:
             env.close()
+
+
+def _breaks_always_inline(ours: Measured, data: bytes, source: str | None, env: Any) -> bool:
+    """Whether an output keeps more calls to always_inline functions than -Oz's output."""
+    if not ours.always_inline_calls:
+        return False
+    reference = measure(run_opt(data, source, OZ_PIPELINE, False), env.session)
+    return ours.always_inline_calls > reference.always_inline_calls
 
 
 def output_problem(path: str | None) -> str | None:

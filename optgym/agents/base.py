@@ -131,12 +131,17 @@ class Policy(Protocol):
 
 
 def result_from_env(env: LlvmEnv, steps: list[str], clock: BudgetClock, policy: str) -> SearchResult:
-    """Package a sequence as a :class:`SearchResult`, replaying it in ``env`` to measure it."""
-    if list(env.actions_taken) != list(steps):
+    """Package a sequence as a :class:`SearchResult`, replaying it in ``env`` to measure it.
+
+    The result's steps are those the episode ran (:meth:`LlvmEnv.episode_steps`: the
+    always-inliner first where the env keeps that promise), so its command line is what ships.
+    """
+    steps = env.episode_steps(steps)
+    if list(env.actions_taken) != steps:
         env.reset(options={"benchmark": env.benchmark, "replay": steps})
     return SearchResult(
         benchmark=env.benchmark.uri,
-        steps=list(steps),
+        steps=steps,
         instruction_count=int(env.observation["IrInstructionCount"]),
         o0_count=int(env.observation["IrInstructionCountO0"]),
         oz_count=int(env.observation["IrInstructionCountOz"]),

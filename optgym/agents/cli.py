@@ -56,6 +56,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="replay each result with opt-19 (and run runnable programs) to check it")
     p.add_argument("--show-pipelines", action="store_true",
                    help="print each benchmark's -passes= text as it finishes (the CSV has them too)")
+    p.add_argument("--skip-always-inline", action="store_true",
+                   help="let the policy skip the always-inliner (CompilerGym's free choice). By "
+                        "default every result runs it first, as clang does at every -O level, so "
+                        "the results keep the promise of always_inline as what ships must")
     p.add_argument("--text", action="store_true",
                    help="also measure each result's .text bytes (the object clang -Oz's code "
                         "generator makes) against clang-19 -Oz's")
@@ -98,7 +102,8 @@ def _search(args: argparse.Namespace) -> int:
     else:
         raise OptgymError("say what to search: --benchmark URI or --dataset NAME")
     make_policy(args.policy, args.seed)  # an unknown policy fails now, not in every worker
-    tasks = [SearchTask(u, args.policy, budget, args.seed) for u in uris]
+    tasks = [SearchTask(u, args.policy, budget, args.seed,
+                        honor_always_inline=not args.skip_always_inline) for u in uris]
     results: list = [None] * len(tasks)
     failures = 0
     bar = tqdm(total=len(tasks), desc=f"{args.policy}", unit="benchmark", file=sys.stderr,

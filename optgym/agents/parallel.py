@@ -34,6 +34,8 @@ class SearchTask:
     budget: Budget
     seed: int | None = 0
     kwargs: dict[str, Any] = field(default_factory=dict)
+    #: Run the always-inliner first, as clang does and as what ships must (see LlvmEnv).
+    honor_always_inline: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ def run_task(task: SearchTask) -> Outcome:
     """Search one benchmark in this process (what every local or Ray worker runs)."""
     try:
         env = _worker_env()
+        env.honor_always_inline = task.honor_always_inline
         env.reset(options={"benchmark": task.benchmark})
         policy = make_policy(task.policy, task.seed, **task.kwargs)
         return policy.search(env, task.budget)

@@ -59,7 +59,8 @@ def evaluate(
     )
     uris = task.benchmark_uris
     states: list[CompilerEnvState] = []
-    env = LlvmEnv(uris[0], observation_space=None, reward_space=task.reward)
+    env = LlvmEnv(uris[0], observation_space=None, reward_space=task.reward,
+                  honor_always_inline=task.honor_always_inline)
     bar = None
     if progress:
         from tqdm import tqdm

@@ -39,6 +39,10 @@ class Task:
     llvm_version: str = LLVM_VERSION
     #: The actions a submission's pipeline may be made of (validation refuses anything else).
     action_space: str = "flags-pipelines-v0"
+    #: Whether results must keep clang's ``always_inline`` promise, as what ships must: the
+    #: episode runs the always-inliner first, and validation refuses a replay that leaves more
+    #: calls to ``always_inline`` functions than clang -Oz does.
+    honor_always_inline: bool = False
 
     @property
     def benchmark_uris(self) -> list[str]:
@@ -83,7 +87,7 @@ class Task:
         return {
             "name": self.name, "dataset": self.dataset, "benchmarks": list(self.benchmarks),
             "reward": self.reward, "budget": budget_json(self.budget),
-            "llvm_version": self.llvm_version,
+            "llvm_version": self.llvm_version, "honor_always_inline": self.honor_always_inline,
         }
 
 
@@ -153,6 +157,7 @@ def _load_tasks() -> dict[str, Task]:
             benchmarks=tuple(entry["benchmarks"]), reward=entry["reward"],
             budget=budget_from_json(entry["budget"], what=f"task {entry['name']}'s budget"),
             action_space=entry.get("action_space", "flags-pipelines-v0"),
+            honor_always_inline=bool(entry.get("honor_always_inline", False)),
         )
     return tasks
 

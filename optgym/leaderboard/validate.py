@@ -121,7 +121,8 @@ def validate_states(task: Task, states: list[CompilerEnvState], header: ResultHe
         report.errors.append(why)
         return report
     limit = _walltime_limit(task, header)
-    env = LlvmEnv(expected[0], observation_space=None, reward_space=task.reward)
+    env = LlvmEnv(expected[0], observation_space=None, reward_space=task.reward,
+                  honor_always_inline=task.honor_always_inline)
     todo = [by_uri[uri] for uri in expected if uri in by_uri]
     bar = None
     if progress:

@@ -263,6 +263,11 @@ class Module:
         """
         return native.load().optgym_fingerprint(self.ref)
 
+    def always_inline_calls(self) -> int:
+        """Call sites clang's always-inliner would inline that are still calls (see the native
+        helper): above clang -Oz's number, a result breaks the promise of ``always_inline``."""
+        return native.load().optgym_always_inline_calls(self.ref)
+
     def instruction_count(self) -> int:
         """Number of instructions in all functions (CompilerGym's IrInstructionCount)."""
         return self.counts()[0]

@@ -25,6 +25,7 @@ OBSERVERS: dict[str, Observer] = {
     "InstCount": Module.instcount,
     "Autophase": Module.autophase,
     "ObjectTextSizeBytes": Module.object_text_size,
+    "AlwaysInlineCalls": Module.always_inline_calls,
 }
 
 #: Observers implemented in other subpackages, imported on first use as "module:function".

@@ -218,10 +218,16 @@ class Action:
 
 @dataclass(frozen=True)
 class ActionSet:
-    """An ordered, named list of actions (an environment's ``action_space``)."""
+    """An ordered, named list of actions (an environment's ``action_space``).
+
+    ``safe`` sets hold only passes that keep every well-defined program's meaning; what is
+    built from them ships, so environments on them also keep clang's ``always_inline``
+    promise (see :func:`honors_always_inline`).
+    """
 
     name: str
     actions: tuple[Action, ...]
+    safe: bool = False
 
     def __len__(self) -> int:
         return len(self.actions)
@@ -319,7 +325,7 @@ UNSAFE_REASONS: dict[str, str] = {
 }
 #: The flags of :data:`FLAGS` that the drop-ins and shipped models may use.
 SAFE_FLAGS = ActionSet(
-    "flags-safe-v0", tuple(a for a in FLAGS.actions if a.flag not in UNSAFE_REASONS)
+    "flags-safe-v0", tuple(a for a in FLAGS.actions if a.flag not in UNSAFE_REASONS), safe=True
 )
 
 
@@ -331,8 +337,34 @@ def is_safe_pipeline(pipeline: str) -> bool:
 
 #: The safe flags plus the standard -O pipelines: what the shipped PPO model acts with.
 SAFE_FLAGS_AND_PIPELINES = ActionSet(
-    "flags-safe-pipelines-v0", SAFE_FLAGS.actions + tuple(Action(f, p) for f, p in PIPELINE_TABLE)
+    "flags-safe-pipelines-v0", SAFE_FLAGS.actions + tuple(Action(f, p) for f, p in PIPELINE_TABLE),
+    safe=True,
 )
+
+#: The pass clang runs at every -O level, -O0 included, before any other: it inlines every
+#: call to an ``always_inline`` function. Whatever ships runs it first (see below).
+ALWAYS_INLINE = "always-inline"
+
+
+def honors_always_inline(first_step: str) -> bool:
+    """Whether a sequence starting with ``first_step`` keeps clang's ``always_inline`` promise
+    by itself: it starts with the always-inliner, or with a standard pipeline
+    (``default<O1>`` ... ``default<Oz>``), which runs it first."""
+    return first_step == ALWAYS_INLINE or first_step.startswith("default<O")
+
+
+def with_always_inline(steps: list[str] | tuple[str, ...]) -> list[str]:
+    """``steps`` as something that ships must run them: the always-inliner first, unless the
+    sequence already keeps the promise (:func:`honors_always_inline`).
+
+    clang inlines ``always_inline`` functions at every level, so a size search that skips the
+    always-inliner can look far smaller than -Oz while breaking what the source asked for (and
+    running several times slower): LZ4's force-inlined helpers left as calls did exactly that.
+    """
+    steps = list(steps)
+    if steps and honors_always_inline(steps[0]):
+        return steps
+    return [ALWAYS_INLINE, *steps]
 
 ACTION_SETS = {s.name: s for s in (FLAGS, FLAGS_AND_PIPELINES, SAFE_FLAGS, SAFE_FLAGS_AND_PIPELINES)}
 

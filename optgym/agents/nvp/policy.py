@@ -16,7 +16,7 @@ from optgym.agents.base import Budget, SearchResult, result_from_env
 from optgym.agents.nvp import MODEL_DIR
 from optgym.envs.llvm import LlvmEnv
 from optgym.errors import CompilerCrash, LlvmError, OptgymError
-from optgym.llvm.passes import SAFE_FLAGS, is_safe_pipeline, join_steps
+from optgym.llvm.passes import is_safe_pipeline, join_steps
 
 OZ = "default<Oz>"
 
@@ -97,7 +97,7 @@ class NvpPolicy:
         if env.actions_taken:
             env.reset(options={"benchmark": env.benchmark})
         ranked = self.rank(env)
-        if env.actions.name == SAFE_FLAGS.name:
+        if env.actions.safe:
             # The drop-ins ask for safe passes: a model trained with more can never ship one.
             ranked = [steps for steps in ranked if is_safe_pipeline(join_steps(steps))]
         limit = budget.compilations if budget.compilations is not None else len(ranked) + 1

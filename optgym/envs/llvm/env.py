@@ -115,6 +115,10 @@ class LlvmEnv(gymnasium.Env):
     The benchmark's unoptimized module (clang's output before any LLVM pass). The benchmark is
     ``options["benchmark"]`` of ``reset``, else the constructor's ``benchmark``, else one drawn
     from ``dataset`` (and ``split``) with the env's generator, seeded by ``reset(seed=...)``.
+    With ``honor_always_inline`` (on for the safe action sets), the episode's first action is
+    preceded by LLVM's always-inliner, as clang runs it at every -O level, unless that action is
+    a standard pipeline (``default<Oz>`` ...), which runs it itself; ``actions_taken`` and the
+    command line show the ``always-inline`` step, so replays stay exact.
 
     ## Episode end
     Terminated when a pass crashes LLVM or runs past ``timeout`` (``info["error"]`` says which;
@@ -133,6 +137,8 @@ class LlvmEnv(gymnasium.Env):
         timeout: seconds one pass may run before the worker is killed.
         transposition_cache: share one between environments of a search to skip known steps.
         runtimes_per_observation: how many runs the ``Runtime`` observation takes the median of.
+        honor_always_inline: keep clang's ``always_inline`` promise (see Starting state); None
+            (the default) turns it on for the safe action sets, whose results ship.
         render_mode: None, ``"ansi"`` (``render()`` returns the IR) or ``"human"`` (prints it);
             others raise :class:`~optgym.errors.RenderModeError`, a ``TypeError``, which is
             what Stable-Baselines3's ``make_vec_env`` expects when it offers ``"rgb_array"``.
@@ -144,7 +150,9 @@ class LlvmEnv(gymnasium.Env):
 
     ## Version history
     * v0: CompilerGym's ``llvm-v0`` spaces, names and reward definitions on LLVM 19; seven of
-      its 124 flags have no LLVM 19 pass (``optgym.llvm.passes.LEFT_OUT`` says why).
+      its 124 flags have no LLVM 19 pass (``optgym.llvm.passes.LEFT_OUT`` says why). Since
+      optgym 0.1 (the drop-ins issue), environments on the safe action sets run the
+      always-inliner before the first action (``honor_always_inline``).
     """
 
     metadata = {"render_modes": ["human", "ansi"]}
@@ -162,6 +170,7 @@ class LlvmEnv(gymnasium.Env):
         transposition_cache: TranspositionCache | None = None,
         runtimes_per_observation: int = 3,
         render_mode: str | None = None,
+        honor_always_inline: bool | None = None,
         _shared: _SharedSession | None = None,
     ):
         super().__init__()
@@ -173,6 +182,10 @@ class LlvmEnv(gymnasium.Env):
         self.render_mode = render_mode
         self.actions = pass_table.action_set(action_space)
         self.action_space = Commandline(self.actions)
+        self.honor_always_inline = (self.actions.safe if honor_always_inline is None
+                                    else bool(honor_always_inline))
+        # True until the episode's first step decides whether the always-inliner runs first.
+        self._always_inline_due = False
         self.observation_space_spec: ObservationSpec | None = None
         self._observation_space: spaces.Space = spaces.Discrete(1)
         self.observation_space = observation_space
@@ -279,6 +292,7 @@ class LlvmEnv(gymnasium.Env):
             self._module.close()
         self._module = self._base.fork()
         self._applied, self._pending = [], []
+        self._always_inline_due = self.honor_always_inline
         self._hash, self._count, self._step_obs = None, None, None
         self._reward_prev = {}
         self.episode_reward = 0.0
@@ -360,6 +374,7 @@ class LlvmEnv(gymnasium.Env):
         self._benchmark = parent._benchmark
         self._module = parent._module.fork()
         self._applied = list(parent._applied)
+        self._always_inline_due = parent._always_inline_due
         self._hash, self._count = parent._hash, parent._count
         self._baselines = parent._baselines
         self._reward_prev = dict(parent._reward_prev)
@@ -387,6 +402,7 @@ class LlvmEnv(gymnasium.Env):
             transposition_cache=self.cache,
             runtimes_per_observation=self.runtimes_per_observation,
             render_mode=self.render_mode,
+            honor_always_inline=self.honor_always_inline,
         )
         settings.update(kwargs)
         benchmark = settings.pop("benchmark")
@@ -407,7 +423,18 @@ class LlvmEnv(gymnasium.Env):
         if self._module is None:
             raise OptgymError("call reset() before try_steps()")
         self._materialize()
-        return self._module.try_pipeline(pass_table.join_steps(list(steps)), tuple(observations))
+        steps = self.episode_steps(steps) if self._always_inline_due else list(steps)
+        if not steps:
+            return self._module.observe(*observations)
+        return self._module.try_pipeline(pass_table.join_steps(steps), tuple(observations))
+
+    def episode_steps(self, steps: list[str] | tuple[str, ...]) -> list[str]:
+        """The steps an episode from the benchmark runs for these actions: with
+        ``honor_always_inline``, the always-inliner first where the actions do not run it
+        themselves (:func:`~optgym.llvm.passes.with_always_inline`)."""
+        if not self.honor_always_inline:
+            return list(steps)
+        return pass_table.with_always_inline(steps)
 
     def commandline(self) -> str:
         """An `opt-19` command line that turns the benchmark into the current module."""
@@ -438,13 +465,15 @@ class LlvmEnv(gymnasium.Env):
     def validate(self, state: CompilerEnvState | None = None) -> ValidationResult:
         """Replay a state (default: the current one) with the real `opt-19`.
 
-        Checks that the instruction count and the reward are reproduced and, for runnable
-        benchmarks, that the program prints what its unoptimized build prints. See
+        Checks that the instruction count and the reward are reproduced, for runnable
+        benchmarks that the program prints what its unoptimized build prints, and with
+        ``honor_always_inline`` that no ``always_inline`` call is left that clang would inline. See
         :func:`~optgym.envs.llvm.validation.validate_state`.
         """
         return validate_state(
             state or self.state, session=self.session, reward=self.reward_space_spec,
             resolve=self._resolve_benchmark, baselines=self._baselines_for,
+            honor_always_inline=self.honor_always_inline,
         )
 
     # -- internals ----------------------------------------------------------------------------
@@ -496,7 +525,18 @@ class LlvmEnv(gymnasium.Env):
         return index
 
     def _run_pipeline(self, pipeline: str) -> bool:
-        """Advance the episode by one step; returns whether the module changed."""
+        """Advance the episode by one step (the always-inliner first if it is due); returns
+        whether the module changed."""
+        if self._always_inline_due:
+            self._always_inline_due = False
+            if not pass_table.honors_always_inline(pipeline):
+                inlined = self._run_one(pass_table.ALWAYS_INLINE, observe=())
+                return self._run_one(pipeline) or inlined
+        return self._run_one(pipeline)
+
+    def _run_one(self, pipeline: str, observe: tuple[str, ...] | None = None) -> bool:
+        """Run one pipeline on the episode's module (``observe``: the worker observations to
+        return with it, by default those a step needs); returns whether the module changed."""
         if self.cache is not None:
             state = self._current_hash()
             hit = self.cache.get(state, pipeline)
@@ -513,7 +553,7 @@ class LlvmEnv(gymnasium.Env):
             self.cache.put(state, pipeline, Transition(self._hash, self._count, result.changed))
             return result.changed
         self._materialize()
-        result = self._module.run(pipeline, observe=self._step_names)
+        result = self._module.run(pipeline, observe=self._step_names if observe is None else observe)
         self._applied.append(pipeline)
         self._hash = None
         self._count = result.observations.get("IrInstructionCount")

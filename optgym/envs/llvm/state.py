@@ -128,6 +128,8 @@ class ValidationResult:
     reproduced_reward: float | None = None
     instruction_count: int | None = None
     output_checked: bool = False
+    #: Calls to ``always_inline`` functions left in the replayed module.
+    always_inline_calls: int | None = None
 
     @property
     def ok(self) -> bool:

@@ -25,14 +25,16 @@ def validate_state(
     reward: RewardSpec,
     resolve: Callable[[str], Any],
     baselines: Callable[[Any, str], dict[str, float]],
+    honor_always_inline: bool = False,
 ) -> ValidationResult:
     """Replay ``state`` with `opt-19` and check what it claims.
 
     The instruction count is measured on `opt-19`'s output (loaded in ``session``'s worker);
     the reward in space ``reward`` is recomputed against ``baselines(benchmark, cost)`` and
     compared with the state's; a runnable benchmark is built and run, and must print what its
-    unoptimized build prints. ``resolve(uri)`` finds the benchmark. Problems are collected in
-    the result's ``errors``, never raised.
+    unoptimized build prints. With ``honor_always_inline``, the output may keep no more calls to
+    ``always_inline`` functions than clang -Oz's does. ``resolve(uri)`` finds the benchmark.
+    Problems are collected in the result's ``errors``, never raised.
     """
     result = ValidationResult(state)
     try:
@@ -62,6 +64,14 @@ def validate_state(
         return result
     try:
         result.instruction_count = module.instruction_count()
+        result.always_inline_calls = int(module.observe("AlwaysInlineCalls")["AlwaysInlineCalls"])
+        if honor_always_inline and result.always_inline_calls:
+            oz_calls = baselines(benchmark, "AlwaysInlineCalls")["AlwaysInlineCallsOz"]
+            if result.always_inline_calls > oz_calls:
+                result.errors.append(
+                    f"keeps {result.always_inline_calls} calls to always_inline functions where "
+                    f"clang-19 -Oz keeps {oz_calls:g}: run the always-inliner first "
+                    "(clang does at every -O level)")
         if reward.cost in ("IrInstructionCount", "ObjectTextSizeBytes"):
             cost = float(module.observe(reward.cost)[reward.cost])
             values = baselines(benchmark, reward.cost)

@@ -78,4 +78,6 @@ def load() -> ctypes.CDLL:
         fn.restype = ctypes.c_int
     lib.optgym_fingerprint.argtypes = [ctypes.c_void_p]
     lib.optgym_fingerprint.restype = ctypes.c_uint64
+    lib.optgym_always_inline_calls.argtypes = [ctypes.c_void_p]
+    lib.optgym_always_inline_calls.restype = ctypes.c_int64
     return lib

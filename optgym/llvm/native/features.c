@@ -289,3 +289,30 @@ uint64_t optgym_fingerprint(LLVMModuleRef mod) {
   }
   return h;
 }
+
+/* ---- clang's contracts ---- */
+
+/* Call sites the always-inliner inlines that are still calls: the callee is a function with a
+ * body marked `alwaysinline`, or the call site itself is marked so (`[[clang::always_inline]]`),
+ * and the call site is not `noinline`. clang inlines these at every -O level, -O0 included, so a
+ * result that keeps more of them than clang -Oz does breaks a promise the source relied on. */
+int64_t optgym_always_inline_calls(LLVMModuleRef mod) {
+  unsigned always = LLVMGetEnumAttributeKindForName("alwaysinline", 12);
+  unsigned never = LLVMGetEnumAttributeKindForName("noinline", 8);
+  int64_t n = 0;
+  for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f)) {
+    for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(f); bb; bb = LLVMGetNextBasicBlock(bb)) {
+      for (LLVMValueRef i = LLVMGetFirstInstruction(bb); i; i = LLVMGetNextInstruction(i)) {
+        LLVMOpcode op = LLVMGetInstructionOpcode(i);
+        if (op != LLVMCall && op != LLVMInvoke && op != LLVMCallBr) continue;
+        if (LLVMGetCallSiteEnumAttribute(i, LLVMAttributeFunctionIndex, never)) continue;
+        LLVMValueRef callee = LLVMIsAFunction(LLVMGetCalledValue(i));
+        int marked = LLVMGetCallSiteEnumAttribute(i, LLVMAttributeFunctionIndex, always) != NULL;
+        if (!marked && callee && !LLVMIsDeclaration(callee))
+          marked = LLVMGetEnumAttributeAtIndex(callee, LLVMAttributeFunctionIndex, always) != NULL;
+        n += marked;
+      }
+    }
+  }
+  return n;
+}
