@@ -21,6 +21,7 @@ from optgym.errors import LlvmError, ParseError, PipelineError
 from optgym.llvm import native, toolchain
 
 _ref = c_void_p  # every LLVM handle is an opaque pointer
+_Stats = ctypes.c_int64 * 4
 
 
 @functools.cache
@@ -217,8 +218,27 @@ class Module:
             raise LlvmError("module is closed")
         return self._ref
 
-    def run_passes(self, pipeline: str) -> None:
-        """Run a new-pass-manager pipeline such as ``"instcombine<no-verify-fixpoint>,dce"``."""
+    def run_passes(self, pipeline: str) -> bool:
+        """Run a new-pass-manager pipeline such as ``"instcombine<no-verify-fixpoint>,dce"``;
+        returns whether some pass reported a change (did not preserve all analyses).
+
+        It is LLVM-C's ``LLVMRunPasses`` (the native helper's copy, which also tells the
+        report): a pass that changed nothing says so, and every pass that changes the module
+        must say it did, or LLVM's own analysis caching would go wrong.
+        """
+        helper = native.load()
+        reported = c_int()
+        err = helper.optgym_run_passes(self.ref, pipeline.encode(), self._tm(), 0,
+                                       byref(reported))
+        if err:
+            text = ctypes.string_at(err).decode("utf-8", "replace")
+            helper.optgym_free_message(err)
+            raise PipelineError(f"pipeline {pipeline!r}: {text}")
+        return bool(reported.value)
+
+    def run_passes_llvm_c(self, pipeline: str) -> None:
+        """Run a pipeline with LLVM-C's own ``LLVMRunPasses``, which :meth:`run_passes`
+        copies (tests check that the two give the same module)."""
         llvm = lib()
         err = llvm.LLVMRunPasses(self.ref, pipeline.encode(), self._tm(), _pass_options())
         if err:
@@ -262,6 +282,13 @@ class Module:
         helper for what it covers. Use :meth:`hash` for a content hash.
         """
         return native.load().optgym_fingerprint(self.ref)
+
+    def step_stats(self) -> tuple[int, tuple[int, int, int]]:
+        """:meth:`fingerprint` and :meth:`counts` from one walk of the module: what a step
+        needs to tell whether a pass changed the module and how many instructions it left."""
+        out = _Stats()
+        native.load().optgym_step_stats(self.ref, out)
+        return out[0], (out[1], out[2], out[3])
 
     def always_inline_calls(self) -> int:
         """Call sites clang's always-inliner would inline that are still calls (see the native

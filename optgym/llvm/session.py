@@ -27,7 +27,8 @@ from typing import Any
 
 from optgym import errors
 from optgym.llvm import native
-from optgym.llvm.worker import read_message, wait_readable, write_message
+from optgym.llvm.handoff import Handoff, wait_readable
+from optgym.llvm.worker import read_message, write_message
 
 DEFAULT_TIMEOUT = 60.0
 _LIVE_SESSIONS: weakref.WeakSet[CompilerSession] = weakref.WeakSet()
@@ -90,12 +91,16 @@ class CompilerSession:
         # True while the worker cannot be trusted to match the recipes (a request was
         # interrupted, or a restart was): the next request restarts it first.
         self._desynced = False
+        #: How each reply is waited for (spin, follow the parent's core, or sleep).
+        self.handoff = Handoff()
         native.build()  # compile the helper once here rather than racing in every worker
         self._start()
         _LIVE_SESSIONS.add(self)
 
     # -- process management -------------------------------------------------------------------
     def _start(self) -> None:
+        """Start a worker. It loads LLVM in the background while this process goes on; its
+        greeting is read before the first request (:meth:`_await_greeting`)."""
         self._stderr = tempfile.TemporaryFile()
         env = dict(os.environ, OPTGYM_WORKER="1", OPTGYM_PARENT_PID=str(os.getpid()))
         self._proc = subprocess.Popen(
@@ -108,13 +113,25 @@ class CompilerSession:
         )
         self._fd_in = self._proc.stdout.fileno()
         self._fd_out = self._proc.stdin.fileno()
+        self._greeted = False
+        self.handoff.new_worker(self._proc.pid)
+
+    def _await_greeting(self) -> None:
+        """Read the worker's start-up status; ToolchainError if it could not start."""
         try:
-            status = self._receive(timeout=120.0)
-        except _WorkerDied as died:
-            raise errors.ToolchainError(f"the compiler worker failed to start: {died}") from None
+            if not wait_readable(self._fd_in, 120.0):
+                raise _WorkerDied("no greeting within 120 s")
+            status = read_message(self._fd_in)
+        except (_WorkerDied, EOFError, OSError) as exc:
+            reason = str(exc) if isinstance(exc, _WorkerDied) else self._death_reason()
+            self._kill()
+            self._desynced = True
+            raise errors.ToolchainError(f"the compiler worker failed to start: {reason}") from None
         if status[0] != "ok":
             self._kill()
+            self._desynced = True
             raise errors.ToolchainError(f"the compiler worker failed to start: {status[2]}")
+        self._greeted = True
 
     def _kill(self) -> None:
         proc, self._proc = self._proc, None
@@ -163,7 +180,7 @@ class CompilerSession:
             if self._proc is None:
                 return
             try:
-                write_message(self._fd_out, ("exit", ()))
+                write_message(self._fd_out, ("exit", (), 0.0))
                 self._proc.wait(timeout=2)
             except (OSError, subprocess.TimeoutExpired):
                 pass
@@ -183,7 +200,7 @@ class CompilerSession:
 
     # -- requests -------------------------------------------------------------------------------
     def _receive(self, timeout: float) -> Any:
-        if not wait_readable(self._fd_in, timeout):
+        if not self.handoff.wait(self._fd_in, timeout):
             raise TimeoutError
         try:
             return read_message(self._fd_in)
@@ -192,7 +209,10 @@ class CompilerSession:
 
     def _exchange(self, method: str, args: tuple, timeout: float) -> Any:
         """Send one request and read its reply (no recovery: that is :meth:`_call`'s job)."""
-        write_message(self._fd_out, (method, args))
+        if not self._greeted:
+            self._await_greeting()
+        spin = self.handoff.before_request()
+        write_message(self._fd_out, (method, args, spin))
         return self._receive(timeout)
 
     def _call(self, method: str, *args: Any, what: str = "",
@@ -264,7 +284,7 @@ class CompilerSession:
             if self._exchange("load", (handle.id, recipe.data, recipe.name), timeout)[0] != "ok":
                 return False
             for pipeline in recipe.pipelines:
-                if self._exchange("run", (handle.id, pipeline, ()), timeout)[0] != "ok":
+                if self._exchange("apply", (handle.id, pipeline), timeout)[0] != "ok":
                     return False
         except (TimeoutError, _WorkerDied, OSError):
             return False
@@ -282,6 +302,12 @@ class CompilerSession:
     def ping(self) -> int:
         """Round-trip a no-op request; returns the worker's pid."""
         return self._call("ping")
+
+    def worker_profile(self) -> dict[str, float]:
+        """Seconds the worker spent answering requests (``busy``) and inside LLVM's pass
+        manager (``passes``) since the last call; for benchmarks that separate the handoff's
+        cost from the worker's."""
+        return self._call("profile")
 
 
 class ModuleHandle:
