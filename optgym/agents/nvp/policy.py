@@ -7,10 +7,13 @@ with a budget of B compilations the policy tries the top B - 1 sequences.
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from optgym.agents.base import Budget, SearchResult, result_from_env
 from optgym.agents.nvp import MODEL_DIR
@@ -47,15 +50,22 @@ class NvpPolicy:
         self.cost = cost
 
     def _model(self) -> tuple[Any, list[list[str]], dict[str, Any]]:
+        """The model (numpy when the directory has an up-to-date ``model.npz``, else torch),
+        its coreset sequences and metadata; loaded once."""
         if self._loaded is None:
-            from optgym.agents.nvp.model import load_model
-
             if not (self.model_dir / "model.pt").is_file():
                 raise OptgymError(f"no NVP model in {self.model_dir}; train one with "
                                   "`optgym train nvp`")
+            from optgym.agents.nvp.inference import NumpyNvp
             from optgym.agents.nvp.neighbours import FILENAME, Neighbours
 
-            self._loaded = load_model(self.model_dir)
+            model = NumpyNvp.load(self.model_dir)
+            if model is None:
+                from optgym.agents.nvp.model import load_model
+
+                self._loaded = load_model(self.model_dir)
+            else:
+                self._loaded = (model, *_coreset_and_metadata(self.model_dir, model.hparams))
             if self.ranking != "logits":
                 self._neighbours = Neighbours.load(self.model_dir)
             if self.ranking == "training-greedy":
@@ -72,21 +82,34 @@ class NvpPolicy:
     def rank(self, env: LlvmEnv) -> list[list[str]]:
         """The coreset sequences, most promising first, for the program ``env`` is reset at,
         as :data:`RANKINGS` ``self.ranking`` says (see :mod:`optgym.agents.nvp.neighbours`)."""
-        import torch
-
-        from optgym.agents.nvp.data import features_from_env, to_data
+        from optgym.agents.nvp.data import features_from_env
+        from optgym.agents.nvp.inference import NumpyNvp
 
         model, sequences, _ = self._model()
         started = time.monotonic()
-        data = to_data(features_from_env(env, model.hparams["encoder"]), batchable=False)
+        features = features_from_env(env, model.hparams["encoder"])
+        if isinstance(model, NumpyNvp):
+            embedding = model.encode(features)
+            if self._neighbours is not None:
+                order = self._neighbours.order(embedding.astype(np.float64))
+            else:
+                order = np.argsort(-model.logits(embedding), kind="stable").tolist()
+        else:
+            order = self._rank_with_torch(model, features)
+        self.last_ranking_seconds = time.monotonic() - started
+        return [sequences[i] for i in order]
+
+    def _rank_with_torch(self, model: Any, features: dict[str, np.ndarray]) -> list[int]:
+        import torch
+
+        from optgym.agents.nvp.data import to_data
+
+        data = to_data(features, batchable=False)
         with torch.no_grad():
             embedding = model.encoder.encode(data)
             if self._neighbours is not None:
-                order = self._neighbours.order(embedding[0].double().numpy())
-            else:
-                order = torch.argsort(model.head(embedding)[0], descending=True).tolist()
-        self.last_ranking_seconds = time.monotonic() - started
-        return [sequences[i] for i in order]
+                return self._neighbours.order(embedding[0].double().numpy())
+            return torch.argsort(model.head(embedding)[0], descending=True).tolist()
 
     def search(self, env: LlvmEnv, budget: Budget) -> SearchResult:
         """Try the top-ranked coreset sequences within ``budget``, then -Oz; return the best."""
@@ -119,6 +142,21 @@ class NvpPolicy:
             # stepwise replay disagreed: stay safe
             result = result_from_env(env, [OZ], clock, self.name)
         return result
+
+
+def _coreset_and_metadata(directory: Path, hparams: dict[str, Any]
+                          ) -> tuple[list[list[str]], dict[str, Any]]:
+    """A model directory's coreset sequences and metadata (what ``load_model`` reads besides
+    the weights), checked against the model's number of outputs."""
+    try:
+        sequences = json.loads((directory / "coreset.json").read_text())["sequences"]
+        metadata = json.loads((directory / "metadata.json").read_text())
+    except (OSError, ValueError, KeyError) as exc:
+        raise OptgymError(f"{directory} is not a readable NVP model directory: {exc}") from None
+    if len(sequences) != hparams["k"]:
+        raise OptgymError(f"{directory}: the coreset has {len(sequences)} sequences but the "
+                          f"model predicts {hparams['k']}")
+    return sequences, metadata
 
 
 class NvpAutophasePolicy(NvpPolicy):
