@@ -258,6 +258,9 @@ def main(argv: list[str] | None = None) -> int:
     if split is None:
         return _passthrough(args)
     options, sources, output = split
+    from optgym.opt import start_workers
+
+    start_workers(os.environ.get("OPTGYM_CC_POLICY") or None)  # they load while clang runs
     from optgym.envs.llvm import LlvmEnv
     from optgym.llvm.passes import FLAGS, SAFE_FLAGS
 

@@ -16,6 +16,7 @@ every well-defined program's meaning run (:data:`optgym.llvm.passes.SAFE_FLAGS`)
 
 from __future__ import annotations
 
+import functools
 import os
 import shlex
 import subprocess
@@ -27,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 from optgym.cache import atomic_write
-from optgym.datasets.core import Benchmark
 from optgym.errors import OptgymError
 from optgym.llvm.toolchain import OPT_TARGET_FLAGS
 
@@ -99,17 +99,46 @@ class Selection:
         return self.oz_count / max(self.instruction_count, 1)
 
 
-class InMemoryBenchmark(Benchmark):
+def _in_memory_benchmark(name: str, data: bytes) -> Any:
     """A module given as bytes (a file or stdin), as a benchmark an environment can load."""
+    return _in_memory_benchmark_class()(name, data)
 
-    uri_names_content = False  # every stdin module is optgym-opt://<stdin>
 
-    def __init__(self, name: str, data: bytes):
-        super().__init__(f"optgym-opt://{name}", "optgym-opt", name, runnable=False)
-        self._data = data
+@functools.cache
+def _in_memory_benchmark_class() -> type:
+    # Made on first use: optgym.datasets (and numpy) load after the compiler worker has started.
+    from optgym.datasets.core import Benchmark
 
-    def _load_bitcode(self) -> bytes:
-        return self._data
+    class InMemoryBenchmark(Benchmark):
+        """A module given as bytes (a file or stdin), as a benchmark an environment can load."""
+
+        uri_names_content = False  # every stdin module is optgym-opt://<stdin>
+
+        def __init__(self, name: str, data: bytes):
+            super().__init__(f"optgym-opt://{name}", "optgym-opt", name, runnable=False)
+            self._data = data
+
+        def _load_bitcode(self) -> bytes:
+            return self._data
+
+    InMemoryBenchmark.__module__ = __name__
+    return InMemoryBenchmark
+
+
+def __getattr__(name: str) -> Any:
+    if name == "InMemoryBenchmark":
+        return _in_memory_benchmark_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def start_workers(policy: str | None) -> None:
+    """Start the compiler workers a search will use, before anything else loads: one, and a
+    helper for the learned model's parallel measuring when a core is free (see
+    :func:`optgym.llvm.session.prestart`)."""
+    from optgym.cores import free_cores
+    from optgym.llvm.session import prestart
+
+    prestart(2 if policy in (None, "nvp") and free_cores() >= 2 else 1)
 
 
 def default_policy() -> str:
@@ -139,7 +168,7 @@ def select(data: bytes, name: str = "<stdin>", *, policy: str | None = None,
     if objective not in OBJECTIVES:
         raise OptgymError(f"unknown objective {objective!r}; expected one of {', '.join(OBJECTIVES)}")
     budget = budget or Budget(compilations=DEFAULT_BUDGET)
-    benchmark = InMemoryBenchmark(name, data)
+    benchmark = _in_memory_benchmark(name, data)
     name = policy or default_policy()
     own = env is None
     env = env or _env(unsafe_passes)
@@ -404,6 +433,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"optgym-opt: one input file at a time, not {len(inputs)}", file=sys.stderr)
         return 2
     try:
+        start_workers(own.get("policy"))
         return _search_mode(own, inputs[0] if inputs else "-")
     except KeyboardInterrupt:
         return 130

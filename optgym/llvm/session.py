@@ -57,6 +57,50 @@ class _Recipe:
         return h.hexdigest()
 
 
+def _spawn() -> tuple[subprocess.Popen, Any]:
+    """A new worker process and the temporary file its stderr goes to."""
+    stderr = tempfile.TemporaryFile()
+    env = dict(os.environ, OPTGYM_WORKER="1", OPTGYM_PARENT_PID=str(os.getpid()))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "optgym.llvm.worker"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        env=env,
+        close_fds=True,
+    )
+    return proc, stderr
+
+
+_SPARES: list[tuple[subprocess.Popen, Any]] = []
+_SPARES_LOCK = threading.Lock()
+
+
+def prestart(workers: int = 1) -> None:
+    """Start up to ``workers`` compiler workers now, for the next sessions this process makes
+    (each adopts one instead of starting its own).
+
+    A worker takes a fifth of a second or more to load Python, numpy and LLVM. A program that
+    will need one soon (``optgym-opt``, ``optgym-cc``) calls this first, so that the loading
+    overlaps with its own imports and reading its input. Workers never adopted end with the
+    process, as every worker does.
+    """
+    native.build()
+    with _SPARES_LOCK:
+        while len(_SPARES) < workers:
+            _SPARES.append(_spawn())
+
+
+def _take_spare() -> tuple[subprocess.Popen, Any] | None:
+    with _SPARES_LOCK:
+        while _SPARES:
+            proc, stderr = _SPARES.pop(0)
+            if proc.poll() is None:
+                return proc, stderr
+            stderr.close()
+    return None
+
+
 @dataclass
 class StepResult:
     """What running a pipeline did: whether the module changed, and the observations asked for."""
@@ -99,18 +143,10 @@ class CompilerSession:
 
     # -- process management -------------------------------------------------------------------
     def _start(self) -> None:
-        """Start a worker. It loads LLVM in the background while this process goes on; its
-        greeting is read before the first request (:meth:`_await_greeting`)."""
-        self._stderr = tempfile.TemporaryFile()
-        env = dict(os.environ, OPTGYM_WORKER="1", OPTGYM_PARENT_PID=str(os.getpid()))
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "optgym.llvm.worker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._stderr,
-            env=env,
-            close_fds=True,
-        )
+        """Start a worker (or adopt one :func:`prestart` started). It loads LLVM in the
+        background while this process goes on; its greeting is read before the first request
+        (:meth:`_await_greeting`)."""
+        self._proc, self._stderr = _take_spare() or _spawn()
         self._fd_in = self._proc.stdout.fileno()
         self._fd_out = self._proc.stdin.fileno()
         self._greeted = False
@@ -435,3 +471,7 @@ def _describe(handle: ModuleHandle | None) -> tuple[str, str | None]:
 def _close_all_sessions() -> None:
     for session in list(_LIVE_SESSIONS):
         session._kill()
+    while (spare := _take_spare()) is not None:
+        spare[0].kill()
+        spare[0].wait()
+        spare[1].close()

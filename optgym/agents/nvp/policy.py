@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,9 @@ class NvpPolicy:
         self.last_ranking_seconds = 0.0
         #: What the candidates are judged by: ``IrInstructionCount`` or ``ObjectTextSizeBytes``.
         self.cost = cost
+        #: Compiler workers that measure candidates at once (the env's own and helpers);
+        #: None: one per free core (:func:`optgym.cores.free_cores`).
+        self.workers: int | None = None
 
     def _model(self) -> tuple[Any, list[list[str]], dict[str, Any]]:
         """The model (numpy when the directory has an up-to-date ``model.npz``, else torch),
@@ -124,17 +128,17 @@ class NvpPolicy:
             # The drop-ins ask for safe passes: a model trained with more can never ship one.
             ranked = [steps for steps in ranked if is_safe_pipeline(join_steps(steps))]
         limit = budget.compilations if budget.compilations is not None else len(ranked) + 1
-        cost = (self.cost,)
-        clock.spend()  # -Oz, always measured: the fallback
-        best_steps, best_count = [OZ], env.try_steps([OZ], cost)[self.cost]
-        for steps in ranked:
-            if clock.exhausted or clock.compilations >= limit:
-                break
-            clock.spend()
-            try:
-                count = env.try_steps(steps, cost)[self.cost]
-            except (CompilerCrash, LlvmError):
-                continue  # a sequence LLVM rejects or dies on is simply not a candidate
+        # -Oz first, always measured: the fallback. Then the ranked sequences while the budget
+        # lasts, on this env's worker and on helper workers when cores are free.
+        candidates = [[OZ], *ranked[:max(0, limit - 1)]]
+        counts = _Evaluation(env, candidates, self.cost, clock, limit,
+                             self.workers).run()
+        if counts[0] is None:
+            raise CompilerCrash(f"-Oz failed on {env.benchmark.uri}")
+        best_steps, best_count = [OZ], counts[0]
+        for steps, count in zip(candidates[1:], counts[1:], strict=True):
+            if count is None:
+                continue  # not tried, or LLVM rejects or dies on it: not a candidate
             if count < best_count or (count == best_count and len(steps) < len(best_steps)):
                 best_steps, best_count = list(steps), count
         result = result_from_env(env, best_steps, clock, self.name)
@@ -142,6 +146,85 @@ class NvpPolicy:
             # stepwise replay disagreed: stay safe
             result = result_from_env(env, [OZ], clock, self.name)
         return result
+
+
+class _Evaluation:
+    """Measures candidate sequences, in order, on the env's worker and on helper workers (each
+    its own process with its own copy of the module), as many at once as there are workers.
+
+    Every candidate's measure is what ``env.try_steps`` gives, so the choice does not depend on
+    which worker measured what: the results are read in candidate order afterwards. Helpers are
+    used only when cores are free and there are enough candidates to pay for starting one.
+    """
+
+    #: Candidates per helper worker below which starting it costs more than it saves.
+    MIN_PER_HELPER = 4
+
+    def __init__(self, env: LlvmEnv, candidates: list[list[str]], cost: str, clock: Any,
+                 limit: int, workers: int | None):
+        self.env, self.candidates, self.cost, self.clock = env, candidates, cost, clock
+        self.limit = limit
+        if workers is None:
+            from optgym.cores import free_cores
+
+            workers = free_cores()
+        self.helpers = max(0, min(workers, len(candidates) // self.MIN_PER_HELPER) - 1)
+        self.counts: list[int | None] = [None] * len(candidates)
+        self._next = 0
+        self._lock = threading.Lock()
+
+    def _take(self) -> int | None:
+        with self._lock:
+            i = self._next
+            if (i >= len(self.candidates) or self.clock.compilations >= self.limit
+                    or (i and self.clock.exhausted)):
+                return None
+            self._next += 1
+            self.clock.spend()
+            return i
+
+    def _measure_on_env(self) -> None:
+        while (i := self._take()) is not None:
+            self._measure_one_on_env(i)
+
+    def _measure_one_on_env(self, i: int) -> None:
+        try:
+            self.counts[i] = self.env.try_steps(self.candidates[i], (self.cost,))[self.cost]
+        except (CompilerCrash, LlvmError):
+            pass
+
+    def _measure_on_helper(self) -> None:
+        from optgym.llvm.session import CompilerSession
+
+        session = CompilerSession(timeout=self.env.session.timeout)
+        try:
+            module = session.load(self.env.benchmark.bitcode, self.env.benchmark.uri)
+            while (i := self._take()) is not None:
+                steps = self.env.episode_steps(self.candidates[i])
+                try:
+                    self.counts[i] = module.try_pipeline(join_steps(steps), (self.cost,))[self.cost]
+                except (CompilerCrash, LlvmError):
+                    pass
+        except OptgymError:
+            pass  # the helper could not start or load the module: the env's worker goes on
+        finally:
+            session.close()
+
+    def run(self) -> list[int | None]:
+        """Each candidate's measure (None: not measured within the budget, or LLVM failed)."""
+        # -Oz, the fallback, is always measured, on the env's own worker (while the helpers
+        # start); the rest are shared out as workers come free.
+        self._next = 1
+        self.clock.spend()
+        threads = [threading.Thread(target=self._measure_on_helper, daemon=True)
+                   for _ in range(self.helpers)]
+        for t in threads:
+            t.start()
+        self._measure_one_on_env(0)
+        self._measure_on_env()
+        for t in threads:
+            t.join()
+        return self.counts
 
 
 def _coreset_and_metadata(directory: Path, hparams: dict[str, Any]

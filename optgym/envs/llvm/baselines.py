@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from optgym import LLVM_VERSION
@@ -57,9 +58,12 @@ class BaselineCache:
         self._memo = (benchmark, values)
         if f"{cost}Oz" in values:
             return values
-        optimized = {level: toolchain.clang_optimize(benchmark.bitcode, level[1:],
-                                                     what=benchmark.uri, error=BenchmarkError)
-                     for level in ("O3", "Oz")}
+        # Both clang runs at once: they are independent, and a drop-in waits for them.
+        with ThreadPoolExecutor(2) as pool:
+            runs = {level: pool.submit(toolchain.clang_optimize, benchmark.bitcode, level[1:],
+                                       what=benchmark.uri, error=BenchmarkError)
+                    for level in ("O3", "Oz")}
+            optimized = {level: run.result() for level, run in runs.items()}
         if cost == "Runtime":
             values["RuntimeO0"] = self._runtime(benchmark.bitcode)
             for level, bitcode in optimized.items():
