@@ -121,7 +121,6 @@ def train_nvp(config: NvpConfig, ctx: TrainContext) -> dict[str, Any]:
 
     Returns a summary (with ``stop_after: pool`` or ``coreset``, of the steps run).
     """
-    import torch
 
     from optgym.cores import set_torch_threads
 
