@@ -6,7 +6,7 @@ rounds (each face first in turn) so that machine load falls on all alike: the Gy
 Autophase, reward IrInstructionCountOz (``llvm-autophase-ic-v0``), csmith modules of about 300
 and 3,000 instructions. Prints median and mean step times and the compat / Gymnasium ratio.
 
-    .venv/bin/python benchmarks/compat_step.py [--steps N] [--rounds R]
+    .venv/bin/python benchmarks/compat_step.py [--steps N] [--rounds R] [--load N]
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import gymnasium as gym  # noqa: E402
 import numpy as np  # noqa: E402
+from _load import add_load_argument, busy_processes, describe  # noqa: E402
 from _modules import sized_module  # noqa: E402
 
 import optgym  # noqa: E402, F401 - registers the environments
@@ -72,15 +73,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=40, help="steps per episode")
     parser.add_argument("--rounds", type=int, default=25, help="episodes per face and size")
+    add_load_argument(parser)
     args = parser.parse_args()
-    print(f"{'module':<8} {'face':<10} {'median ms':>10} {'mean ms':>9} {'vs LlvmEnv':>11}")
-    for size in ("small", "medium"):
-        times = measure(size, args.steps, args.rounds)
-        base = statistics.median(times["LlvmEnv"])
-        for name, values in times.items():
-            median = statistics.median(values)
-            print(f"{size:<8} {name:<10} {median * 1e3:>10.3f} "
-                  f"{statistics.fmean(values) * 1e3:>9.3f} {median / base:>10.2f}x")
+    with busy_processes(args.load):
+        print(describe(args.load))
+        print(f"{'module':<8} {'face':<10} {'median ms':>10} {'mean ms':>9} {'vs LlvmEnv':>11}")
+        for size in ("small", "medium"):
+            times = measure(size, args.steps, args.rounds)
+            base = statistics.median(times["LlvmEnv"])
+            for name, values in times.items():
+                median = statistics.median(values)
+                print(f"{size:<8} {name:<10} {median * 1e3:>10.3f} "
+                      f"{statistics.fmean(values) * 1e3:>9.3f} {median / base:>10.2f}x",
+                      flush=True)
 
 
 if __name__ == "__main__":
