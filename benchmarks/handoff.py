@@ -15,7 +15,8 @@ named otherwise:
 * ``auto``: :class:`optgym.llvm.handoff.Handoff` choosing between the two;
 * ``eventfd``: eventfd wake-ups with the message in shared memory, sleeping;
 * ``shm-spin``: a shared-memory sequence number both sides poll, never sleeping (a tenth of
-  the requests: when the two share a core, each handoff waits out a scheduler time slice).
+  the requests, and at most 20 s of them: when the two share a core, each handoff waits out a
+  scheduler time slice; the count measured is printed).
 
 Prints the overhead (round trip minus the work): median, mean and 90th percentile, in us. Run:
 
@@ -25,9 +26,11 @@ Prints the overhead (round trip minus the work): median, mean and 90th percentil
 from __future__ import annotations
 
 import argparse
+import ctypes
 import mmap
 import os
 import select
+import signal
 import statistics
 import struct
 import subprocess
@@ -43,6 +46,18 @@ from optgym.llvm.handoff import Handoff, wait_readable  # noqa: E402
 
 MODES = ("block", "spin-yield", "spin", "follow", "auto", "eventfd", "shm-spin")
 _MSG = struct.Struct("<Qd")  # sequence number, spin seconds for the child
+
+
+def set_slice(us: float) -> None:
+    """Ask the scheduler for a time slice of ``us`` microseconds for this thread (Linux 6.12+,
+    sched_setattr's sched_runtime for a normal task; no privilege needed); 0 leaves it."""
+    if us <= 0:
+        return
+    attr = struct.pack("<IIQiIQQQII", 56, 0, 0, os.getpriority(os.PRIO_PROCESS, 0), 0,
+                       int(us * 1000), 0, 0, 0, 0)
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.syscall(314, 0, ctypes.create_string_buffer(attr), 0) != 0:
+        raise OSError(ctypes.get_errno(), "sched_setattr")
 
 
 def busy(us: float) -> None:
@@ -61,7 +76,9 @@ def _spin_yield(fd: int) -> None:
 
 
 def child(mode: str, work: float, fds: list[int]) -> None:
-    """Answer requests until the parent stops."""
+    """Answer requests until the parent stops (or dies: the kernel then kills this process)."""
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    set_slice(float(os.environ.get("HANDOFF_SLICE_US", "0")))
     if mode in ("eventfd", "shm-spin"):
         req, rep, mem = fds
         shared = mmap.mmap(mem, 64)
@@ -103,7 +120,10 @@ def parent(mode: str, work: float, requests: int) -> list[float]:
         os.ftruncate(mem, 64)
         shared = mmap.mmap(mem, 64)
         proc = subprocess.Popen([*script, "--fds", f"{req},{rep},{mem}"], pass_fds=(req, rep, mem))
+        deadline = time.perf_counter() + 20.0  # shm-spin can take a time slice per handoff
         for seq in range(1, requests + 1):
+            if time.perf_counter() > deadline:
+                break
             started = time.perf_counter()
             _MSG.pack_into(shared, 0, seq, 0.0)
             if mode == "eventfd":
@@ -111,7 +131,9 @@ def parent(mode: str, work: float, requests: int) -> list[float]:
                 os.eventfd_read(rep)
             else:
                 while struct.unpack_from("<Q", shared, 16)[0] != seq:
-                    pass
+                    if time.perf_counter() > deadline + 5.0:
+                        proc.kill()
+                        raise SystemExit("shm-spin: no reply within 5 s past its time")
             times.append(time.perf_counter() - started)
             busy(30)
         _MSG.pack_into(shared, 0, 0, 0.0)
@@ -147,6 +169,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--work", type=float, default=100.0, help="us of work per request")
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--modes", default=",".join(MODES))
+    parser.add_argument("--slice-us", type=float, default=0.0,
+                        help="scheduler time slice for both sides (default: the kernel's)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--fds", help=argparse.SUPPRESS)
     add_load_argument(parser)
@@ -154,14 +178,18 @@ def main(argv: list[str] | None = None) -> None:
     if args.child:
         child(args.child, args.work, [int(f) for f in args.fds.split(",")] if args.fds else [])
         return
+    os.environ["HANDOFF_SLICE_US"] = str(args.slice_us)
+    set_slice(args.slice_us)
     with busy_processes(args.load):
-        print(f"{describe(args.load)}; {args.work:g} us of work per request")
+        print(f"{describe(args.load)}; {args.work:g} us of work per request"
+              + (f"; {args.slice_us:g} us time slices" if args.slice_us else ""))
         print(f"{'mode':<11} {'median us':>10} {'mean us':>9} {'p90 us':>9}")
         for mode in args.modes.split(","):
             n = args.requests // 10 if mode == "shm-spin" else args.requests
             times = sorted(t * 1e6 - args.work for t in parent(mode, args.work, n))
             print(f"{mode:<11} {statistics.median(times):>10.1f} {statistics.fmean(times):>9.1f} "
-                  f"{times[int(0.9 * len(times))]:>9.1f}", flush=True)
+                  f"{times[int(0.9 * len(times))]:>9.1f}"
+                  + (f"  ({len(times)} requests)" if len(times) < n else ""), flush=True)
 
 
 if __name__ == "__main__":

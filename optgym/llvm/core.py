@@ -130,10 +130,11 @@ def _target_machine(triple: bytes) -> int:
 class Module:
     """One LLVM module owned by this process; disposed when garbage-collected or closed."""
 
-    __slots__ = ("_ref", "__weakref__")
+    __slots__ = ("_ref", "_machine", "__weakref__")
 
     def __init__(self, ref: int):
         self._ref = ref
+        self._machine: int | None = None  # the target machine for its triple, once looked up
 
     @classmethod
     def parse(cls, data: bytes, name: str = "module") -> Module:
@@ -248,7 +249,9 @@ class Module:
             raise PipelineError(f"pipeline {pipeline!r}: {text}")
 
     def _tm(self) -> int:
-        return _target_machine(lib().LLVMGetTarget(self.ref) or b"")
+        if self._machine is None:  # no pass changes a module's target triple
+            self._machine = _target_machine(lib().LLVMGetTarget(self.ref) or b"")
+        return self._machine
 
     def verify(self) -> str | None:
         """Return None when the module is valid, else the verifier's message."""

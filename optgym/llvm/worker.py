@@ -135,8 +135,6 @@ class Worker:
     @staticmethod
     def _observe(module: Any, names: tuple[str, ...],
                  counts: tuple[int, int, int] | None = None) -> dict:
-        from optgym.llvm.observers import observer
-
         out = {}
         for name in names:
             if counts is not None and name == "IrInstructionCount":
@@ -144,6 +142,8 @@ class Worker:
             elif counts is not None and name == "Counts":
                 out[name] = counts
             else:
+                from optgym.llvm.observers import observer
+
                 out[name] = observer(name)(module)
         return out
 
