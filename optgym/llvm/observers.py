@@ -25,6 +25,7 @@ OBSERVERS: dict[str, Observer] = {
     "InstCount": Module.instcount,
     "Autophase": Module.autophase,
     "ObjectTextSizeBytes": Module.object_text_size,
+    "ObjectSizeTextBytes": Module.object_size_text,
     "AlwaysInlineCalls": Module.always_inline_calls,
 }
 

@@ -150,7 +150,7 @@ MODULE_PASSES = frozenset({
     "always-inline", "attributor", "called-value-propagation", "canonicalize-aliases",
     "constmerge", "coro-cleanup", "coro-early", "cross-dso-cfi", "deadargelim",
     "elim-avail-extern", "forceattrs", "globaldce", "globalopt", "globalsplit", "hotcoldsplit",
-    "inferattrs", "ipsccp", "mergefunc", "name-anon-globals", "partial-inliner",
+    "inferattrs", "ipsccp", "iroutliner", "mergefunc", "name-anon-globals", "partial-inliner",
     "rewrite-statepoints-for-gc", "rpo-function-attrs", "sancov-module", "strip",
     "strip-dead-prototypes", "strip-debug-declare", "strip-nondebug",
 })
@@ -160,6 +160,43 @@ LOOP_PASSES = frozenset({
     "loop-predication", "loop-reduce", "loop-rotate", "loop-simplifycfg", "loop-unroll-and-jam",
     "loop-versioning-licm",
 })
+
+
+#: Steps that set an option of code generation (``llc-19``) instead of running an IR pass: the
+#: step's text, and the ``llc-19`` options it adds. They change the object, not the module, so
+#: a state's command line carries them to ``llc-19`` (see :mod:`optgym.envs.llvm.state`).
+CODEGEN_STEPS: dict[str, tuple[str, ...]] = {
+    # LLVM's machine outliner: repeated machine-instruction sequences become calls to one copy.
+    # On by default at -Oz for AArch64; on x86-64 only when asked for.
+    "codegen<machine-outliner>": ("-enable-machine-outliner",),
+}
+
+
+def is_codegen_step(step: str) -> bool:
+    """Whether a step sets a code-generation option rather than running an IR pass."""
+    return step.startswith("codegen<")
+
+
+def codegen_step(step: str) -> tuple[str, ...]:
+    """The ``llc-19`` options of a code-generation step; OptgymError for an unknown one."""
+    try:
+        return CODEGEN_STEPS[step]
+    except KeyError:
+        raise OptgymError(f"unknown code-generation step {step!r}; known: "
+                          f"{', '.join(CODEGEN_STEPS)}") from None
+
+
+def split_codegen(steps: list[str] | tuple[str, ...]) -> tuple[list[str], tuple[str, ...]]:
+    """``steps`` as (IR steps, in order; ``llc-19`` options of the code-generation steps, in
+    order, each once). Code generation follows every IR pass, so where a code-generation step
+    stands among the IR steps does not matter."""
+    ir, llc = [], []
+    for step in steps:
+        if is_codegen_step(step):
+            llc.extend(o for o in codegen_step(step) if o not in llc)
+        else:
+            ir.append(step)
+    return ir, tuple(llc)
 
 
 def qualify(text: str) -> str:
@@ -331,7 +368,7 @@ SAFE_FLAGS = ActionSet(
 
 def is_safe_pipeline(pipeline: str) -> bool:
     """Whether every step of a ``-passes=`` string is a safe action (or a whole -O pipeline)."""
-    allowed = {a.pipeline for a in SAFE_FLAGS.actions} | {p for _, p in PIPELINE_TABLE}
+    allowed = {a.pipeline for a in SAFE_FLAGS_AND_PIPELINES_V1.actions + SAFE_FLAGS.actions}
     return all(step in allowed for step in split_steps(pipeline))
 
 
@@ -366,13 +403,40 @@ def with_always_inline(steps: list[str] | tuple[str, ...]) -> list[str]:
         return steps
     return [ALWAYS_INLINE, *steps]
 
-ACTION_SETS = {s.name: s for s in (FLAGS, FLAGS_AND_PIPELINES, SAFE_FLAGS, SAFE_FLAGS_AND_PIPELINES)}
+
+#: LLVM's size transformations that clang -Oz leaves off unless asked for, as actions: merging
+#: identical functions (``clang -fmerge-functions``; a function whose address may be compared
+#: keeps its own symbol, as a thunk), outlining similar IR regions into functions (``-mllvm
+#: -ir-outliner``), and LLVM's machine outliner in code generation (``-mllvm
+#: -enable-machine-outliner``, a code-generation step: it changes the object, not the module).
+SIZE_TRANSFORMS: tuple[Action, ...] = (
+    Action("-mergefunc", "mergefunc"),
+    Action("-iroutliner", "iroutliner"),
+    Action("-machine-outliner", "codegen<machine-outliner>"),
+)
+
+#: flags-safe-v0 plus LLVM's size transformations, admitted after differential testing
+#: (``benchmarks/differential.py --transforms``): what the drop-ins search. flags-safe-v0 stays
+#: as it was, because the shipped PPO model's action indices are its.
+SAFE_FLAGS_V1 = ActionSet(
+    "flags-safe-v1",
+    tuple(a for a in SAFE_FLAGS.actions if a.flag != "-mergefunc") + SIZE_TRANSFORMS, safe=True
+)
+#: flags-safe-v1 plus the standard -O pipelines.
+SAFE_FLAGS_AND_PIPELINES_V1 = ActionSet(
+    "flags-safe-pipelines-v1",
+    SAFE_FLAGS_V1.actions + tuple(Action(f, p) for f, p in PIPELINE_TABLE), safe=True,
+)
+
+ACTION_SETS = {s.name: s for s in (FLAGS, FLAGS_AND_PIPELINES, SAFE_FLAGS, SAFE_FLAGS_AND_PIPELINES,
+                                   SAFE_FLAGS_V1, SAFE_FLAGS_AND_PIPELINES_V1)}
 
 
 def flag_pipeline(flag: str) -> str:
-    """The LLVM 19 step a CompilerGym flag (``-mem2reg``) or a standard pipeline flag (``-Oz``)
-    runs; a flag left out of LLVM 19 or unknown raises an error that names it and says why."""
-    for action in FLAGS_AND_PIPELINES.actions:
+    """The LLVM 19 step a CompilerGym flag (``-mem2reg``), a standard pipeline flag (``-Oz``)
+    or a size transformation (``-iroutliner``, :data:`SIZE_TRANSFORMS`) runs; a flag left out of
+    LLVM 19 or unknown raises an error that names it and says why."""
+    for action in FLAGS_AND_PIPELINES.actions + SIZE_TRANSFORMS:
         if action.flag == flag:
             return action.pipeline
     if flag in LEFT_OUT:

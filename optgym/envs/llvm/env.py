@@ -40,8 +40,8 @@ from optgym.envs.llvm.spaces import (
 from optgym.envs.llvm.state import (
     CompilerEnvState,
     ValidationResult,
-    commandline_of,
-    pipeline_of,
+    commandline_of_steps,
+    steps_of,
 )
 from optgym.envs.llvm.validation import validate_state
 from optgym.errors import BenchmarkError, CompilerCrash, OptgymError, ParseError, RenderModeError
@@ -438,7 +438,7 @@ class LlvmEnv(gymnasium.Env):
 
     def commandline(self) -> str:
         """An `opt-19` command line that turns the benchmark into the current module."""
-        return commandline_of(pass_table.join_steps(self.actions_taken))
+        return commandline_of_steps(self.actions_taken)
 
     @property
     def state(self) -> CompilerEnvState:
@@ -458,7 +458,7 @@ class LlvmEnv(gymnasium.Env):
         Both optgym's ``opt-19 -passes=...`` and CompilerGym's ``opt -mem2reg ...`` command
         lines are read; a flag LLVM 19 lacks, or an unknown one, raises OptgymError.
         """
-        steps = pass_table.split_steps(pipeline_of(state.commandline))
+        steps = steps_of(state.commandline)
         self.reset(options={"benchmark": state.benchmark, "replay": steps})
         self.episode_reward = self._episode_reward_from_start()
 
@@ -637,17 +637,19 @@ class LlvmEnv(gymnasium.Env):
             atomic_write(path, self._worker_observe("Bitcode"))
             return str(path)
         if spec.name == "Runtime":
-            return np.asarray(self._runtime(self._worker_observe("Bitcode")), dtype=np.float64)
+            codegen = pass_table.split_codegen(self.actions_taken)[1]
+            return np.asarray(self._runtime(self._worker_observe("Bitcode"), codegen),
+                              dtype=np.float64)
         raise OptgymError(f"observation {spec.name} has no implementation")
 
-    def _runtime(self, bitcode: bytes) -> float:
+    def _runtime(self, bitcode: bytes, codegen: tuple[str, ...] = ()) -> float:
         from optgym.datasets import build_executable, run_executable
 
         if not self._benchmark.runnable:
             raise BenchmarkError(f"{self._benchmark.uri} is not runnable; no Runtime observation")
         with tempfile.TemporaryDirectory(prefix="optgym-run-") as tmp:
             exe = Path(tmp) / "a.out"
-            build_executable(bitcode, exe, what=self._benchmark.uri)
+            build_executable(bitcode, exe, what=self._benchmark.uri, codegen=codegen)
             times = []
             for _ in range(self.runtimes_per_observation):
                 run = run_executable(exe, timeout=60.0)

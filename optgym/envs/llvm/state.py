@@ -2,7 +2,9 @@
 
 A state is what a leaderboard row holds: the benchmark, the episode reward, the wall time and
 the `opt-19` command line that reproduces the final module. It round-trips through the result
-CSV format ``benchmark,reward,walltime,commandline``.
+CSV format ``benchmark,reward,walltime,commandline``. When the episode chose code-generation
+options (``codegen<machine-outliner>``), the command line goes on to the ``llc-19`` run that
+makes the object: ``opt-19 ... -o output.bc && llc-19 ... output.bc -o output.o``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,11 @@ from dataclasses import dataclass, field
 
 from optgym.errors import OptgymError
 from optgym.llvm import passes as pass_table
-from optgym.llvm.toolchain import OPT_TARGET_FLAGS
+from optgym.llvm.toolchain import CODEGEN_FLAGS, OPT_TARGET_FLAGS
+
+#: The code-generation options each code-generation step adds, inverted: option -> step.
+_CODEGEN_OPTIONS = {option: step for step, options in pass_table.CODEGEN_STEPS.items()
+                    for option in options}
 
 
 @dataclass(frozen=True)
@@ -54,13 +60,59 @@ class CompilerEnvState:
 
 
 def _check_shape(commandline: str) -> list[str]:
+    """The words of the `opt` command (the first of the line)."""
+    return _commands(commandline)[0]
+
+
+def _commands(commandline: str) -> list[list[str]]:
+    """The words of each command of ``opt ... [&& llc-19 ...]``; OptgymError for anything else."""
     try:
         words = shlex.split(commandline)
     except ValueError as exc:
         raise OptgymError(f"malformed command line {commandline!r}: {exc}") from None
-    if not words or not words[0].startswith("opt"):
+    commands: list[list[str]] = [[]]
+    for word in words:
+        if word == "&&":
+            commands.append([])
+        else:
+            commands[-1].append(word)
+    if not commands[0] or not commands[0][0].startswith("opt"):
         raise OptgymError(f"not an opt command line: {commandline!r}")
-    return words
+    if len(commands) > 2 or (len(commands) == 2 and (not commands[1]
+                                                     or not commands[1][0].startswith("llc"))):
+        raise OptgymError(f"command line {commandline!r}: after `opt ...` only one "
+                          "`&& llc-19 ...` (the code generation) may follow")
+    return commands
+
+
+def codegen_of(commandline: str) -> tuple[str, ...]:
+    """The code-generation options a command line's ``llc-19`` run adds to clang -Oz's (those
+    of code-generation steps); () without one. OptgymError for any other llc option."""
+    commands = _commands(commandline)
+    if len(commands) == 1:
+        return ()
+    words = commands[1][1:]
+    expected_io = ["output.bc", "-o", "output.o"]
+    fixed, rest = words[:len(CODEGEN_FLAGS)], words[len(CODEGEN_FLAGS):]
+    if tuple(fixed) != CODEGEN_FLAGS or rest[-3:] != expected_io:
+        raise OptgymError(f"command line {commandline!r}: the llc-19 run must read "
+                          f"`llc-19 {' '.join(CODEGEN_FLAGS)} [OPTIONS] output.bc -o output.o`")
+    options = tuple(rest[:-3])
+    unknown = [o for o in options if o not in _CODEGEN_OPTIONS]
+    if unknown:
+        raise OptgymError(f"command line {commandline!r}: llc option {unknown[0]!r} is not one "
+                          f"of the code-generation steps' ({', '.join(_CODEGEN_OPTIONS)})")
+    return options
+
+
+def steps_of(commandline: str) -> list[str]:
+    """The steps a command line replays: its ``-passes=`` steps, then its code-generation
+    steps (code generation follows every IR pass)."""
+    steps = pass_table.split_steps(pipeline_of(commandline))
+    for option in codegen_of(commandline):
+        if _CODEGEN_OPTIONS[option] not in steps:
+            steps.append(_CODEGEN_OPTIONS[option])
+    return steps
 
 
 def pipeline_of(commandline: str) -> str:
@@ -94,7 +146,11 @@ def pipeline_of(commandline: str) -> str:
             raise OptgymError(f"command line {commandline!r}: option {word!r} is not a pass "
                               "flag; only -passes= and CompilerGym's pass flags are understood")
         elif word.startswith("-") and word != "-":
-            steps.append(pass_table.flag_pipeline(word))
+            step = pass_table.flag_pipeline(word)
+            if pass_table.is_codegen_step(step):
+                raise OptgymError(f"command line {commandline!r}: {word} is a code-generation "
+                                  "step, not an opt pass; it belongs to the `&& llc-19 ...` run")
+            steps.append(step)
         i += 1
     if passes is not None and steps:
         raise OptgymError(
@@ -103,10 +159,21 @@ def pipeline_of(commandline: str) -> str:
     return passes if passes is not None else pass_table.join_steps(steps)
 
 
-def commandline_of(pipeline: str) -> str:
-    """The `opt-19` command line that applies ``pipeline`` to ``input.bc``."""
+def commandline_of(pipeline: str, codegen: tuple[str, ...] = ()) -> str:
+    """The `opt-19` command line that applies ``pipeline`` to ``input.bc``, followed by the
+    ``llc-19`` run that makes the object when there are ``codegen`` options."""
     passes = f" -passes={shlex.quote(pipeline)}" if pipeline else ""
-    return f"opt-19 {' '.join(OPT_TARGET_FLAGS)}{passes} input.bc -o output.bc"
+    line = f"opt-19 {' '.join(OPT_TARGET_FLAGS)}{passes} input.bc -o output.bc"
+    if codegen:
+        line += f" && llc-19 {' '.join((*CODEGEN_FLAGS, *codegen))} output.bc -o output.o"
+    return line
+
+
+def commandline_of_steps(steps: list[str] | tuple[str, ...]) -> str:
+    """The command line that replays ``steps`` (IR steps to opt-19, code-generation steps to
+    llc-19): the inverse of :func:`steps_of`."""
+    ir, codegen = pass_table.split_codegen(steps)
+    return commandline_of(pass_table.join_steps(ir), codegen)
 
 
 def states_to_csv(states: list[CompilerEnvState]) -> str:

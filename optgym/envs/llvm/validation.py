@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 
 from optgym.envs.llvm.spaces import RewardSpec
-from optgym.envs.llvm.state import CompilerEnvState, ValidationResult, pipeline_of
+from optgym.envs.llvm.state import CompilerEnvState, ValidationResult, pipeline_of, steps_of
 from optgym.errors import CompilerCrash, OptgymError, ParseError
-from optgym.llvm import toolchain
+from optgym.llvm import passes, toolchain
 from optgym.llvm.session import CompilerSession
 
 
@@ -40,6 +40,7 @@ def validate_state(
     try:
         benchmark = resolve(state.benchmark)
         pipeline = pipeline_of(state.commandline)
+        codegen = [s for s in steps_of(state.commandline) if passes.is_codegen_step(s)]
     except OptgymError as exc:
         result.errors.append(str(exc))
         return result
@@ -63,6 +64,8 @@ def validate_state(
         result.errors.append(f"opt-19's output does not load: {exc}")
         return result
     try:
+        if codegen:  # the objects are made by llc-19 with the line's options, as it says
+            module.run(passes.join_steps(codegen))
         result.instruction_count = module.instruction_count()
         result.always_inline_calls = int(module.observe("AlwaysInlineCalls")["AlwaysInlineCalls"])
         if honor_always_inline and result.always_inline_calls:
@@ -88,6 +91,6 @@ def validate_state(
         module.close()
     if benchmark.runnable:
         result.output_checked = True
-        if not benchmark.check_output(optimized):
+        if not benchmark.check_output(optimized, codegen=passes.split_codegen(codegen)[1]):
             result.errors.append("the optimized program's output differs from the -O0 build's")
     return result
