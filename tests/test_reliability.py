@@ -21,7 +21,7 @@ from optgym.agents import Budget
 from optgym.cli import main as optgym_main
 from optgym.datasets import get_benchmark
 from optgym.envs.llvm import CompilerEnvState, LlvmEnv
-from optgym.errors import BenchmarkError, LimitExceeded
+from optgym.errors import BenchmarkError, LimitExceeded, OptgymError
 from optgym.leaderboard.results import read_results
 from optgym.leaderboard.tasks import Task, register_task
 from optgym.leaderboard.validate import validate_states
@@ -146,6 +146,59 @@ def test_result_files_are_capped(tmp_path, monkeypatch):
     monkeypatch.setenv("OPTGYM_MAX_RESULT_BYTES", "4K")
     with pytest.raises(LimitExceeded, match="big.csv.*bytes.*OPTGYM_MAX_RESULT_BYTES"):
         read_results(path, require_header=False)
+
+
+def _header(task: str = "test-one-ic-v0", **extra) -> dict:
+    return {"format": "optgym-leaderboard-results-v1", "task": task, "policy": "p",
+            "budget": {"seconds": 30}, **extra}
+
+
+def _hostile_result_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    """The audit's two small hostile files: (CSV path, the limit its refusal must name)."""
+    nested = _csv(tmp_path / "nested.csv", [(CRC32, "0.0", "1.0", "opt-19 input.bc -o output.bc")])
+    depth = 100_000  # 200 KB of [[[...]]]: a RecursionError in json
+    header = json.dumps(_header(notes="x"))
+    header_path = nested.with_suffix(".json")
+    header_path.write_text(header.replace('"x"', "[" * depth + "]" * depth))
+    wide = _csv(tmp_path / "wide.csv", [(CRC32, "0.0", "1.0", "opt-19 " + "x" * 200_000)])
+    wide.with_suffix(".json").write_text(json.dumps(_header()))
+    return {"nested": (nested, "OPTGYM_MAX_JSON_DEPTH"),
+            "wide": (wide, "OPTGYM_MAX_RESULT_FIELD_BYTES")}
+
+
+@pytest.mark.parametrize("kind", ["nested", "wide"])
+def test_hostile_result_files_are_refused_naming_the_file_and_the_limit(tmp_path, capsys, kind):
+    path, limit = _hostile_result_files(tmp_path)[kind]
+    named = path.with_suffix(".json") if kind == "nested" else path
+    with pytest.raises(LimitExceeded, match=re.escape(str(named)) + f".*{limit}"):
+        read_results(path)
+    # Both commands print one line naming the file and the limit: no traceback, nothing stored.
+    assert optgym_main(["leaderboard", "validate", str(path), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert str(named) in err and limit in err and len(err.splitlines()) == 1
+    store = tmp_path / "store.sqlite"
+    assert optgym_main(["leaderboard", "submit", str(path), "--store", str(store),
+                        "--no-progress"]) == 1
+    out = capsys.readouterr().out
+    assert "REFUSED" in out and str(named) in out and limit in out and len(out) < 1000
+
+
+def test_result_field_and_depth_limits_are_settable(tmp_path, monkeypatch):
+    nested, _ = _hostile_result_files(tmp_path)["nested"]
+    _csv(tmp_path / "ok.csv", [(CRC32, "0.0", "1.0", "opt-19 " + "y" * 5000)])
+    (tmp_path / "ok.json").write_text(json.dumps(_header(policy_args={"a": [[[1]]]})))
+    header, states, _ = read_results(tmp_path / "ok.csv")  # within the defaults
+    assert header.policy_args == {"a": [[[1]]]} and len(states[0].commandline) == 5007
+    monkeypatch.setenv("OPTGYM_MAX_RESULT_FIELD_BYTES", "4K")
+    with pytest.raises(LimitExceeded, match=r"ok.csv, line 2: a field.*4 KiB"):
+        read_results(tmp_path / "ok.csv")
+    monkeypatch.setenv("OPTGYM_MAX_RESULT_FIELD_BYTES", "0")
+    monkeypatch.setenv("OPTGYM_MAX_JSON_DEPTH", "3")
+    with pytest.raises(LimitExceeded, match=r"ok.json \(nested 5 deep\)"):
+        read_results(tmp_path / "ok.csv")
+    monkeypatch.setenv("OPTGYM_MAX_JSON_DEPTH", "0")  # off: json's own recursion guard, typed
+    with pytest.raises(OptgymError, match="nested.json: not valid JSON"):
+        read_results(nested)
 
 
 def test_a_report_prints_a_bounded_number_of_problems():
