@@ -20,12 +20,9 @@ import contextlib
 import hashlib
 import os
 import shutil
-import stat
-import tarfile
 import tempfile
 import urllib.error
 import urllib.request
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +36,7 @@ from optgym.datasets._util import (
     is_bitcode,
     user_module,
 )
+from optgym.datasets.archives import extract_archive
 from optgym.datasets.core import Benchmark, Dataset
 from optgym.errors import BenchmarkError
 
@@ -267,121 +265,3 @@ def download_tarball(
             with contextlib.suppress(OSError):
                 shutil.rmtree(tmpdir / "old", ignore_errors=True)
     return dest
-
-
-@dataclass(frozen=True)
-class _Member:
-    """One archive member that passed the checks: where it goes, and how to read it."""
-
-    parts: tuple[str, ...]
-    is_dir: bool
-    size: int
-    source: object  # a TarInfo or ZipInfo
-
-
-def extract_archive(archive: Path, dest: Path, *, what: str, skip_links: bool = False) -> None:
-    """Unpack a tar (any compression) or zip archive into the empty directory ``dest``.
-
-    Every member is checked before anything is written: its path must stay inside ``dest``
-    (no absolute paths, no ``..``), and it must be a regular file or a directory (symbolic and
-    hard links, devices and FIFOs are refused, so nothing can be written through a link). The
-    member count, unpacked size and compression ratio are bounded (:mod:`optgym.limits`).
-    Files are created with ``O_NOFOLLOW`` under directories this function made itself.
-    With ``skip_links`` a tar's symbolic and hard links are left out (never created, never
-    followed) instead: source distributions carry convenience links a build does not need.
-    BenchmarkError names ``what`` and the offending member.
-    """
-    try:
-        if zipfile.is_zipfile(archive):
-            with zipfile.ZipFile(archive) as zf:
-                members = _checked(archive, [_zip_member(i, what) for i in zf.infolist()], what)
-                _write_members(members, dest, lambda m: zf.open(m.source), what)
-            return
-        with tarfile.open(archive, mode="r:*") as tar:
-            infos = [i for i in tar if not (skip_links and (i.issym() or i.islnk()))]
-            members = _checked(archive, [_tar_member(i, what) for i in infos], what)
-            _write_members(members, dest, lambda m: tar.extractfile(m.source), what)
-    except (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise BenchmarkError(f"{what}: cannot unpack the archive: {exc}") from exc
-
-
-def _safe_parts(name: str, what: str) -> tuple[str, ...]:
-    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
-        raise BenchmarkError(f"{what}: archive member {name!r} has an absolute path; refused")
-    parts = tuple(p for p in name.replace("\\", "/").split("/") if p not in ("", "."))
-    if ".." in parts:
-        raise BenchmarkError(f"{what}: archive member {name!r} leaves the destination "
-                             "('..' in its path); refused")
-    if any("\0" in p for p in parts):
-        raise BenchmarkError(f"{what}: archive member {name!r} has a NUL in its name; refused")
-    return parts
-
-
-def _tar_member(info: tarfile.TarInfo, what: str) -> _Member:
-    parts = _safe_parts(info.name, what)
-    if info.isdir():
-        return _Member(parts, True, 0, info)
-    if info.isreg():
-        return _Member(parts, False, info.size, info)
-    kind = ("a symbolic link" if info.issym() else "a hard link" if info.islnk() else
-            "a device" if info.isdev() else "a FIFO" if info.isfifo() else "not a regular file")
-    raise BenchmarkError(f"{what}: archive member {info.name!r} is {kind}; only regular files "
-                         "and directories are unpacked")
-
-
-def _zip_member(info: zipfile.ZipInfo, what: str) -> _Member:
-    parts = _safe_parts(info.filename, what)
-    mode = info.external_attr >> 16
-    if info.is_dir() or stat.S_ISDIR(mode):
-        return _Member(parts, True, 0, info)
-    if stat.S_IFMT(mode) and not stat.S_ISREG(mode):  # no file type recorded: a plain file
-        raise BenchmarkError(f"{what}: archive member {info.filename!r} is not a regular file "
-                             f"(mode {stat.filemode(mode)}); only regular files and directories "
-                             "are unpacked")
-    return _Member(parts, False, info.file_size, info)
-
-
-def _checked(archive: Path, members: list[_Member], what: str) -> list[_Member]:
-    limits.check("OPTGYM_MAX_ARCHIVE_MEMBERS", len(members), f"{what}: the archive's "
-                 f"{len(members)} members")
-    total = sum(m.size for m in members)
-    limits.check("OPTGYM_MAX_UNPACKED_BYTES", total, f"{what}: the archive's unpacked size "
-                 f"({total} bytes)")
-    ratio = total / max(archive.stat().st_size, 1 << 20)  # small archives may compress well
-    limits.check("OPTGYM_MAX_UNPACK_RATIO", ratio, f"{what}: the archive's compression ratio "
-                 f"({ratio:.0f})")
-    files = {m.parts for m in members if not m.is_dir}
-    for m in members:  # a file used as a directory would make extraction fail half-way
-        for i in range(1, len(m.parts)):
-            if m.parts[:i] in files:
-                raise BenchmarkError(f"{what}: archive member {'/'.join(m.parts)!r} is inside "
-                                     f"{'/'.join(m.parts[:i])!r}, which is a file; refused")
-    return members
-
-
-def _write_members(members: list[_Member], dest: Path, open_member, what: str) -> None:
-    root = dest.resolve()
-    budget = sum(m.size for m in members)
-    for m in members:
-        target = root.joinpath(*m.parts) if m.parts else root
-        if m.is_dir:
-            target.mkdir(parents=True, exist_ok=True)
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # Only this function creates entries below root, and never links, so the real path
-        # must be the lexical one; checked anyway, as the one thing that must never happen.
-        if not target.parent.resolve().is_relative_to(root):
-            raise BenchmarkError(f"{what}: archive member {'/'.join(m.parts)!r} would be "
-                                 "written outside the destination; refused")
-        if target.is_dir():
-            raise BenchmarkError(f"{what}: archive member {'/'.join(m.parts)!r} is both a "
-                                 "directory and a file; refused")
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
-        with os.fdopen(fd, "wb") as out, open_member(m) as src:
-            written = 0
-            while chunk := src.read(1 << 20):
-                written += len(chunk)
-                if written > m.size or written > budget:  # a member longer than it declared
-                    raise BenchmarkError(f"{what}: archive member {'/'.join(m.parts)!r} is "
-                                         "larger than its header says; refused")
-                out.write(chunk)
