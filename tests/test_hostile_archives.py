@@ -17,8 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from optgym.datasets.archives import extract_archive
-from optgym.datasets.remote import download_tarball
+from optgym.datasets.remote import download_tarball, extract_archive
 from optgym.errors import BenchmarkError, LimitExceeded
 
 
@@ -237,7 +236,7 @@ def _refusal_cost(archive: Path, dest: Path, **env: str) -> tuple[str, float, fl
     code = textwrap.dedent(f"""
         import time
         from pathlib import Path
-        from optgym.datasets.archives import extract_archive
+        from optgym.datasets.remote import extract_archive
         from optgym.errors import OptgymError
         start = time.process_time()
         try:

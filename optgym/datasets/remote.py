@@ -11,20 +11,29 @@ all under a file lock: a dataset directory either exists complete or not at all,
 corrupt or truncated download is detected and discarded. Unpacking trusts nothing in the
 archive (:func:`extract_archive`): every member is checked before anything is written, and
 only regular files and directories inside the destination are accepted, whatever the Python
-version's own extraction filters do. Archive size limits are in :mod:`optgym.limits`.
+version's own extraction filters do. A download stops at a size cap, at the size its index
+declares (when it declares one) and at an overall deadline, so a hostile URL or mirror can
+neither fill the disk nor hold a download forever; nothing partial is left behind, not even
+by a download that was killed (the next one removes it). The limits are in
+:mod:`optgym.limits`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
+import http.client
 import os
 import shutil
 import tempfile
+import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from optgym import limits
 from optgym.cache import read_entry
@@ -200,27 +209,124 @@ def compilergym_datasets() -> list[RemoteDataset]:
     return [RemoteDataset(s) for s in REMOTE_SPECS]
 
 
-def _fetch(url: str, dest, *, expected_sha256: str, progress: bool, label: str) -> None:
-    """Stream ``url`` into the open file ``dest`` and check its sha256."""
+class _Transfer:
+    """One bounded download: at most ``limit`` bytes (the size cap, or the size the index or
+    the server declares, whichever is smaller) before ``deadline``; every error names it."""
+
+    def __init__(self, url: str, label: str, *, cap_env: str, declared: int | None = None):
+        self.url, self.label = url, label
+        self.cap_env = cap_env
+        self.cap = int(limits.get(cap_env)) or None
+        self.declared = declared
+        seconds = limits.get("OPTGYM_DOWNLOAD_MAX_SECONDS")
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds if seconds else None
+        self.done = 0
+
+    @property
+    def what(self) -> str:
+        return f"download of {self.label} from {self.url}"
+
+    def socket_timeout(self) -> float:
+        """Seconds one network read may wait: 60, or less when the deadline is nearer."""
+        if self.deadline is None:
+            return 60.0
+        return max(0.5, min(60.0, self.deadline - time.monotonic()))
+
+    def start(self, response: Any) -> int | None:
+        """Check what the server announces before reading any of it; the expected length."""
+        length = response.headers.get("Content-Length") if response.headers else None
+        length = int(length) if length and length.strip().isdigit() else None
+        if length is not None and self.declared is not None and length != self.declared:
+            raise BenchmarkError(f"{self.what}: the server sends {length} bytes, the index "
+                                 f"declares {self.declared}; nothing was installed")
+        if length is not None and self.cap is not None:
+            limits.check(self.cap_env, length, f"{self.what}: its announced {length} bytes")
+        return length if length is not None else self.declared
+
+    def chunks(self, response: Any) -> Iterator[bytes]:
+        """The response body in pieces as they arrive (a slow server cannot hold one read for
+        longer than the socket time-out), stopping at the first byte over a bound."""
+        read = getattr(response, "read1", None) or response.read
+        while True:
+            if self.deadline is not None and time.monotonic() > self.deadline:
+                limits.check("OPTGYM_DOWNLOAD_MAX_SECONDS", self.seconds + 1,
+                             f"{self.what}: it took more than {self.seconds:g} s, which")
+            want = 1 << 20
+            if self.cap is not None:
+                want = min(want, self.cap - self.done + 1)
+            if self.declared is not None:
+                want = min(want, self.declared - self.done + 1)
+            chunk = read(max(want, 1))
+            if not chunk:
+                return
+            self.done += len(chunk)
+            if self.declared is not None and self.done > self.declared:
+                raise BenchmarkError(f"{self.what}: it is longer than the {self.declared} bytes "
+                                     "its index declares; nothing was installed")
+            if self.cap is not None:
+                limits.check(self.cap_env, self.done, f"{self.what}: more than {self.cap} bytes")
+            yield chunk
+
+    def open(self) -> Any:
+        request = urllib.request.Request(self.url, headers={"User-Agent": "optgym"})
+        return urllib.request.urlopen(request, timeout=self.socket_timeout())
+
+
+def fetch_bytes(url: str, *, what: str, cap_env: str = "OPTGYM_MAX_INDEX_BYTES",
+                headers: dict[str, str] | None = None) -> bytes:
+    """The body of a small document (a package index page), bounded in size by ``cap_env``
+    and in time by ``OPTGYM_DOWNLOAD_MAX_SECONDS``. BenchmarkError naming ``what`` when it
+    cannot be fetched, LimitExceeded when it is too large or too slow."""
+    transfer = _Transfer(url, what, cap_env=cap_env)
+    request = urllib.request.Request(url, headers={"User-Agent": "optgym", **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=transfer.socket_timeout()) as resp:
+            transfer.start(resp)
+            return b"".join(transfer.chunks(resp))
+    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
+        raise BenchmarkError(f"{transfer.what} failed: {exc}") from exc
+
+
+def _fetch(url: str, dest: Any, *, expected_sha256: str, progress: bool, label: str,
+           size: int | None = None) -> None:
+    """Stream ``url`` into the open file ``dest`` within the download bounds (see
+    :class:`_Transfer`; ``size`` is what the index declares) and check its sha256."""
     from tqdm import tqdm
 
+    transfer = _Transfer(url, label, cap_env="OPTGYM_MAX_DOWNLOAD_BYTES", declared=size)
     digest = hashlib.sha256()
     try:
-        req = urllib.request.Request(url, headers={"User-Agent": "optgym"})
-        with urllib.request.urlopen(req, timeout=60) as resp:
-            total = resp.headers.get("Content-Length")
-            with tqdm(total=int(total) if total else None, unit="B", unit_scale=True, desc=f"download {label}", disable=not progress) as bar:
-                while chunk := resp.read(1 << 20):
+        with transfer.open() as resp:
+            total = transfer.start(resp)
+            with tqdm(total=total, unit="B", unit_scale=True, desc=f"download {label}",
+                      disable=not progress) as bar:
+                for chunk in transfer.chunks(resp):
                     dest.write(chunk)
                     digest.update(chunk)
                     bar.update(len(chunk))
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
         raise BenchmarkError(f"download of {label} from {url} failed: {exc}") from exc
+    if size is not None and transfer.done != size:
+        raise BenchmarkError(f"download of {label} from {url} is {transfer.done} bytes, its "
+                             f"index declares {size}; nothing was installed")
     actual = digest.hexdigest()
     if actual != expected_sha256.lower():
         raise BenchmarkError(
             f"download of {label} from {url} is corrupt: sha256 {actual} does not match the expected {expected_sha256}; nothing was installed"
         )
+
+
+def _remove_stale_temporaries(dest: Path) -> None:
+    """Remove what downloads to ``dest`` killed mid-way (SIGKILL, a power cut) left behind.
+
+    Called under the download's lock, so no live process is writing them; matched exactly
+    (``.tmp-NAME-`` and tempfile's 8 characters), so another destination's are never touched.
+    """
+    prefix = f".tmp-{dest.name}-"
+    for path in dest.parent.glob(f"{glob.escape(prefix)}*"):
+        if len(path.name) == len(prefix) + 8 and path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def download_tarball(
@@ -233,24 +339,29 @@ def download_tarball(
     force: bool = False,
     label: str | None = None,
     skip_links: bool = False,
+    size: int | None = None,
 ) -> Path:
     """Download a tarball, verify it and unpack it to ``dest`` atomically.
 
     ``strip_prefix`` names the directory inside the tarball that becomes ``dest`` (when
     the tarball does not contain it, its top level is used); ``skip_links`` leaves link
-    members out instead of refusing the archive (see :func:`extract_archive`). Returns
-    ``dest``.
+    members out instead of refusing the archive (see :func:`extract_archive`); ``size`` is
+    the length an index declares, beyond which the download stops. The download also stops
+    at ``OPTGYM_MAX_DOWNLOAD_BYTES`` and ``OPTGYM_DOWNLOAD_MAX_SECONDS``; whatever stops it,
+    the temporary files go with it. Returns ``dest``.
     """
     label = label or dest.name
     dest.parent.mkdir(parents=True, exist_ok=True)
     with file_lock(dest.parent / f".{dest.name}.lock"):
         if (dest / ".optgym-complete").is_file() and not force:
             return dest
+        _remove_stale_temporaries(dest)
         with tempfile.TemporaryDirectory(prefix=f".tmp-{dest.name}-", dir=dest.parent) as tmp:
             tmpdir = Path(tmp)
             archive = tmpdir / "archive"
             with open(archive, "wb") as f:
-                _fetch(url, f, expected_sha256=sha256, progress=progress, label=label)
+                _fetch(url, f, expected_sha256=sha256, progress=progress, label=label,
+                       size=size)
             unpacked = tmpdir / "unpacked"
             unpacked.mkdir()
             extract_archive(archive, unpacked, what=f"download of {label} from {url}",
