@@ -38,7 +38,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 from optgym.cache import atomic_write
 from optgym.errors import OptgymError
+from optgym.scratch import scratch_dir
 
 if TYPE_CHECKING:
     from optgym.agents.base import Budget
@@ -101,8 +101,11 @@ def _clang() -> str:
 
 
 def _passthrough(args: list[str]) -> int:
+    from optgym import interrupts
+
     clang = _clang()
     sys.stdout.flush()
+    interrupts.release()
     os.execv(clang, [clang, *args])
     return 0  # not reached
 
@@ -253,7 +256,7 @@ def compile_file(source: str, output: Path, options: list[str], *,
     from optgym.llvm.core import elf_size_text, elf_text_size
 
     clang = _clang()
-    with tempfile.TemporaryDirectory(prefix="optgym-cc-") as tmp:
+    with scratch_dir("optgym-cc-") as tmp:
         bitcode = Path(tmp) / "input.bc"
         front = [clang, *_frontend_options(options, output), "-Oz", "-Xclang",
                  "-disable-llvm-passes", "-emit-llvm", "-c", source, "-o", str(bitcode)]
@@ -292,7 +295,12 @@ def compile_file(source: str, output: Path, options: list[str], *,
                      + "".join(f" -mllvm {o}" for o in choice.codegen)
                      + f" ({choice.policy})" if better else "clang -Oz's"),
                   file=sys.stderr)
-        atomic_write(output, mine if better else theirs)
+        from optgym import interrupts
+
+        if interrupts.received():  # an interrupt whose exception was swallowed on its way out
+            return interrupts.exit_code()
+        with interrupts.committing():
+            atomic_write(output, mine if better else theirs)
     return 0
 
 
@@ -325,8 +333,21 @@ def _flag(name: str) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run ``optgym-cc`` with clang's arguments; returns the exit code."""
-    args = list(sys.argv[1:] if argv is None else argv)
+    """Run ``optgym-cc`` with clang's arguments; returns the exit code.
+
+    Ctrl-C exits 130 and SIGTERM or SIGHUP (``timeout``, ``make``, CI runners) 128 + its
+    number, leaving no object half-written, no worker and no temporary directory behind.
+    """
+    from optgym import interrupts
+
+    with interrupts.handled(program=argv is None):
+        try:
+            return _main(list(sys.argv[1:] if argv is None else argv))
+        except KeyboardInterrupt as exc:  # Terminated included
+            return interrupts.exit_code(exc)
+
+
+def _main(args: list[str]) -> int:
     if args in (["--help"], ["-h"]):
         print(HELP, end="")
         return 0

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import os
 import shlex
+import stat
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -32,6 +32,7 @@ from optgym.datasets.core import Benchmark
 from optgym.errors import CompilerCrash, LlvmError, OptgymError
 from optgym.llvm.passes import is_codegen_step, join_steps, split_codegen
 from optgym.llvm.toolchain import OPT_TARGET_FLAGS
+from optgym.scratch import scratch_dir
 
 #: The search policy used when no learned model ships: the best at small compilation budgets
 #: in ``benchmarks/policies_report.py`` (45 compilations: oz-climb 1.129x -Oz, evolve 1.123x).
@@ -311,7 +312,7 @@ def run_opt(data: bytes, source: str | None, pipeline: str, text: bool) -> bytes
     when there is one, so the module's name is what plain opt would record)."""
     from optgym.llvm import toolchain
 
-    with tempfile.TemporaryDirectory(prefix="optgym-opt-") as tmp:
+    with scratch_dir("optgym-opt-") as tmp:
         out = Path(tmp) / ("out.ll" if text else "out.bc")
         argv = [*toolchain.opt_argv(pipeline), source or "-", "-o", str(out)]
         if text:
@@ -478,8 +479,22 @@ def _parse(argv: list[str]) -> tuple[dict[str, Any], list[str], list[str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run ``optgym-opt``; returns the exit code (or replaces the process with opt-19)."""
-    args = list(sys.argv[1:] if argv is None else argv)
+    """Run ``optgym-opt``; returns the exit code (or replaces the process with opt-19).
+
+    Ctrl-C exits 130 and SIGTERM or SIGHUP 128 + its number, at any moment, having written
+    nothing and left no worker or temporary file behind (:mod:`optgym.interrupts`).
+    """
+    from optgym import interrupts
+
+    with interrupts.handled(program=argv is None):
+        started = time.monotonic()
+        try:
+            return _main(list(sys.argv[1:] if argv is None else argv), started)
+        except KeyboardInterrupt as exc:  # Terminated (SIGTERM, SIGHUP) included
+            return interrupts.exit_code(exc)
+
+
+def _main(args: list[str], started: float) -> int:
     try:
         own, inputs, foreign = _parse(args)
     except OptgymError as exc:
@@ -494,24 +509,27 @@ def main(argv: list[str] | None = None) -> int:
             print(f"optgym-opt: {' '.join(foreign)} runs opt-19's own passes; it cannot be "
                   f"combined with --{mine[0] if mine else 'print-pipeline'}", file=sys.stderr)
             return 2
+        from optgym import interrupts
         from optgym.llvm import toolchain
 
         opt = toolchain.opt()
         sys.stdout.flush()
+        interrupts.release()
         os.execv(opt, [opt, *args])  # exactly opt-19 with the same arguments
     if len(inputs) > 1:
         print(f"optgym-opt: one input file at a time, not {len(inputs)}", file=sys.stderr)
         return 2
-    try:
-        return _search_mode(own, inputs[0] if inputs else "-")
-    except KeyboardInterrupt:
-        return 130
+    return _search_mode(own, inputs[0] if inputs else "-", started)
 
 
-def _search_mode(own: dict[str, Any], source: str) -> int:
+def _search_mode(own: dict[str, Any], source: str, started: float | None = None) -> int:
+    """Search, within ``$OPTGYM_OPT_MAX_SECONDS`` of ``started``: past it, or when the search
+    fails, the output is plain ``opt-19 -Oz``'s (or opt's own error), as if optgym-opt were
+    opt."""
+    from optgym import interrupts, limits
     from optgym.agents.base import Budget
-    from optgym.errors import BenchmarkError
 
+    started = time.monotonic() if started is None else started
     to_terminal = own["output"] in (None, "-") and sys.stdout.isatty()
     if to_terminal and not own["text"] and not own["force"]:
         # What opt does: refuse to print bitcode to a terminal, and succeed doing nothing.
@@ -531,6 +549,7 @@ def _search_mode(own: dict[str, Any], source: str) -> int:
             seconds=float(own["seconds"]) if "seconds" in own else None,
         )
         seed = int(own.get("seed", 0))
+        cap = limits.get("OPTGYM_OPT_MAX_SECONDS")
     except (ValueError, OptgymError) as exc:
         print(f"optgym-opt: bad budget: {exc}", file=sys.stderr)
         return 2
@@ -538,50 +557,76 @@ def _search_mode(own: dict[str, Any], source: str) -> int:
         print(f"optgym-opt: --objective must be one of {', '.join(OBJECTIVES)}, "
               f"not {own['objective']!r}", file=sys.stderr)
         return 2
-    if source == "-":
-        data, path = sys.stdin.buffer.read(), None
-    else:
-        try:
-            data, path = Path(source).read_bytes(), source
-        except OSError as exc:
-            print(f"optgym-opt: {source}: {exc.strerror}", file=sys.stderr)
-            return 1
-    if not data.strip():  # what opt-19 does with an empty file: an empty module
-        return _finish(own, run_opt(data, path, OZ_PIPELINE, own["text"]), OZ_PIPELINE)
-    try:
-        output, choice = optimize(data, path, text=own["text"], policy=own.get("policy"),
-                                  budget=budget, seed=seed,
-                                  objective=own.get("objective", "instructions"),
-                                  unsafe_passes=own["unsafe_passes"])
-    except BenchmarkError:
-        return _diagnose(data, path)
-    except OptgymError as exc:
-        print(f"optgym-opt: {exc}", file=sys.stderr)
+    data, path = _read_input(source)
+    if data is None:
         return 1
+    shown = os.fsdecode(path) if path else "<stdin>"
+    if not data.strip():  # what opt-19 does with an empty file: an empty module
+        return _plain_oz(own, data, path)
+    try:
+        with interrupts.deadline(cap - (time.monotonic() - started) if cap else None):
+            output, choice = optimize(data, path, text=own["text"], policy=own.get("policy"),
+                                      budget=budget, seed=seed,
+                                      objective=own.get("objective", "instructions"),
+                                      unsafe_passes=own["unsafe_passes"])
+    except interrupts.DeadlineReached:
+        return _plain_oz(own, data, path, f"{shown}: the search did not finish within "
+                                          f"OPTGYM_OPT_MAX_SECONDS={cap:g} s")
+    except OptgymError as exc:  # the module does not load, or our machinery failed on it
+        return _plain_oz(own, data, path, f"{shown}: {str(exc).splitlines()[0]}")
     return _finish(own, output, choice.pipeline)
 
 
+def _read_input(source: str) -> tuple[bytes | None, str | None]:
+    """The input's bytes, and its path when opt-19 can read it again (a regular file: a pipe
+    or a FIFO is read once, and then handed to opt-19 on its standard input)."""
+    if source == "-":
+        return sys.stdin.buffer.read(), None
+    try:
+        with open(source, "rb") as f:
+            regular = stat.S_ISREG(os.fstat(f.fileno()).st_mode)
+            return f.read(), source if regular else None
+    except OSError as exc:
+        print(f"optgym-opt: {source}: {exc.strerror}", file=sys.stderr)
+        return None, None
+
+
 def _finish(own: dict[str, Any], output: bytes, pipeline: str) -> int:
+    from optgym import interrupts
+
+    if interrupts.received():  # an interrupt whose exception was swallowed on its way out
+        return interrupts.exit_code()
     if own["print_pipeline"]:
         print(" ".join([*OPT_TARGET_FLAGS, shlex.quote(f"-passes={pipeline}")]),
               file=sys.stderr)
     try:
-        write_output(output, own["output"])
+        with interrupts.committing():  # written whole, or not at all
+            write_output(output, own["output"])
     except OptgymError as exc:
         print(f"optgym-opt: {exc}", file=sys.stderr)
         return 1
     return 0
 
 
-def _diagnose(data: bytes, path: str | None) -> int:
-    """Invalid input: LLVM's own diagnostic (from opt-19 reading it), and opt's exit code."""
+def _plain_oz(own: dict[str, Any], data: bytes, path: str | None, why: str = "") -> int:
+    """What plain ``opt-19 -Oz`` makes of the input (optgym-opt's -Oz: with
+    ``--relocation-model=pic``): its output, or its own diagnostic and exit code. ``why``,
+    when given, is said on stderr: what made optgym-opt fall back to it."""
     from optgym.llvm import toolchain
 
-    proc = subprocess.run([toolchain.opt(), "-disable-output", path or "-"],
-                          input=None if path else data, capture_output=True)
-    message = proc.stderr.decode("utf-8", "replace")
-    sys.stderr.write(message or f"optgym-opt: {path or '<stdin>'}: not a valid LLVM module\n")
-    return proc.returncode or 1
+    with scratch_dir("optgym-opt-") as tmp:
+        out = tmp / ("out.ll" if own["text"] else "out.bc")
+        argv = [*toolchain.opt_argv(OZ_PIPELINE), path or "-", "-o", str(out)]
+        if own["text"]:
+            argv.append("-S")
+        proc = subprocess.run(argv, input=None if path else data, capture_output=True)
+        if proc.returncode != 0:
+            sys.stderr.buffer.write(proc.stderr or b"optgym-opt: opt-19 -Oz failed\n")
+            sys.stderr.flush()
+            return proc.returncode if proc.returncode > 0 else 128 - proc.returncode
+        if why:
+            print(f"optgym-opt: {why}; writing plain opt-19 -Oz's output", file=sys.stderr)
+        return _finish(own, out.read_bytes(), OZ_PIPELINE)
 
 
 if __name__ == "__main__":

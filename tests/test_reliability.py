@@ -4,12 +4,15 @@ checks, and the environment's refusal of non-integer actions and empty benchmark
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -321,3 +324,140 @@ def test_an_empty_benchmark_name_is_refused(env, name):
             other.reset()
     finally:
         other.close()
+
+
+# -- interrupts: Ctrl-C and SIGTERM at any moment, in optgym-opt and optgym-cc --------------------
+OPTGYM_CC = str(Path(sys.executable).parent / "optgym-cc")
+PROGRAMS = Path(__file__).parent.parent / "optgym" / "datasets" / "builtin" / "programs"
+
+
+def _group(pgid: int) -> list[int]:
+    """Live processes of a process group (the tool, its compiler worker, its opt-19 or clang)."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                out.append(int(entry))
+    return out
+
+
+def _interrupted(argv: list[str], tmp: Path, moment: float, sig: int, ignore_sigint: bool,
+                 after_worker: bool) -> subprocess.CompletedProcess:
+    """Run a tool in its own process group and temporary directory, send ``sig`` to the whole
+    group (as a terminal's Ctrl-C, `timeout` or `make` do) ``moment`` seconds after it starts
+    (or after its compiler worker does), and check that nothing of it is left running."""
+    def child() -> None:
+        if ignore_sigint:  # what a shell does for a background job
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    tmp.mkdir()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True, preexec_fn=child,
+                            env={**os.environ, "TMPDIR": str(tmp)})
+    try:
+        if after_worker:
+            while len(_group(proc.pid)) < 2 and proc.poll() is None:
+                time.sleep(0.01)
+        time.sleep(moment)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+        proc.wait()
+    deadline = time.monotonic() + 5
+    while _group(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _group(proc.pid) == [], "a process of the tool outlived it"
+    assert sorted(p.name for p in tmp.iterdir()) == [], "temporary files left behind"
+    return subprocess.CompletedProcess(argv, proc.returncode, None, err.decode("utf-8", "replace"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig,ignore_sigint", [(signal.SIGINT, True), (signal.SIGINT, False),
+                                               (signal.SIGTERM, False)],
+                         ids=["sigint-inherited-ignored", "sigint", "sigterm"])
+def test_optgym_opt_interrupted_at_any_moment_writes_nothing(module_file, tmp_path, sig,
+                                                            ignore_sigint):
+    argv = [OPTGYM_OPT, "--policy", "oz-climb", "--budget", "6", str(module_file)]
+    start = time.monotonic()
+    whole = subprocess.run([*argv, "-o", str(tmp_path / "whole.bc")], capture_output=True,
+                           timeout=120)
+    assert whole.returncode == 0, whole.stderr
+    seconds = time.monotonic() - start
+    # From right after the compiler worker starts (optgym-opt's own code is running; a SIGINT
+    # the shell told Python to ignore is not seen before that) to the end, where opt-19 runs.
+    for i, fraction in enumerate((0.0, 0.1, 0.25, 0.4, 0.55, 0.7, 0.85)):
+        out = tmp_path / f"out{i}.bc"
+        done = _interrupted([*argv, "-o", str(out)], tmp_path / f"tmp{i}", fraction * seconds,
+                            sig, ignore_sigint, after_worker=True)
+        if done.returncode == 0 and fraction > 0.3:  # finished first: the output is whole
+            assert out.read_bytes() == (tmp_path / "whole.bc").read_bytes()
+            continue
+        assert done.returncode == 128 + sig, (fraction, done.returncode, done.stderr)
+        assert not out.exists() and "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+def test_optgym_opt_interrupted_during_start_up_writes_nothing(module_file, tmp_path):
+    argv = [OPTGYM_OPT, "--policy", "oz-climb", "--budget", "6", str(module_file)]
+    for i, moment in enumerate((0.0, 0.05, 0.2, 0.5)):
+        out = tmp_path / f"out{i}.bc"
+        done = _interrupted([*argv, "-o", str(out)], tmp_path / f"tmp{i}", moment,
+                            signal.SIGINT, False, after_worker=False)
+        # Before optgym-opt's own code runs, Python's default handling ends it: status 1 in
+        # its own start-up, killed by SIGINT (the shell's 130) in the imports; then 130.
+        assert done.returncode in (1, 130, -signal.SIGINT) and not out.exists(), done.stderr
+
+
+@pytest.mark.slow
+def test_optgym_cc_terminated_at_any_moment_leaves_nothing(tmp_path):
+    source = PROGRAMS / "crc32.c"
+    argv = [OPTGYM_CC, "-Oz", "-c", str(source)]
+    for i, moment in enumerate((0.0, 0.3, 0.8, 1.5, 2.5)):
+        out = tmp_path / f"crc{i}.o"
+        done = _interrupted([*argv, "-o", str(out)], tmp_path / f"tmp{i}", moment,
+                            signal.SIGTERM, False, after_worker=True)
+        if done.returncode == 0 and moment > 1.0:  # finished first: the object is whole
+            assert out.stat().st_size > 0
+            continue
+        assert done.returncode == 128 + signal.SIGTERM, done.stderr
+        assert not out.exists() and "Traceback" not in done.stderr
+
+
+def test_runtime_folders_of_a_killed_process_are_removed_by_the_next_run(tmp_path):
+    """SIGKILL cannot be handled: the `Runtime` observation's folder stays until the next run
+    of a benchmark program removes it (its owner's lock is gone with the owner)."""
+    code = textwrap.dedent(f"""
+        from optgym.envs.llvm import LlvmEnv
+        with LlvmEnv({CRC32!r}, observation_space="Runtime") as env:
+            env.reset()
+            print("running", flush=True)
+            while True:
+                env.observation["Runtime"]
+    """)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = {**os.environ, "TMPDIR": str(tmp)}
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE)
+    try:
+        assert proc.stdout.readline() == b"running\n"
+        while not list(tmp.glob("optgym-run-*")):
+            assert proc.poll() is None
+            time.sleep(0.01)
+        proc.kill()
+    finally:
+        proc.kill()
+        proc.wait()
+    left = list(tmp.glob("optgym-run-*"))
+    assert left  # what a SIGKILL leaves
+    time.sleep(2.1)  # a lock file younger than 2 s may belong to a process about to lock it
+    other = tmp / "optgym-run-other"
+    other.mkdir()  # a folder without a lock file, recent: not ours to judge
+    subprocess.run([sys.executable, "-c", "from optgym.datasets import get_benchmark\n"
+                    f"get_benchmark({CRC32!r}).run()"], env=env, check=True, timeout=120)
+    assert [p.name for p in tmp.iterdir()] == ["optgym-run-other"]

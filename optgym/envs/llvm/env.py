@@ -47,6 +47,7 @@ from optgym.envs.llvm.validation import validate_state
 from optgym.errors import BenchmarkError, CompilerCrash, OptgymError, ParseError, RenderModeError
 from optgym.llvm import passes as pass_table
 from optgym.llvm.session import CompilerSession, ModuleHandle
+from optgym.scratch import scratch_dir
 
 
 class _SharedSession:
@@ -647,7 +648,7 @@ class LlvmEnv(gymnasium.Env):
 
         if not self._benchmark.runnable:
             raise BenchmarkError(f"{self._benchmark.uri} is not runnable; no Runtime observation")
-        with tempfile.TemporaryDirectory(prefix="optgym-run-") as tmp:
+        with scratch_dir("optgym-run-") as tmp:
             exe = Path(tmp) / "a.out"
             build_executable(bitcode, exe, what=self._benchmark.uri, codegen=codegen)
             times = []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from optgym.envs.llvm.state import CompilerEnvState, ValidationResult, pipeline_
 from optgym.errors import CompilerCrash, OptgymError, ParseError
 from optgym.llvm import passes, toolchain
 from optgym.llvm.session import CompilerSession
+from optgym.scratch import scratch_dir
 
 
 def validate_state(
@@ -44,7 +44,7 @@ def validate_state(
     except OptgymError as exc:
         result.errors.append(str(exc))
         return result
-    with tempfile.TemporaryDirectory(prefix="optgym-validate-") as tmp:
+    with scratch_dir("optgym-validate-") as tmp:
         source, out = Path(tmp) / "input.bc", Path(tmp) / "output.bc"
         source.write_bytes(benchmark.bitcode)
         if pipeline:
