@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> collections.Counter:  # noqa: C901 - one ep
                     signal.setitimer(signal.ITIMER_REAL, 0)
                 counts["steps"] += 1
                 if "error" in info:
-                    kind = "time-outs caught" if "time-out" in info["error"] else "worker crashes caught"
+                    kind = "time-outs caught" if isinstance(info["error"], PassTimeout) else "worker crashes caught"
                     counts[kind] += 1
                 if terminated:
                     break

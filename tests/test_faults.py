@@ -12,13 +12,15 @@ import sys
 import textwrap
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from conftest import alive, wait_gone
 
 from optgym.datasets._util import compile_c_to_bitcode
 from optgym.envs.llvm import LlvmEnv, Transition, TranspositionCache
-from optgym.errors import BenchmarkError, CacheLockedError
+from optgym.errors import BenchmarkError, CacheLockedError, CompilerCrash, PassTimeout
+from optgym.llvm.session import CompilerSession
 
 #: Steps taken after a fault, compared with a fresh environment's.
 AFTER = ("-mem2reg", "-instcombine", "-simplifycfg", "-gvn", "-dce")
@@ -90,7 +92,8 @@ def test_worker_killed_mid_pass(slow_module, fresh, sig):
         pid = env.session.pid
         _later(0.15, lambda: os.kill(pid, sig))
         _, _, terminated, _, info = env.step(env.actions.index("-O3"))
-        assert terminated and signal.Signals(sig).name in info["error"]
+        assert terminated and type(info["error"]) is CompilerCrash
+        assert signal.Signals(sig).name in str(info["error"]) and "O3" in info["error"].passes
         assert wait_gone(pid) and env.session.pid != pid
         env.reset()
         assert _trajectory(env) == fresh
@@ -106,13 +109,52 @@ def test_worker_frozen_mid_pass_times_out(slow_module, fresh):
         _later(0.15, lambda: os.kill(pid, signal.SIGSTOP))
         start = time.monotonic()
         _, _, terminated, _, info = env.step(env.actions.index("-O3"))
-        assert terminated and "time-out" in info["error"]
+        assert terminated and isinstance(info["error"], PassTimeout)
         assert time.monotonic() - start < 10
         assert wait_gone(pid) and env.session.pid != pid  # the frozen worker is killed
         env.reset()
         assert _trajectory(env) == fresh
     finally:
         env.close()
+
+
+@pytest.mark.parametrize("next_request", ["step", "fork", "observe"])
+def test_a_worker_killed_while_idle_is_not_blamed_on_the_next_request(slow_module, fresh,
+                                                                      next_request):
+    """SIGKILL between steps: the next request never reached the worker, so nothing ran and
+    nothing crashed; a new worker gets it (the audit saw "LLVM crashed running
+    function(simplifycfg)" for the step after the kill)."""
+    env = _env(slow_module)
+    try:
+        env.reset()
+        env.step(env.actions.index(AFTER[0]))
+        pid, restarts = env.session.pid, env.session.restarts
+        os.kill(pid, signal.SIGKILL)
+        assert wait_gone(pid)
+        if next_request == "fork":
+            env.fork().close()
+        elif next_request == "observe":
+            assert int(env.observation["IrInstructionCount"]) == fresh[0][0]
+        obs, reward, terminated, _, info = env.step(env.actions.index(AFTER[1]))
+        assert "error" not in info and not terminated, info
+        assert (int(obs), reward) == fresh[1]
+        assert env.session.pid != pid and env.session.restarts == restarts + 1
+        assert _trajectory(env, AFTER[2:]) == fresh[2:]
+    finally:
+        env.close()
+
+
+def test_a_time_out_in_any_request_names_the_module(slow_module):
+    """Every request about a module names it when it fails (was "module ?" for a clone)."""
+    with CompilerSession(timeout=1.0) as session:
+        data = Path(slow_module.removeprefix("file://")).read_bytes()
+        module = session.load(data, name="slow-program")
+        os.kill(session.pid, signal.SIGSTOP)
+        with pytest.raises(PassTimeout, match=r"cloning ran past the 1 s time-out on module "
+                                              r"slow-program \(state") as timeout:
+            module.fork()
+        assert timeout.value.passes is None and "?" not in str(timeout.value)
+        assert module.instruction_count() > 0  # restored in a new worker
 
 
 class _Alarm(Exception):

@@ -13,11 +13,13 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import wait_gone
 
 from optgym import cache as cache_mod
 from optgym.agents import Budget
@@ -461,3 +463,88 @@ def test_runtime_folders_of_a_killed_process_are_removed_by_the_next_run(tmp_pat
     subprocess.run([sys.executable, "-c", "from optgym.datasets import get_benchmark\n"
                     f"get_benchmark({CRC32!r}).run()"], env=env, check=True, timeout=120)
     assert [p.name for p in tmp.iterdir()] == ["optgym-run-other"]
+
+
+# -- optgym-opt: the time cap covers every phase; file names are bytes; FIFOs -------------------
+def _plain_oz(path: Path, *args: str) -> bytes:
+    return subprocess.run(["opt-19", "--relocation-model=pic", "-passes=default<Oz>", str(path),
+                           "-o", "-", *args], capture_output=True, check=True).stdout
+
+
+def _worker_of(pid: int) -> int | None:
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and "optgym.llvm.worker" in Path(
+                    f"/proc/{entry}/cmdline").read_text(errors="replace"):
+                return int(entry)
+    return None
+
+
+@pytest.mark.parametrize("stop_after", [0.0, 0.6], ids=["loading", "searching"])
+def test_the_time_cap_holds_in_every_phase_and_falls_back_to_plain_oz(module_file, tmp_path,
+                                                                      stop_after):
+    """The compiler worker is frozen (SIGSTOP) while it loads the module, or mid-search: any
+    phase that stalls past OPTGYM_OPT_MAX_SECONDS ends there, and the output is plain opt-19
+    -Oz's (main waited for its internal 60 s time-out and then exited 1 with no output)."""
+    out = tmp_path / "out.bc"
+    proc = subprocess.Popen([OPTGYM_OPT, "--policy", "oz-climb", "--budget", "2000",
+                             str(module_file), "-o", str(out)], stderr=subprocess.PIPE,
+                            env={**os.environ, "OPTGYM_OPT_MAX_SECONDS": "4"})
+    start = time.monotonic()
+    try:
+        while (worker := _worker_of(proc.pid)) is None:
+            assert proc.poll() is None
+            time.sleep(0.005)
+        time.sleep(stop_after)
+        os.kill(worker, signal.SIGSTOP)
+        _, err = proc.communicate(timeout=90)
+    finally:
+        proc.kill()
+        proc.wait()
+    took = time.monotonic() - start
+    assert proc.returncode == 0, err
+    assert f"{module_file}: the search did not finish within OPTGYM_OPT_MAX_SECONDS=4 s" in \
+        err.decode()
+    assert out.read_bytes() == _plain_oz(module_file)
+    assert took < 4 + 15, took  # the cap, then plain opt-19 -Oz (main: 60 s, then exit 1)
+    assert wait_gone(worker)  # the frozen worker was killed
+
+
+def test_a_non_utf8_file_name_works_as_in_opt(module_file, tmp_path):
+    name = os.fsencode(tmp_path) + b"/caf\xe9-\xff.bc"
+    with open(name, "wb") as f:
+        f.write(module_file.read_bytes())
+    out = os.fsencode(tmp_path) + b"/out-\xe9.ll"
+    proc = subprocess.run([os.fsencode(OPTGYM_OPT), b"--budget", b"3", name, b"-S", b"-o", out],
+                          capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr  # main: an internal UnicodeEncodeError
+    with open(out, "rb") as f:
+        text = f.read()
+    assert text.startswith(b"; ModuleID = '" + name + b"'")  # the OS's bytes, as opt-19 writes
+    assert subprocess.run(["opt-19", name, "-disable-output"]).returncode == 0
+
+
+def test_a_fifo_is_read_by_optgym_opt_and_refused_by_reset(module_file, tmp_path):
+    fifo = tmp_path / "module.bc"
+    os.mkfifo(fifo)
+
+    def feed() -> None:
+        with open(fifo, "wb") as f:
+            f.write(module_file.read_bytes())
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    # opt-19 reads a FIFO (a shell's <(...)): so does optgym-opt, once (main read it twice and
+    # waited for a second writer forever).
+    proc = subprocess.run([OPTGYM_OPT, "--budget", "3", str(fifo), "-o", str(tmp_path / "o.bc")],
+                          capture_output=True, timeout=120)
+    writer.join()
+    assert proc.returncode == 0, proc.stderr
+    # An environment does not block on it: it says what the file is, as archives do.
+    with LlvmEnv(observation_space=None) as env:
+        with pytest.raises(BenchmarkError, match=f"{fifo} is a FIFO; only regular files"):
+            env.reset(options={"benchmark": f"file://{fifo}"})

@@ -273,8 +273,8 @@ class CompilerGymEnv(gymnasium.Env):
             last, reward, done, _, step_info = env.step(action)
             total += reward
             if "error" in step_info:
-                info["error_type"] = "CompilerCrash"
-                info["error_details"] = step_info["error"]
+                info["error_type"] = type(step_info["error"]).__name__
+                info["error_details"] = str(step_info["error"])
                 break
             self._actions.append(int(action))
             info["action_had_no_effect"] &= step_info["action_had_no_effect"]

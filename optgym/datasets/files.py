@@ -9,6 +9,8 @@ needs a ``main`` to link); its reference output is that of its -O0 build.
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -22,6 +24,7 @@ from optgym.datasets._util import (
     sha256_bytes,
     user_module,
 )
+from optgym.datasets.archives import file_kind
 from optgym.datasets.core import Benchmark
 from optgym.errors import BenchmarkError
 
@@ -33,12 +36,7 @@ def load_file_bitcode(path: Path, *, what: str, extra_flags: tuple[str, ...] = (
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise BenchmarkError(f"{what}: unsupported file type {suffix or '(none)'!r}; expected .c, .ll or .bc")
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise BenchmarkError(f"{what}: no such file {path}") from None
-    except OSError as exc:
-        raise BenchmarkError(f"{what}: cannot read {path}: {exc}") from exc
+    data = _read_regular(path, what)
     if suffix == ".bc" and not is_bitcode(data):
         raise BenchmarkError(f"{what}: {path} is not LLVM bitcode (bad magic number)")
     if suffix in (".bc", ".ll"):
@@ -65,6 +63,24 @@ class FileBenchmark(Benchmark):
         return load_file_bitcode(self.path, what=self.uri)
 
 
+def _read_regular(path: Path, what: str) -> bytes:
+    """The bytes of a regular file. A FIFO, a device or a directory is refused by name, as
+    archives refuse them, and without blocking (opening a FIFO waits for a writer)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise BenchmarkError(f"{what}: no such file {path}") from None
+    except OSError as exc:
+        raise BenchmarkError(f"{what}: cannot read {path}: {exc.strerror or exc}") from None
+    with os.fdopen(fd, "rb") as f:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise BenchmarkError(f"{what}: {path} is {file_kind(mode)}; only regular files are "
+                                 "read")
+        os.set_blocking(fd, True)
+        return f.read()
+
+
 def file_benchmark(uri_path: str) -> FileBenchmark:
     """The benchmark for the path part of a ``file://`` URI (relative paths are resolved
     against the working directory)."""
@@ -72,6 +88,11 @@ def file_benchmark(uri_path: str) -> FileBenchmark:
     if path.suffix.lower() not in SUFFIXES:
         raise BenchmarkError(f"file://{uri_path}: unsupported file type; expected a .c, .ll or .bc file")
     path = path.resolve()
-    if not path.is_file():
-        raise BenchmarkError(f"file://{uri_path}: no such file {path}")
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        raise BenchmarkError(f"file://{uri_path}: no such file {path}") from None
+    if not stat.S_ISREG(mode):
+        raise BenchmarkError(f"file://{uri_path}: {path} is {file_kind(mode)}; only regular "
+                             "files are read")
     return FileBenchmark(path)

@@ -13,13 +13,16 @@ garbage collection, interpreter exit and the parent's death all end it.
 from __future__ import annotations
 
 import atexit
+import fcntl
 import hashlib
 import itertools
 import os
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import threading
 import weakref
 from dataclasses import dataclass, field
@@ -203,25 +206,34 @@ class CompilerSession:
             if self._desynced:
                 self._restart()
             try:
-                reply = self._exchange(method, args, self.timeout)
+                try:
+                    reply = self._exchange(method, args, self.timeout)
+                except (_WorkerDied, BrokenPipeError) as died:
+                    if isinstance(died, _WorkerDied) and not self._unread_request():
+                        raise
+                    # The worker died before it had read this request (it was killed while
+                    # idle): nothing of it ran, so no pass is to blame. A new worker gets it.
+                    self._restart()
+                    reply = self._exchange(method, args, self.timeout)
             except TimeoutError:
                 # Described before the restart, while the recipe still names the failing state.
                 module, module_hash = _describe(handle)
                 self._restart()
                 raise errors.PassTimeout(
-                    f"{what or method} ran past the {self.timeout:g} s time-out on module "
-                    f"{module}; the worker was killed and restarted",
-                    passes=what or None,
+                    f"{what or method} ran past the {self.timeout:g} s time-out{module}; the "
+                    "worker was killed and restarted",
+                    passes=what if method in _PASS_REQUESTS else None,
                     module_hash=module_hash,
                 ) from None
             except (_WorkerDied, BrokenPipeError) as died:
                 reason = str(died) if isinstance(died, _WorkerDied) else self._death_reason()
                 module, module_hash = _describe(handle)
                 self._restart()
+                doing = f"running {what}" if method in _PASS_REQUESTS else what or method
                 raise errors.CompilerCrash(
-                    f"LLVM crashed running {what or method} on module {module} "
-                    f"({reason}); the worker was restarted and the module restored",
-                    passes=what or None,
+                    f"LLVM crashed {doing}{module} ({reason}); the worker was restarted and "
+                    "the module restored",
+                    passes=what if method in _PASS_REQUESTS else None,
                     module_hash=module_hash,
                 ) from None
             except BaseException:
@@ -237,6 +249,15 @@ class CompilerSession:
             raise getattr(errors, kind, errors.LlvmError)(message) if hasattr(
                 errors, kind
             ) else errors.LlvmError(f"{kind}: {message}")
+
+    def _unread_request(self) -> bool:
+        """Whether a dead worker left part of the last request unread in its pipe (FIONREAD
+        counts the bytes still there): then it died before running it."""
+        try:
+            unread = fcntl.ioctl(self._fd_out, termios.FIONREAD, b"\0\0\0\0")
+        except OSError:
+            return False
+        return struct.unpack("i", unread)[0] > 0
 
     def _abandon_worker(self) -> None:
         """End the worker now; the next request starts a fresh one rebuilt from the recipes."""
@@ -338,7 +359,7 @@ class ModuleHandle:
     def observe(self, *names: str) -> dict[str, Any]:
         """Compute observations (see :mod:`optgym.llvm.observers`) of the current module."""
         self._check()
-        return self.session._call("observe", self.id, names, handle=self)
+        return self.session._call("observe", self.id, names, what="observing", handle=self)
 
     def fork(self) -> ModuleHandle:
         """An independent copy of this module in the same worker."""
@@ -347,14 +368,14 @@ class ModuleHandle:
         recipe = _Recipe(self._recipe.data, self._recipe.name, list(self._recipe.pipelines),
                          self._recipe.data_digest)
         child = ModuleHandle(s, next(s._ids), recipe)
-        s._call("clone", self.id, child.id)
+        s._call("clone", self.id, child.id, what="cloning", handle=self)
         s._handles[child.id] = child
         return child
 
     def verify(self) -> str | None:
         """None if the module passes LLVM's verifier, else the verifier's message."""
         self._check()
-        return self.session._call("verify", self.id)
+        return self.session._call("verify", self.id, what="verifying", handle=self)
 
     def ir(self) -> str:
         """The module as LLVM IR text."""
@@ -385,7 +406,7 @@ class ModuleHandle:
         s._handles.pop(self.id, None)
         if s._proc is not None and not self._lost:
             try:
-                s._call("free", self.id)
+                s._call("free", self.id, what="freeing", handle=self)
             except errors.OptgymError:
                 pass
 
@@ -396,12 +417,17 @@ class ModuleHandle:
             pass
 
 
+#: Requests that run passes: their ``what`` is the pipeline, which errors carry as ``passes``.
+_PASS_REQUESTS = frozenset({"run", "pipeline_result"})
+
+
 def _describe(handle: ModuleHandle | None) -> tuple[str, str | None]:
-    """How an error names a module: its name, state hash and history; and the hash alone."""
+    """How an error names a module (" on module NAME (state HASH: history)", or nothing for a
+    request about no module); and the state hash alone."""
     if handle is None:
-        return "?", None
+        return "", None
     digest = handle._recipe.digest()
-    return (f"{handle.name} (state {digest}: input bytes + "
+    return (f" on module {handle.name} (state {digest}: input bytes + "
             f"{len(handle._recipe.pipelines)} pipelines applied)", digest)
 
 

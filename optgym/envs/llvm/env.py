@@ -122,8 +122,10 @@ class LlvmEnv(gymnasium.Env):
     command line show the ``always-inline`` step, so replays stay exact.
 
     ## Episode end
-    Terminated when a pass crashes LLVM or runs past ``timeout`` (``info["error"]`` says which;
-    the module is as it was before the step, and the env works again after ``reset()``).
+    Terminated when a pass crashes LLVM or runs past ``timeout``: ``info["error"]`` is the
+    :class:`~optgym.errors.CompilerCrash` or :class:`~optgym.errors.PassTimeout` (its class says
+    which, its ``passes`` the pipeline, its text the module and the cause); the module is as it
+    was before the step, and the env works again after ``reset()``.
     Truncated after 200 steps when made with ``gymnasium.make`` (``max_episode_steps``);
     otherwise episodes never end by themselves.
 
@@ -314,7 +316,7 @@ class LlvmEnv(gymnasium.Env):
             changed = self._run_pipeline(self.actions[index].pipeline)
             info["action_had_no_effect"] = not changed
         except CompilerCrash as crash:  # PassTimeout included; the module is as it was
-            info["error"] = str(crash)
+            info["error"] = crash
             terminated = True
             return self._observe_default(), 0.0, terminated, False, info
         reward = self._reward(self.reward_space_spec)
