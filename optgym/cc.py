@@ -274,8 +274,7 @@ def compile_file(source: str, output: Path, options: list[str], *,
         choice = (chooser.choose(bitcode, budget) if chooser is not None
                   else _from_server(bitcode, budget))
         if choice is None:  # no server could answer: clang's own object, as clang would
-            atomic_write(output, reference.read_bytes())
-            return 0
+            return _ship(output, reference.read_bytes())
         opt_bc = Path(tmp) / "optimized.bc"
         opt_bc.write_bytes(choice.bitcode)
         ours = Path(tmp) / "optgym.o"
@@ -295,12 +294,18 @@ def compile_file(source: str, output: Path, options: list[str], *,
                      + "".join(f" -mllvm {o}" for o in choice.codegen)
                      + f" ({choice.policy})" if better else "clang -Oz's"),
                   file=sys.stderr)
-        from optgym import interrupts
+        return _ship(output, mine if better else theirs)
 
-        if interrupts.received():  # an interrupt whose exception was swallowed on its way out
-            return interrupts.exit_code()
-        with interrupts.committing():
-            atomic_write(output, mine if better else theirs)
+
+def _ship(output: Path, data: bytes) -> int:
+    """Write the object, whole (a signal arriving meanwhile waits for it; after it, the step has
+    succeeded); not at all if the step was interrupted (see :mod:`optgym.interrupts`)."""
+    from optgym import interrupts
+
+    if interrupts.received():  # an interrupt whose exception was swallowed on its way out
+        return interrupts.exit_code()
+    with interrupts.committing():
+        atomic_write(output, data)
     return 0
 
 

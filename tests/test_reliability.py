@@ -10,6 +10,8 @@ import json
 import os
 import re
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import textwrap
@@ -348,10 +350,12 @@ def _group(pgid: int) -> list[int]:
 
 
 def _interrupted(argv: list[str], tmp: Path, moment: float, sig: int, ignore_sigint: bool,
-                 after_worker: bool) -> subprocess.CompletedProcess:
+                 after_worker: bool, env: dict[str, str] | None = None,
+                 own_files: str = "") -> subprocess.CompletedProcess:
     """Run a tool in its own process group and temporary directory, send ``sig`` to the whole
     group (as a terminal's Ctrl-C, `timeout` or `make` do) ``moment`` seconds after it starts
-    (or after its compiler worker does), and check that nothing of it is left running."""
+    (or after it has a child: its compiler worker, or clang), and check that nothing of it is
+    left running, and none of its temporary files (those starting with ``own_files``)."""
     def child() -> None:
         if ignore_sigint:  # what a shell does for a background job
             signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -359,7 +363,7 @@ def _interrupted(argv: list[str], tmp: Path, moment: float, sig: int, ignore_sig
     tmp.mkdir()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             start_new_session=True, preexec_fn=child,
-                            env={**os.environ, "TMPDIR": str(tmp)})
+                            env={**(env or os.environ), "TMPDIR": str(tmp)})
     try:
         if after_worker:
             while len(_group(proc.pid)) < 2 and proc.poll() is None:
@@ -375,7 +379,8 @@ def _interrupted(argv: list[str], tmp: Path, moment: float, sig: int, ignore_sig
     while _group(proc.pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _group(proc.pid) == [], "a process of the tool outlived it"
-    assert sorted(p.name for p in tmp.iterdir()) == [], "temporary files left behind"
+    left = [p.name for p in tmp.iterdir() if p.name.startswith(own_files)]
+    assert left == [], "temporary files left behind"
     return subprocess.CompletedProcess(argv, proc.returncode, None, err.decode("utf-8", "replace"))
 
 
@@ -417,18 +422,34 @@ def test_optgym_opt_interrupted_during_start_up_writes_nothing(module_file, tmp_
 
 
 @pytest.mark.slow
-def test_optgym_cc_terminated_at_any_moment_leaves_nothing(tmp_path):
+@pytest.mark.parametrize("server", ["0", "1"], ids=["in-process", "build-server"])
+def test_optgym_cc_terminated_at_any_moment_leaves_nothing(tmp_path, monkeypatch, server):
+    from optgym import ccserver
+
     source = PROGRAMS / "crc32.c"
     argv = [OPTGYM_CC, "-Oz", "-c", str(source)]
+    # A build server of this test's own (every OPTGYM_ setting keys the server).
+    monkeypatch.setenv("OPTGYM_TEST_SERVER_TAG", f"{os.getpid()}-{time.monotonic_ns()}")
+    env = {**os.environ, "OPTGYM_CC_SERVER": server, "OPTGYM_CC_SERVER_IDLE": "2"}
     for i, moment in enumerate((0.0, 0.3, 0.8, 1.5, 2.5)):
         out = tmp_path / f"crc{i}.o"
+        # The build server, in its own session, outlives a compile step by design (until the
+        # build is idle): the compile step's own folders (optgym-cc-*) must not.
         done = _interrupted([*argv, "-o", str(out)], tmp_path / f"tmp{i}", moment,
-                            signal.SIGTERM, False, after_worker=True)
+                            signal.SIGTERM, False, after_worker=True, env=env,
+                            own_files="optgym-cc-" if server == "1" else "")
         if done.returncode == 0 and moment > 1.0:  # finished first: the object is whole
             assert out.stat().st_size > 0
             continue
         assert done.returncode == 128 + signal.SIGTERM, done.stderr
         assert not out.exists() and "Traceback" not in done.stderr
+    if server == "1":  # the server would go by itself 2 s after its last request
+        with contextlib.suppress(OSError), \
+                socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.connect(str(ccserver.socket_path()))
+            pid = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                                                      struct.calcsize("3i")))[0]
+            os.kill(pid, signal.SIGKILL)
 
 
 def test_runtime_folders_of_a_killed_process_are_removed_by_the_next_run(tmp_path):
