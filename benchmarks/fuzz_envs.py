@@ -119,11 +119,11 @@ class Table:
         self.rows[row]["injected"] += n
 
     def print(self) -> None:
-        print(f"\n{'fault':<52}" + "".join(f"{c:>10}" for c in self.COLUMNS))
+        print(f"\n{'fault':<62}" + "".join(f"{c:>10}" for c in self.COLUMNS))
         for row, counts in self.rows.items():
             cells = [str(counts["injected"]), str(counts["handled"]), str(counts["failures"]),
                      f"{self.seconds[row]:.2f}" if self.seconds[row] else ""]
-            print(f"{row:<52}" + "".join(f"{c:>10}" for c in cells))
+            print(f"{row:<62}" + "".join(f"{c:>10}" for c in cells))
             for note in self.notes[row]:
                 print(f"{'':<6}{note[:150]}")
 
@@ -260,11 +260,13 @@ def _csmith_source(seed: int, directory: Path) -> Path:
 
 
 def _drop_in(argv: list[str], tmp: Path, moment: float, sig: int, ignore: bool,
-             out: Path) -> tuple[bool, str]:
-    """Run a drop-in, signal its group at ``moment``; whether it behaved, and why not."""
+             out: Path, env: dict[str, str], own_files: str = "") -> tuple[bool, str]:
+    """Run a drop-in, signal its group at ``moment``; whether it behaved, and why not. Files
+    in ``tmp`` starting with ``own_files`` are the drop-in's (optgym-cc's build server, in its
+    own session, keeps working after a compile step is stopped, and cleans up after itself)."""
     tmp.mkdir()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True, env={**os.environ, "TMPDIR": str(tmp)},
+                            start_new_session=True, env={**env, "TMPDIR": str(tmp)},
                             preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
                             if ignore else None)
     time.sleep(moment)
@@ -277,7 +279,7 @@ def _drop_in(argv: list[str], tmp: Path, moment: float, sig: int, ignore: bool,
     while _processes(2, proc.pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     left = _processes(2, proc.pid)
-    files = sorted(p.name for p in tmp.iterdir())
+    files = sorted(p.name for p in tmp.iterdir() if p.name.startswith(own_files))
     code = proc.returncode
     why = []
     if left:
@@ -303,6 +305,9 @@ def _drop_in(argv: list[str], tmp: Path, moment: float, sig: int, ignore: bool,
 
 def run_drop_ins(args: argparse.Namespace, table: Table) -> None:
     rng = random.Random(args.seed)
+    # A build server of this run's own (any OPTGYM_ setting keys it), ended at the end.
+    env = {**os.environ, "OPTGYM_FUZZ_SERVER_TAG": str(os.getpid()),
+           "OPTGYM_CC_SERVER_IDLE": "5"}
     with tempfile.TemporaryDirectory(prefix="fuzz-drop-ins-") as d:
         work = Path(d)
         for i in range(args.drop_ins):
@@ -319,17 +324,32 @@ def run_drop_ins(args: argparse.Namespace, table: Table) -> None:
             else:
                 argv = [str(BIN / "optgym-cc"), "-Oz", "-w", "-I/usr/include/csmith", "-c",
                         str(source), "-o", str(out)]
-                tool = "optgym-cc"
+                server = "1" if i % 4 == 1 else "0"
+                tool = "optgym-cc" + (" (build server)" if server == "1" else "")
             sig, ignore = rng.choice([(signal.SIGINT, False), (signal.SIGINT, True),
                                       (signal.SIGTERM, False)])
             # SIGINT the shell told Python to ignore is seen from optgym's own code on, once
             # the interpreter has started and imported it.
             moment = rng.uniform(1.5 if ignore else 0.0, 6.0)
             started = time.monotonic()
-            ok, why = _drop_in(argv, work / f"tmp{i}", moment, sig, ignore, out)
+            server_run = tool.endswith("(build server)")
+            ok, why = _drop_in(argv, work / f"tmp{i}", moment, sig, ignore, out,
+                               {**env, "OPTGYM_CC_SERVER": "1" if server_run else "0"},
+                               own_files="optgym-cc-" if server_run else "")
             name = signal.Signals(sig).name + (" (inherited ignored)" if ignore else "")
             table.add(f"{tool} {name} at a random moment", ok, time.monotonic() - started,
                       note=why)
+        _stop_build_server(env)
+
+
+def _stop_build_server(env: dict[str, str]) -> None:
+    code = ("import os, signal, socket, struct\nfrom optgym import ccserver\n"
+            "with socket.socket(socket.AF_UNIX) as c:\n"
+            "    c.connect(str(ccserver.socket_path()))\n"
+            "    pid = struct.unpack('3i', c.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[0]\n"
+            "os.kill(pid, signal.SIGTERM)\n")
+    subprocess.run([sys.executable, "-c", code], env={**env, "OPTGYM_CC_SERVER": "1"},
+                   capture_output=True)
 
 
 # -- hostile inputs -----------------------------------------------------------------------------
