@@ -8,8 +8,8 @@ refused at the first header that breaks a rule, before anything is written. A 60
 archive is refused after the 500,001st header, a decompression bomb at the header that declares
 its size. The second pass unpacks with :mod:`tarfile`, checking each member again, through a
 reader that refuses to decompress more than the limits allow (whatever a header claims) and
-keeping no list of members. A zip archive's entry count is read from its end record before its
-central directory is parsed.
+keeping no list of members. A zip archive's entries are counted in its central directory before
+:mod:`zipfile` parses it.
 
 Limits (:mod:`optgym.limits`): ``OPTGYM_MAX_ARCHIVE_MEMBERS``, ``OPTGYM_MAX_UNPACKED_BYTES``,
 ``OPTGYM_MAX_UNPACK_RATIO``. Extension headers (long names, pax records) are bounded at
@@ -479,26 +479,42 @@ def _write_member(m: _Member, root: Path, open_member: Callable[[_Member], Any],
 
 
 # -- zip -----------------------------------------------------------------------------------------
-def _zip_entry_count(archive: Path) -> int:
-    """The entry count a zip's end record declares, read before the central directory is
-    parsed (zipfile builds an object per entry)."""
+def _zip_entries(archive: Path, what: str) -> None:
+    """Count a zip's entries in its central directory, and refuse it past the member limit,
+    before :mod:`zipfile` builds an object per entry. The count is that of the directory's own
+    records (the end record's count could lie), read with one call per entry."""
+    limit = limits.get("OPTGYM_MAX_ARCHIVE_MEMBERS")
+    if not limit:
+        return
     with open(archive, "rb") as f:
         f.seek(0, os.SEEK_END)
         size = f.tell()
-        f.seek(max(0, size - (1 << 16) - 22))
+        tail_at = max(0, size - (1 << 16) - 22)
+        f.seek(tail_at)
         tail = f.read()
-        at = tail.rfind(b"PK\x05\x06")
-        if at < 0 or at + 22 > len(tail):
-            return 0  # zipfile will say what is wrong
-        count = struct.unpack("<H", tail[at + 10:at + 12])[0]
-        locator = tail.rfind(b"PK\x06\x07", 0, at)
-        if locator >= 0 and locator + 20 <= len(tail):
-            record = struct.unpack("<Q", tail[locator + 8:locator + 16])[0]
-            f.seek(record)
-            zip64 = f.read(56)
-            if zip64[:4] == b"PK\x06\x06" and len(zip64) == 56:
-                count = max(count, struct.unpack("<Q", zip64[32:40])[0])
-        return count
+        end = tail.rfind(b"PK\x05\x06")
+        if end < 0 or end + 22 > len(tail):
+            return  # zipfile will say what is wrong
+        directory_size = struct.unpack("<I", tail[end + 12:end + 16])[0]
+        directory_end = tail_at + end
+        locator = tail.rfind(b"PK\x06\x07", 0, end)
+        if locator >= 0 and locator + 20 <= len(tail):  # zip64: the sizes are in its record
+            f.seek(struct.unpack("<Q", tail[locator + 8:locator + 16])[0])
+            record = f.read(56)
+            if record[:4] == b"PK\x06\x06" and len(record) == 56:
+                directory_size = struct.unpack("<Q", record[40:48])[0]
+                directory_end = tail_at + locator - 56
+        start = max(0, directory_end - directory_size)
+        f.seek(start)
+        directory = f.read(min(directory_size, size - start))
+    count, pos, unpack = 0, 0, struct.Struct("<HHH").unpack_from
+    while directory[pos:pos + 4] == b"PK\x01\x02" and pos + 46 <= len(directory):
+        count += 1
+        if count > limit:
+            limits.check("OPTGYM_MAX_ARCHIVE_MEMBERS", count,
+                         f"{what}: the archive's members (more than {count - 1})")
+        name, extra, comment = unpack(directory, pos + 28)
+        pos += 46 + name + extra + comment
 
 
 def _zip_member(info: zipfile.ZipInfo, what: str) -> _Member:
@@ -514,9 +530,7 @@ def _zip_member(info: zipfile.ZipInfo, what: str) -> _Member:
 
 
 def _extract_zip(archive: Path, dest: Path, what: str) -> None:
-    count = _zip_entry_count(archive)
-    limits.check("OPTGYM_MAX_ARCHIVE_MEMBERS", count,
-                 f"{what}: the archive's {count} members")
+    _zip_entries(archive, what)
     totals = _Totals(archive, what)
     with zipfile.ZipFile(archive) as zf:
         members = []
