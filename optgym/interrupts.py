@@ -4,7 +4,8 @@
 Ctrl-C (SIGINT) raises :class:`KeyboardInterrupt`, also when the shell started the tool with
 SIGINT ignored (as it does for background jobs; opt-19 too reacts to SIGINT then); SIGTERM and
 SIGHUP (what ``timeout``, ``make`` and CI runners send) raise :class:`Terminated`, a
-``KeyboardInterrupt``, so the same handlers clean up. :func:`exit_code` is the status to exit
+``KeyboardInterrupt``, so the same handlers clean up, unless they were ignored when the tool
+started (``nohup``). :func:`exit_code` is the status to exit
 with: 130 for Ctrl-C, 128 plus the signal's number otherwise. Only the tools install these
 handlers (:func:`handled`); the library never changes a program's signal handling.
 """
@@ -74,7 +75,12 @@ def handled(program: bool = False) -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {sig: signal.signal(sig, _on_signal) for sig in SIGNALS}
+    previous = {}
+    for sig in SIGNALS:
+        # A SIGTERM or SIGHUP ignored by whoever started us (nohup) stays ignored; SIGINT is
+        # honoured even then, as opt-19 honours it.
+        if sig == signal.SIGINT or signal.getsignal(sig) != signal.SIG_IGN:
+            previous[sig] = signal.signal(sig, _on_signal)
     _state.signum, _state.committed, _state.previous = None, False, previous
     _state.repeats = 0
     try:

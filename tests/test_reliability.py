@@ -569,3 +569,27 @@ def test_a_fifo_is_read_by_optgym_opt_and_refused_by_reset(module_file, tmp_path
     with LlvmEnv(observation_space=None) as env:
         with pytest.raises(BenchmarkError, match=f"{fifo} is a FIFO; only regular files"):
             env.reset(options={"benchmark": f"file://{fifo}"})
+
+
+def test_signal_handling_honours_nohup_and_a_background_sigint():
+    """The tools' handlers: SIGINT is honoured even when inherited ignored (as opt-19 does);
+    a SIGHUP ignored by nohup stays ignored; everything comes back as it was afterwards."""
+    from optgym import interrupts
+
+    before = {s: signal.getsignal(s) for s in interrupts.SIGNALS}
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        with interrupts.handled():
+            assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+            with pytest.raises(interrupts.Terminated) as stopped:
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(1)
+            assert interrupts.exit_code(stopped.value) == 143
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+        with interrupts.handled(), pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
