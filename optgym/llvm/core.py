@@ -147,7 +147,9 @@ class Module:
             raise ParseError(f"{name}: empty input is not an LLVM module")
         llvm = lib()
         # LLVM's text parser needs a NUL terminator; bitcode ignores trailing bytes after it.
-        buf = llvm.LLVMCreateMemoryBufferWithMemoryRangeCopy(data, len(data), name.encode("utf-8", "surrogateescape"))
+        # The name as the OS gave it: a file name need not be UTF-8 (surrogate escapes are bytes).
+        buf = llvm.LLVMCreateMemoryBufferWithMemoryRangeCopy(
+            data, len(data), name.encode("utf-8", "surrogateescape"))
         mod, msg = _ref(), c_void_p()
         if llvm.LLVMParseIRInContext(_context(), buf, byref(mod), byref(msg)):
             raise ParseError(f"{name}: {_take_message(msg.value).strip() or 'invalid LLVM IR'}")
