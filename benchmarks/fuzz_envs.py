@@ -130,6 +130,16 @@ class Table:
     def failures(self) -> int:
         return sum(c["failures"] for c in self.rows.values())
 
+    def summary(self) -> str:
+        """The three numbers the benchmark is for, whatever rows the run produced."""
+        def failed(prefix: str) -> int:
+            return sum(c["failures"] for row, c in self.rows.items() if row.startswith(prefix))
+
+        return (f"parent crashes {failed('episodes: parent crashes')}, desynchronized episodes "
+                f"{failed('episodes: final module')}, orphans "
+                f"{failed('episodes: no worker left') + failed('drop-ins: no process')}, "
+                f"leftover temporary files {failed('drop-ins: no temporary')}")
+
 
 # -- episodes ---------------------------------------------------------------------------------
 def _inject(kind: str, pid: int, rng: np.random.Generator) -> threading.Timer | None:
@@ -260,7 +270,7 @@ def _csmith_source(seed: int, directory: Path) -> Path:
 
 
 def _drop_in(argv: list[str], tmp: Path, moment: float, sig: int, ignore: bool,
-             out: Path, env: dict[str, str], own_files: str = "") -> tuple[bool, str]:
+             out: Path, env: dict[str, str], own_files: str = "") -> tuple[bool, str, int, int]:
     """Run a drop-in, signal its group at ``moment``; whether it behaved, and why not. Files
     in ``tmp`` starting with ``own_files`` are the drop-in's (optgym-cc's build server, in its
     own session, keeps working after a compile step is stopped, and cleans up after itself)."""
@@ -300,7 +310,8 @@ def _drop_in(argv: list[str], tmp: Path, moment: float, sig: int, ignore: bool,
         why.append(f"exit {code}, output {'written' if out.exists() else 'absent'}")
     if b"Traceback" in err and code == 128 + sig:
         why.append("a traceback")
-    return not why, "; ".join(why) + ("" if not why else f" ({argv[0]}, {moment:.2f} s)")
+    return (not why, "; ".join(why) + ("" if not why else f" ({argv[0]}, {moment:.2f} s)"),
+            len(left), len(files))
 
 
 def run_drop_ins(args: argparse.Namespace, table: Table) -> None:
@@ -325,20 +336,22 @@ def run_drop_ins(args: argparse.Namespace, table: Table) -> None:
                 argv = [str(BIN / "optgym-cc"), "-Oz", "-w", "-I/usr/include/csmith", "-c",
                         str(source), "-o", str(out)]
                 server = "1" if i % 4 == 1 else "0"
-                tool = "optgym-cc" + (" (build server)" if server == "1" else "")
+                tool = "optgym-cc" + (" +server" if server == "1" else "")
             sig, ignore = rng.choice([(signal.SIGINT, False), (signal.SIGINT, True),
                                       (signal.SIGTERM, False)])
             # SIGINT the shell told Python to ignore is seen from optgym's own code on, once
             # the interpreter has started and imported it.
             moment = rng.uniform(1.5 if ignore else 0.0, 6.0)
             started = time.monotonic()
-            server_run = tool.endswith("(build server)")
-            ok, why = _drop_in(argv, work / f"tmp{i}", moment, sig, ignore, out,
+            server_run = tool.endswith("+server")
+            ok, why, orphans, leftovers = _drop_in(argv, work / f"tmp{i}", moment, sig, ignore, out,
                                {**env, "OPTGYM_CC_SERVER": "1" if server_run else "0"},
                                own_files="optgym-cc-" if server_run else "")
-            name = signal.Signals(sig).name + (" (inherited ignored)" if ignore else "")
+            name = signal.Signals(sig).name + (" (inherited SIG_IGN)" if ignore else "")
             table.add(f"{tool} {name} at a random moment", ok, time.monotonic() - started,
                       note=why)
+            table.add("drop-ins: no process left after exit", not orphans)
+            table.add("drop-ins: no temporary file left", not leftovers)
         _stop_build_server(env)
 
 
@@ -569,6 +582,7 @@ def main() -> int:
     if args.big_archives:
         run_big_archives(table)
     table.print()
+    print(f"\n{table.summary()}")
     usage = resource.getrusage(resource.RUSAGE_SELF)
     print(f"\n{time.monotonic() - start:.0f} s wall, {usage.ru_utime + usage.ru_stime:.0f} s "
           f"CPU in this process; {table.failures()} failures")

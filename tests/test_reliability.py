@@ -349,6 +349,13 @@ def _group(pgid: int) -> list[int]:
     return out
 
 
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 def _interrupted(argv: list[str], tmp: Path, moment: float, sig: int, ignore_sigint: bool,
                  after_worker: bool, env: dict[str, str] | None = None,
                  own_files: str = "") -> subprocess.CompletedProcess:
@@ -365,6 +372,11 @@ def _interrupted(argv: list[str], tmp: Path, moment: float, sig: int, ignore_sig
                             start_new_session=True, preexec_fn=child,
                             env={**(env or os.environ), "TMPDIR": str(tmp)})
     try:
+        # From when the tool runs: a signal between fork and exec is lost with the child's
+        # copy of this process (no Ctrl-C can come before the tool exists).
+        tool = os.fsencode(Path(argv[0]).name)
+        while tool not in _cmdline(proc.pid) and proc.poll() is None:
+            time.sleep(0.001)
         if after_worker:
             while len(_group(proc.pid)) < 2 and proc.poll() is None:
                 time.sleep(0.01)
