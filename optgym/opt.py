@@ -72,7 +72,7 @@ options:
                        --seconds is given)
   --seconds S          wall-clock seconds the policy may spend; the whole run is capped by
                        $OPTGYM_OPT_MAX_SECONDS (default 120; 0: no cap): a large module gets
-                       fewer compilations, or plain -Oz when not even a few fit
+                       fewer compilations, and past the cap the output is plain opt-19 -Oz's
   --seed N             random seed of the policy (default 0)
   --objective WHAT     minimize 'instructions' (IR instructions, the default: what an opt user
                        measures, and cheap to evaluate) or 'text' (.text bytes of the object
