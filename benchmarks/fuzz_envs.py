@@ -175,6 +175,8 @@ def run_episodes(args: argparse.Namespace, table: Table) -> None:  # noqa: C901 
         except OptgymError as exc:
             table.add("episodes: resets refused (typed error)", True,
                       note=f"{uri}: {str(exc).splitlines()[0]}")
+            if args.verbose:
+                print(f"  reset refused: {uri}: {exc}", flush=True)
             continue
         except Exception:  # noqa: BLE001 - what the benchmark is looking for
             table.add("episodes: parent crashes", False, note=traceback.format_exc(-1))
@@ -182,6 +184,7 @@ def run_episodes(args: argparse.Namespace, table: Table) -> None:  # noqa: C901 
             env = _env(args.timeout)
             continue
         fault_steps = 0
+        events: list[str] = []  # what happened at each step, printed on a desynchronization
         try:
             for _ in range(args.steps):
                 workers.add(env.session.pid or 0)
@@ -194,11 +197,14 @@ def run_episodes(args: argparse.Namespace, table: Table) -> None:  # noqa: C901 
                     kind = next((k for k, p in kinds if rng.random() < p), None)
                 timer = _inject(kind, env.session.pid, rng) if kind else None
                 step_start = time.monotonic()
+                events.append(f"{env.actions[action].flag} "
+                              f"{'idle-kill' if idle_killed else kind or ''}")
                 try:
                     _, _, terminated, _, info = env.step(action)
                 except Interrupt:
                     table.add("interrupt mid-step (exception from a handler)", True)
                     fault_steps += 1
+                    events[-1] += " -> interrupted"
                     continue
                 finally:
                     signal.setitimer(signal.ITIMER_REAL, 0)
@@ -208,6 +214,8 @@ def run_episodes(args: argparse.Namespace, table: Table) -> None:  # noqa: C901 
                 took = time.monotonic() - step_start
                 table.count("steps")
                 error = info.get("error")
+                events[-1] += f" -> {type(error).__name__ if error else 'ok'} " \
+                              f"{int(env.observation['IrInstructionCount'])}"
                 if idle_killed:  # an error naming our SIGKILL blames a pass that never ran
                     ok = error is None or "SIGKILL" not in str(error)
                     table.add("worker SIGKILLed while idle: next step runs", ok, took,
@@ -236,6 +244,8 @@ def run_episodes(args: argparse.Namespace, table: Table) -> None:  # noqa: C901 
             replay = int(reference.observation["IrInstructionCount"])
             table.add("episodes: final module equals a fresh replay", replay == final,
                       note="" if replay == final else f"DESYNC {uri}: {final} != {replay}")
+            if replay != final and args.verbose:
+                print(f"  DESYNC {uri}: {final} != {replay}; steps: {events}", flush=True)
             if fault_steps:
                 table.count("episodes with faults injected")
         except Interrupt:
@@ -568,6 +578,8 @@ def main() -> int:
                         help="optgym-opt and optgym-cc runs to interrupt at random moments")
     parser.add_argument("--hostile", type=int, default=0,
                         help="random hostile result files and archives to refuse")
+    parser.add_argument("--verbose", action="store_true",
+                        help="print every refused reset and each desynchronized episode's steps")
     parser.add_argument("--big-archives", action="store_true",
                         help="refuse a 600,000-member archive and a 2 GiB bomb, measured")
     args = parser.parse_args()

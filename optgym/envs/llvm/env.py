@@ -210,6 +210,7 @@ class LlvmEnv(gymnasium.Env):
         self._baselines = BaselineCache(self._runtime)
         self._reward_prev: dict[str, float] = {}
         self.episode_reward = 0.0
+        self._reward_stale = False  # an interrupted step was applied; rewards catch up next step
         self._reset_time = time.monotonic()
         self._tmpdir: Path | None = None
         # Observations the worker returned with the last step, valid until the module changes.
@@ -299,6 +300,7 @@ class LlvmEnv(gymnasium.Env):
         self._hash, self._count, self._step_obs = None, None, None
         self._reward_prev = {}
         self.episode_reward = 0.0
+        self._reward_stale = False
         self._reset_time = time.monotonic()
         for name in options.get("replay", ()):  # used by apply(): pipelines to re-run
             self._run_pipeline(name)
@@ -312,6 +314,10 @@ class LlvmEnv(gymnasium.Env):
         index = self._check_action(action)
         info: dict[str, Any] = {"action": self.actions[index].flag}
         terminated = False
+        if self._reward_stale:  # the step before was interrupted after its pass ran
+            self.episode_reward = self._episode_reward_from_start()
+            self._reward_stale = False
+        due, known = self._always_inline_due, len(self._module.pipelines)
         try:
             changed = self._run_pipeline(self.actions[index].pipeline)
             info["action_had_no_effect"] = not changed
@@ -319,6 +325,9 @@ class LlvmEnv(gymnasium.Env):
             info["error"] = crash
             terminated = True
             return self._observe_default(), 0.0, terminated, False, info
+        except BaseException:
+            self._resync(due, known)
+            raise
         reward = self._reward(self.reward_space_spec)
         self.episode_reward += reward
         return self._observe_default(), reward, terminated, False, info
@@ -382,6 +391,7 @@ class LlvmEnv(gymnasium.Env):
         self._baselines = parent._baselines
         self._reward_prev = dict(parent._reward_prev)
         self.episode_reward = parent.episode_reward
+        self._reward_stale = parent._reward_stale
         self._reset_time = parent._reset_time
         self._np_random = parent.np_random.spawn(1)[0]
 
@@ -563,12 +573,33 @@ class LlvmEnv(gymnasium.Env):
         self._step_obs = result.observations
         return result.changed
 
-    def _materialize(self) -> None:
-        """Run the steps that were answered from the transposition cache."""
-        while self._pending:
-            pipeline = self._pending.pop(0)
-            self._module.run(pipeline)
+    def _resync(self, due: bool, known: int) -> None:
+        """After an exception a signal handler raised mid-step (Ctrl-C): make the episode what
+        the module holds. The session keeps the module's recipe and its worker in step, but the
+        exception may land after the worker ran the pass and before this env recorded it (the
+        step is then applied), or between the two halves of an always-inline step."""
+        self._catch_up()
+        if len(self._module.pipelines) == known:
+            self._always_inline_due = due  # nothing of the step ran
+        else:
+            self._reward_stale = True  # it ran: the next step's reward starts after it
+        self._hash, self._count, self._step_obs = None, None, None
+
+    def _catch_up(self) -> None:
+        """Record what the module ran and this env has not (an interrupt landed in between):
+        steps answered from the cache first, then a step's own."""
+        for pipeline in self._module.pipelines[len(self._applied):]:
+            if self._pending and self._pending[0] == pipeline:
+                self._pending.pop(0)
             self._applied.append(pipeline)
+
+    def _materialize(self) -> None:
+        """Run the steps that were answered from the transposition cache (each taken off the
+        list once it ran, so an interrupt neither loses one nor runs one twice)."""
+        self._catch_up()
+        while self._pending:
+            self._module.run(self._pending[0])
+            self._applied.append(self._pending.pop(0))
 
     def _current_hash(self) -> str:
         if self._hash is None:
