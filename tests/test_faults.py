@@ -157,6 +157,35 @@ def test_a_time_out_in_any_request_names_the_module(slow_module):
         assert module.instruction_count() > 0  # restored in a new worker
 
 
+def test_a_frozen_worker_times_out_a_request_too_large_for_the_pipe(slow_module):
+    """Sending a large module to a frozen worker fills the pipe: the send, too, ends at the
+    time-out (it blocked for ever: the time-out only counted the wait for the reply)."""
+    data = Path(slow_module.removeprefix("file://")).read_bytes()
+    big = data * 8  # trailing bytes after bitcode are ignored; what matters is the size
+    assert len(big) > 1 << 18
+    with CompilerSession(timeout=1.0) as session:
+        pid = session.pid
+        os.kill(pid, signal.SIGSTOP)
+        outcome: list[BaseException] = []
+
+        def load() -> None:
+            try:
+                session.load(big, name="big-module")
+            except BaseException as exc:  # noqa: BLE001 - handed to the test
+                outcome.append(exc)
+
+        loader = threading.Thread(target=load)
+        loader.start()
+        loader.join(timeout=15)
+        if loader.is_alive():  # unblock it before failing
+            os.kill(pid, signal.SIGKILL)
+            loader.join()
+            pytest.fail("the send to a frozen worker never timed out")
+        assert len(outcome) == 1 and isinstance(outcome[0], PassTimeout), outcome
+        assert "parsing big-module ran past the 1 s time-out" in str(outcome[0])
+        assert wait_gone(pid) and session.ping() != pid
+
+
 class _Alarm(Exception):
     pass
 

@@ -17,6 +17,7 @@ import fcntl
 import hashlib
 import itertools
 import os
+import select
 import signal
 import struct
 import subprocess
@@ -24,13 +25,14 @@ import sys
 import tempfile
 import termios
 import threading
+import time
 import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
 from optgym import errors
 from optgym.llvm import native
-from optgym.llvm.worker import read_message, wait_readable, write_message
+from optgym.llvm.worker import frame_message, read_message, wait_readable, write_message
 
 DEFAULT_TIMEOUT = 60.0
 _LIVE_SESSIONS: weakref.WeakSet[CompilerSession] = weakref.WeakSet()
@@ -111,6 +113,7 @@ class CompilerSession:
         )
         self._fd_in = self._proc.stdout.fileno()
         self._fd_out = self._proc.stdin.fileno()
+        os.set_blocking(self._fd_out, False)  # sends wait with a time-out (see _exchange)
         try:
             status = self._receive(timeout=120.0)
         except _WorkerDied as died:
@@ -194,8 +197,20 @@ class CompilerSession:
             raise _WorkerDied(self._death_reason()) from exc
 
     def _exchange(self, method: str, args: tuple, timeout: float) -> Any:
-        """Send one request and read its reply (no recovery: that is :meth:`_call`'s job)."""
-        write_message(self._fd_out, (method, args))
+        """Send one request and read its reply (no recovery: that is :meth:`_call`'s job).
+
+        A worker that stops reading (frozen) times the request out while it is still being
+        sent, as one that does not answer does: a large module does not fit the pipe.
+        """
+        view = memoryview(frame_message((method, args)))
+        deadline = time.monotonic() + timeout
+        while view:
+            try:
+                view = view[os.write(self._fd_out, view):]
+            except BlockingIOError:
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([], [self._fd_out], [], left)[1]:
+                    raise TimeoutError from None
         return self._receive(timeout)
 
     def _call(self, method: str, *args: Any, what: str = "",
