@@ -279,6 +279,15 @@ def _csmith_source(seed: int, directory: Path) -> Path:
     return source
 
 
+def _signal_masks(pid: int) -> str:
+    """A process's blocked and ignored signals, as /proc shows them (for a failure's note)."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return "gone"
+    return " ".join(line.replace("\t", "") for line in lines if line.startswith(("SigBlk", "SigIgn")))
+
+
 def _drop_in(argv: list[str], tmp: Path, moment: float, sig: int, ignore: bool,
              out: Path, env: dict[str, str], own_files: str = "") -> tuple[bool, str, int, int]:
     """Run a drop-in, signal its group at ``moment``; whether it behaved, and why not. Files
@@ -290,6 +299,7 @@ def _drop_in(argv: list[str], tmp: Path, moment: float, sig: int, ignore: bool,
                             preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
                             if ignore else None)
     time.sleep(moment)
+    masks = _signal_masks(proc.pid)
     signalled = time.monotonic()
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, sig)
@@ -312,7 +322,7 @@ def _drop_in(argv: list[str], tmp: Path, moment: float, sig: int, ignore: bool,
         if not out.exists():
             why.append("exit 0 without output")
         if late:
-            why.append("ran on for seconds after the signal and exited 0")
+            why.append(f"ran on for seconds after the signal and exited 0 ({masks})")
     elif code in (128 + sig, -sig, 1) and not out.exists():
         if code != 128 + sig and moment > 1.0:  # Python's own start-up is over by then
             why.append(f"exit {code} after start-up")
