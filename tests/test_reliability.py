@@ -381,6 +381,11 @@ def _interrupted(argv: list[str], tmp: Path, moment: float, sig: int, ignore_sig
             while len(_group(proc.pid)) < 2 and proc.poll() is None:
                 time.sleep(0.01)
         time.sleep(moment)
+        try:  # what the tool blocks and ignores, for a failure's message
+            masks = [line for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines()
+                     if line.startswith(("SigBlk", "SigIgn"))]
+        except OSError:
+            masks = []
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, sig)
         _, err = proc.communicate(timeout=120)
@@ -393,7 +398,8 @@ def _interrupted(argv: list[str], tmp: Path, moment: float, sig: int, ignore_sig
     assert _group(proc.pid) == [], "a process of the tool outlived it"
     left = [p.name for p in tmp.iterdir() if p.name.startswith(own_files)]
     assert left == [], "temporary files left behind"
-    return subprocess.CompletedProcess(argv, proc.returncode, None, err.decode("utf-8", "replace"))
+    return subprocess.CompletedProcess(argv, proc.returncode, masks,
+                                       err.decode("utf-8", "replace"))
 
 
 @pytest.mark.slow
@@ -430,7 +436,8 @@ def test_optgym_opt_interrupted_during_start_up_writes_nothing(module_file, tmp_
                             signal.SIGINT, False, after_worker=False)
         # Before optgym-opt's own code runs, Python's default handling ends it: status 1 in
         # its own start-up, killed by SIGINT (the shell's 130) in the imports; then 130.
-        assert done.returncode in (1, 130, -signal.SIGINT) and not out.exists(), done.stderr
+        assert done.returncode in (1, 130, -signal.SIGINT) and not out.exists(), \
+            (done.returncode, done.stdout, done.stderr)
 
 
 @pytest.mark.slow
