@@ -109,14 +109,14 @@ def run(args: argparse.Namespace) -> collections.Counter:  # noqa: C901 - one ep
                     counts[kind] += 1
                 if terminated:
                     break
-            final = int(env.observation["IrInstructionCount"])
+            final = int(env.observe("IrInstructionCount"))
             reference.reset(options={"benchmark": uri})
             for pipeline in env.actions_taken:
                 reference.step(reference.actions.index(pipeline))
-            if int(reference.observation["IrInstructionCount"]) != final:
+            if int(reference.observe("IrInstructionCount")) != final:
                 counts["desynchronized episodes"] += 1
                 print(f"  DESYNC {uri}: {final} instructions, replay gives "
-                      f"{int(reference.observation['IrInstructionCount'])}")
+                      f"{int(reference.observe('IrInstructionCount'))}")
         except Interrupt:
             counts["interrupts injected"] += 1  # landed outside a step: harmless, but counted
         except PassTimeout:

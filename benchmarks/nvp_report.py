@@ -92,7 +92,7 @@ def measure(uri: str, n_random: int, reuse: dict[str, Any] | None = None) -> dic
     env = LlvmEnv(observation_space=None)
     try:
         env.reset(options={"benchmark": uri})
-        oz = int(env.observation["IrInstructionCountOz"])
+        oz = int(env.observe("IrInstructionCountOz"))
 
         def count(steps: list[str]) -> int | None:
             try:

@@ -146,10 +146,10 @@ def select(data: bytes, name: str = "<stdin>", *, policy: str | None = None,
     try:
         env.reset(options={"benchmark": benchmark})
         started = time.monotonic()
-        oz = int(env.observation["IrInstructionCountOz"])  # runs -O3 and -Oz once each
+        oz = int(env.observe("IrInstructionCountOz"))  # runs -O3 and -Oz once each
         budget = fit_budget(budget, (time.monotonic() - started) / 2)
         if budget is None:  # the module is too large to search within the time cap
-            return Selection(OZ_PIPELINE, oz, int(env.observation["IrInstructionCountO0"]), oz,
+            return Selection(OZ_PIPELINE, oz, int(env.observe("IrInstructionCountO0")), oz,
                              "oz (module too large to search)", 0, 0.0, objective)
         try:
             result = _search(env, name, seed, budget, objective)
@@ -161,7 +161,7 @@ def select(data: bytes, name: str = "<stdin>", *, policy: str | None = None,
             name = DEFAULT_SEARCH
             env.reset(options={"benchmark": env.benchmark})
             result = _search(env, name, seed, budget, objective)
-        oz = int(env.observation["IrInstructionCountOz"])
+        oz = int(env.observe("IrInstructionCountOz"))
         measure_name = OBJECTIVES[objective]
         ours = _cost(env, result.steps, measure_name)
         oz_cost = _cost(env, [OZ_PIPELINE], measure_name)

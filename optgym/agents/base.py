@@ -142,9 +142,9 @@ def result_from_env(env: LlvmEnv, steps: list[str], clock: BudgetClock, policy: 
     return SearchResult(
         benchmark=env.benchmark.uri,
         steps=steps,
-        instruction_count=int(env.observation["IrInstructionCount"]),
-        o0_count=int(env.observation["IrInstructionCountO0"]),
-        oz_count=int(env.observation["IrInstructionCountOz"]),
+        instruction_count=int(env.observe("IrInstructionCount")),
+        o0_count=int(env.observe("IrInstructionCountO0")),
+        oz_count=int(env.observe("IrInstructionCountOz")),
         compilations=clock.compilations,
         walltime=clock.elapsed,
         policy=policy,

@@ -99,9 +99,9 @@ def to_data(example_features: dict[str, np.ndarray], rewards: np.ndarray | None 
 
 def features_from_env(env: Any, encoder: str) -> dict[str, np.ndarray]:
     """The current program's feature arrays, read through the environment's observations."""
-    feats: dict[str, np.ndarray] = {"autophase": np.asarray(env.observation["Autophase"])}
+    feats: dict[str, np.ndarray] = {"autophase": np.asarray(env.observe("Autophase"))}
     if encoder == "gnn":
-        g = env.observation["Programl"]
+        g = env.observe("Programl")
         feats.update(nodes=np.asarray(g.nodes), edges=np.asarray(g.edges),
                      links=np.asarray(g.edge_links))
     else:

@@ -107,14 +107,14 @@ def encode_observation(llvm_env: Any, tracker: EpisodeTracker, mode: str, *, max
                        max_edges: int, raw: Any = None) -> dict[str, np.ndarray]:
     """The wrapped observation of an ``LlvmEnv``'s current state (``raw``: the env's own
     observation when it already is the Autophase vector or Programl graph)."""
-    count = int(llvm_env.observation["IrInstructionCount"])
-    o0 = int(llvm_env.observation["IrInstructionCountO0"])
+    count = int(llvm_env.observe("IrInstructionCount"))
+    o0 = int(llvm_env.observe("IrInstructionCountO0"))
     obs = tracker.features(count, o0)
     if mode == "autophase":
-        vec = raw if raw is not None else llvm_env.observation["Autophase"]
+        vec = raw if raw is not None else llvm_env.observe("Autophase")
         obs["autophase"] = np.asarray(vec, dtype=np.float32)
     else:
-        graph = raw if raw is not None else llvm_env.observation["Programl"]
+        graph = raw if raw is not None else llvm_env.observe("Programl")
         obs.update(pad_graph(graph, max_nodes, max_edges))
     return obs
 

@@ -62,7 +62,7 @@ class PpoPolicy:
             best_steps, best_count = self._rollouts(work, clock, budget)
             if self.fallback_oz:
                 clock.spend()
-                if int(work.observation["IrInstructionCountOz"]) <= best_count:
+                if int(work.observe("IrInstructionCountOz")) <= best_count:
                     best_steps = ["default<Oz>"]
         finally:
             work.close()
@@ -79,7 +79,7 @@ class PpoPolicy:
         def left() -> bool:
             return not clock.exhausted and (limit is None or clock.compilations < limit - reserve)
 
-        best_count = int(work.observation["IrInstructionCount"])
+        best_count = int(work.observe("IrInstructionCount"))
         best_steps: list[str] = []
         rollout, generator = 0, torch.Generator().manual_seed(self.seed)
         while left():
@@ -99,7 +99,7 @@ class PpoPolicy:
                     break
                 steps.append(work.actions[action].pipeline)
                 tracker.record(action, not info.get("action_had_no_effect", False))
-                count = int(work.observation["IrInstructionCount"])
+                count = int(work.observe("IrInstructionCount"))
                 if count < best_count:
                     best_count, best_steps = count, list(steps)
                 if terminated:

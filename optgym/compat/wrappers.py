@@ -1,15 +1,18 @@
-"""CompilerGym's wrappers, same names and behaviour, for both of optgym's APIs.
+"""CompilerGym's wrappers (``compiler_gym.wrappers``), same names and behaviour, for both
+of optgym's APIs.
 
 Each wrapper is a :class:`gymnasium.Wrapper` and speaks the API of what it wraps: around a
 CompilerGym-style env (:func:`optgym.compat.make`) ``reset()`` returns the observation and
 ``step()`` returns ``(observation, reward, done, info)``, lists of actions included; around a
-Gymnasium env (``gymnasium.make("optgym/llvm-v0")`` or :class:`~optgym.envs.llvm.LlvmEnv`)
-they keep Gymnasium's five-tuple, so Gymnasium's own wrappers stack above and below them.
-CompilerGym's attributes (``fork``, ``observation``, ``state``, ...) are reachable through any
-of these wrappers.
+Gymnasium env (``gymnasium.make("optgym/llvm-v0")``, :class:`~optgym.envs.llvm.LlvmEnv`, or a
+compat env whose episode Gymnasium's tooling started) they keep Gymnasium's five-tuple, so
+Gymnasium's own wrappers stack above and below them. CompilerGym's attributes (``fork``,
+``observation``, ``state``, ...) are reachable through any of these wrappers.
+:class:`ObservationWrapper` and :class:`RewardWrapper` take CompilerGym's
+``convert_observation``/``convert_reward`` or Gymnasium's ``observation``/``reward``.
 
 >>> from optgym import compat
->>> from optgym.wrappers import CycleOverBenchmarks, TimeLimit
+>>> from optgym.compat.wrappers import CycleOverBenchmarks, TimeLimit
 >>> env = TimeLimit(compat.make("llvm-autophase-ic-v0"), max_episode_steps=10)
 >>> env = CycleOverBenchmarks(env, ["builtin-v0/crc32", "builtin-v0/sort_quick"])
 """
@@ -18,8 +21,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from abc import abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import gymnasium
@@ -33,8 +35,9 @@ from optgym.llvm.passes import LEFT_OUT, Action, ActionSet
 
 __all__ = [
     "ActionWrapper", "CommandlineWithTerminalAction", "CompilerEnvWrapper",
-    "ConstrainedCommandline", "CycleOverBenchmarks", "ForkOnStep", "IterateOverBenchmarks",
-    "ObservationWrapper", "RandomOrderBenchmarks", "RewardWrapper", "TimeLimit",
+    "ConstrainedCommandline", "Counter", "CycleOverBenchmarks", "CycleOverBenchmarksIterator",
+    "ForkOnStep", "IterateOverBenchmarks", "ObservationWrapper", "RandomOrderBenchmarks",
+    "RewardWrapper", "TimeLimit", "ValidateBenchmarkAfterEveryStep",
 ]
 
 
@@ -57,8 +60,19 @@ class CompilerEnvWrapper(gymnasium.Wrapper):
 
     @property
     def compilergym_api(self) -> bool:
-        """Whether the wrapped env speaks CompilerGym's API (else Gymnasium's)."""
-        return isinstance(self.env.unwrapped, CompilerGymEnv)
+        """Whether the wrapped env speaks CompilerGym's API (else Gymnasium's): a compat env
+        whose episode was not started by Gymnasium's tooling."""
+        base = self.env.unwrapped
+        return isinstance(base, CompilerGymEnv) and not base.gymnasium_api
+
+    @property
+    def benchmark(self) -> Any:
+        """The wrapped env's benchmark; assigning one sets the env's."""
+        return self.env.unwrapped.benchmark
+
+    @benchmark.setter
+    def benchmark(self, benchmark: Any) -> None:
+        self.env.unwrapped.benchmark = benchmark
 
     def __getattr__(self, name: str) -> Any:
         # CompilerGym's extra surface; Gymnasium's wrappers below hide it, its env does not.
@@ -127,9 +141,10 @@ class ActionWrapper(CompilerEnvWrapper):
     def multistep(self, actions: Iterable[Any], *args: Any, **kwargs: Any) -> Any:
         return self.env.multistep([self.action(a) for a in actions], *args, **kwargs)
 
-    @abstractmethod
     def action(self, action: Any) -> Any:
-        """Translate an action of this space to the wrapped env's."""
+        """Translate an action of this space to the wrapped env's (the same, unless a
+        subclass says otherwise)."""
+        return action
 
     def reverse_action(self, action: Any) -> Any:
         """Translate an action of the wrapped env's space to this one's."""
@@ -137,7 +152,14 @@ class ActionWrapper(CompilerEnvWrapper):
 
 
 class ObservationWrapper(CompilerEnvWrapper):
-    """Transforms every observation with :meth:`convert_observation`."""
+    """Transforms every observation with :meth:`convert_observation` (CompilerGym's name) or
+    :meth:`observation` (Gymnasium's); a subclass defines one of them (TypeError otherwise)."""
+
+    def __init__(self, env: gymnasium.Env):
+        if not _overrides(self, ObservationWrapper, ("convert_observation", "observation")):
+            raise TypeError(f"{type(self).__name__} must define convert_observation() "
+                            "(or Gymnasium's observation())")
+        super().__init__(env)
 
     def reset(self, *args: Any, **kwargs: Any) -> Any:
         out = self.env.reset(*args, **kwargs)
@@ -156,14 +178,22 @@ class ObservationWrapper(CompilerEnvWrapper):
         observation, reward, done, info = self.env.multistep(list(actions), *args, **kwargs)
         return self.convert_observation(observation), reward, done, info
 
-    @abstractmethod
     def convert_observation(self, observation: Any) -> Any:
-        """The observation in this wrapper's space."""
+        """The observation in this wrapper's space (by default, a Gymnasium-style subclass's
+        ``observation()``; the name is not defined here, so that ``env.observation["Ir"]``
+        still reaches the env's observations through this wrapper)."""
+        return type(self).observation(self, observation)
 
 
 class RewardWrapper(CompilerEnvWrapper):
-    """Transforms every reward with :meth:`convert_reward`; ``episode_reward`` sums the
-    converted rewards (CompilerGym's API)."""
+    """Transforms every reward with :meth:`convert_reward` (CompilerGym's name) or
+    :meth:`reward` (Gymnasium's); ``episode_reward`` sums the converted rewards."""
+
+    def __init__(self, env: gymnasium.Env):
+        if not _overrides(self, RewardWrapper, ("convert_reward", "reward")):
+            raise TypeError(f"{type(self).__name__} must define convert_reward() "
+                            "(or Gymnasium's reward())")
+        super().__init__(env)
 
     def step(self, action: Any, *args: Any, **kwargs: Any) -> Any:
         if self.compilergym_api:
@@ -181,9 +211,16 @@ class RewardWrapper(CompilerEnvWrapper):
             reward = converted
         return observation, reward, done, info
 
-    @abstractmethod
     def convert_reward(self, reward: float) -> float:
-        """The reward in this wrapper's terms."""
+        """The reward in this wrapper's terms (by default, a Gymnasium-style subclass's
+        ``reward()``; not defined here, so that ``env.reward["Name"]`` still works)."""
+        return type(self).reward(self, reward)
+
+
+def _overrides(obj: object, base: type, names: tuple[str, ...]) -> bool:
+    """Whether ``obj``'s class defines one of ``names`` itself (not only ``base``)."""
+    return any(getattr(type(obj), n, None) not in (None, getattr(base, n, None))
+               for n in names)
 
 
 class TimeLimit(CompilerEnvWrapper):
@@ -340,8 +377,11 @@ class CommandlineWithTerminalAction(CompilerEnvWrapper):
         if int(action) != self.terminal_action:
             return self.env.step(action)
         base = self.env.unwrapped
-        spec = base.observation_space_spec
-        observation = base.observation[spec.name] if spec is not None else 0
+        if isinstance(base, CompilerGymEnv):
+            observation = base._default_observation()
+        else:
+            spec = base.observation_spec
+            observation = base.observe(spec.name) if spec is not None else 0
         return observation, 0.0, True, False, {"terminal_action": True}
 
     def multistep(self, actions: Iterable[Any], *args: Any, **kwargs: Any) -> Any:
@@ -449,3 +489,71 @@ class ForkOnStep(CompilerEnvWrapper):
 
     def fork(self) -> Any:
         raise NotImplementedError("a ForkOnStep env cannot be forked; fork the env it wraps")
+
+
+class Counter(CompilerEnvWrapper):
+    """Counts the calls to ``close``, ``fork``, ``reset`` and ``step`` (``counters``)."""
+
+    def __init__(self, env: gymnasium.Env):
+        super().__init__(env)
+        self.counters = {"close": 0, "fork": 0, "reset": 0, "step": 0}
+
+    def close(self) -> None:
+        self.counters["close"] += 1
+        self.env.close()
+
+    def fork(self) -> Counter:
+        self.counters["fork"] += 1
+        return Counter(self.env.fork())
+
+    def reset(self, *args: Any, **kwargs: Any) -> Any:
+        self.counters["reset"] += 1
+        return self.env.reset(*args, **kwargs)
+
+    def step(self, action: Any, *args: Any, **kwargs: Any) -> Any:
+        self.counters["step"] += 1
+        return super().step(action, *args, **kwargs)
+
+
+class ValidateBenchmarkAfterEveryStep(CompilerEnvWrapper):
+    """Runs the benchmark's validation callbacks after every step; an error ends the episode
+    with ``reward_penalty`` as the reward and the error in ``info["error_details"]``."""
+
+    def __init__(self, env: gymnasium.Env, reward_penalty: float = -1e3):
+        super().__init__(env)
+        self.reward_penalty = reward_penalty
+
+    def multistep(self, actions: Iterable[Any], *args: Any, **kwargs: Any) -> Any:
+        observation, reward, done, info = self.env.multistep(list(actions), *args, **kwargs)
+        errors = list(self.env.unwrapped.benchmark.ivalidate(self.env))
+        if errors:
+            return observation, self.reward_penalty, True, {**info, "error_details": errors[0]}
+        return observation, reward, done, info
+
+    def fork(self) -> ValidateBenchmarkAfterEveryStep:
+        return ValidateBenchmarkAfterEveryStep(self.env.fork(), self.reward_penalty)
+
+
+class CycleOverBenchmarksIterator(CompilerEnvWrapper):
+    """Each reset takes the next benchmark of ``make_benchmark_iterator()``, starting it over
+    when it is spent (for iterators too long to hold as a list)."""
+
+    def __init__(self, env: gymnasium.Env,
+                 make_benchmark_iterator: Callable[[], Iterable[Any]]):
+        super().__init__(env)
+        self.make_benchmark_iterator = make_benchmark_iterator
+        self.benchmarks: Iterator[Any] = iter(make_benchmark_iterator())
+
+    def reset(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            chosen = next(self.benchmarks)
+        except StopIteration:
+            self.benchmarks = iter(self.make_benchmark_iterator())
+            chosen = next(self.benchmarks)
+        if isinstance(self.env.unwrapped, CompilerGymEnv):
+            return self.env.reset(*args, benchmark=chosen, **kwargs)
+        options = dict(kwargs.pop("options", None) or {})
+        return self.env.reset(options={**options, "benchmark": resolve_uri(chosen)}, **kwargs)
+
+    def fork(self) -> CycleOverBenchmarksIterator:
+        return CycleOverBenchmarksIterator(self.env.fork(), self.make_benchmark_iterator)
