@@ -16,8 +16,9 @@ import time
 import pytest
 from conftest import alive, wait_gone
 
+from optgym.agents.transpositions import Transition, TranspositionCache
 from optgym.datasets._util import compile_c_to_bitcode
-from optgym.envs.llvm import LlvmEnv, Transition, TranspositionCache
+from optgym.envs.llvm import LlvmEnv
 from optgym.errors import BenchmarkError, CacheLockedError
 
 #: Steps taken after a fault, compared with a fresh environment's.
@@ -168,7 +169,7 @@ def test_failed_reset_keeps_the_previous_benchmark(tmp_path, slow_module, fresh)
 
 _HOLDER = textwrap.dedent("""
     import sys, time
-    from optgym.envs.llvm import Transition, TranspositionCache
+    from optgym.agents.transpositions import Transition, TranspositionCache
     cache = TranspositionCache(path=sys.argv[1])
     for i in range(100):  # fewer than a batch: on the old code, an open write transaction
         cache.put(f"a{i}", "pass", Transition(f"b{i}", i, True))

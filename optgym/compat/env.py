@@ -249,6 +249,10 @@ class CompilerGymEnv(CompilerEnv):
         self.render_mode = None
         self.observation_space = observation_space
         self.reward_space = reward_space
+        if self.gymnasium_env.in_episode:  # an env handed over mid-episode: carry on from here
+            self._episode_benchmark = Benchmark(self.gymnasium_env.benchmark)
+            self._benchmark = self._benchmark or self._episode_benchmark
+            self.episode_reward = 0.0 if self._reward_spec is not None else None
 
     # -- spaces ----------------------------------------------------------------------------
     @property
