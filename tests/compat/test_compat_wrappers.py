@@ -9,7 +9,7 @@ import pytest
 
 from optgym import compat as compiler_gym
 from optgym.errors import OptgymError
-from optgym.wrappers import (
+from optgym.compat.wrappers import (
     ActionWrapper,
     CommandlineWithTerminalAction,
     ConstrainedCommandline,

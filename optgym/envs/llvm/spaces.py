@@ -263,7 +263,7 @@ class Commandline(spaces.Discrete):
         """
         by_pipeline = {a.pipeline: i for i, a in enumerate(self.actions.actions)}
         words = commandline.split()
-        if not words or not words[0].startswith("opt"):  # the bare flags: "-mem2reg -gvn"
+        if not words or words[0].startswith("-"):  # the bare flags: "-mem2reg -gvn"
             commandline = f"opt {commandline}"
         out = []
         for step in split_steps(pipeline_of(commandline)):
