@@ -59,6 +59,8 @@ def target_of(fullname: str, table: dict[str, str] | None = None) -> str | None:
         if pattern in table:
             target = table[pattern]
             rest = ".".join(parts[cut:])
+            if rest != rest.lower():  # a class (``from X import Name`` tries X.Name too)
+                return None
             return target[:-1] + rest if target.endswith("*") else target
     return None
 

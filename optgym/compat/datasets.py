@@ -202,6 +202,11 @@ class Benchmark:
         return bool(self._validation_callbacks) or (
             self.core.runnable and self.core.uri.startswith("benchmark://"))
 
+    @property
+    def validation_callbacks(self) -> list[Callable[..., Iterable[str]]]:
+        """The callbacks :meth:`validate` runs (``callback(env) -> errors``)."""
+        return list(self._validation_callbacks)
+
     def add_validation_callback(self, callback: Callable[..., Iterable[str]]) -> None:
         """Add ``callback(env) -> errors`` to what :meth:`validate` runs."""
         self._validation_callbacks.append(callback)

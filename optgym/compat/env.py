@@ -365,6 +365,8 @@ class CompilerGymEnv(CompilerEnv):
         """The benchmark of this episode (before the first reset, the one it will use)."""
         plain = self.gymnasium_env
         if not plain.in_episode:
+            if self._benchmark is None and not self._draw_benchmarks:
+                return resolve_benchmark(DEFAULT_BENCHMARK)
             return self._benchmark
         current = self._episode_benchmark
         if current is not None and current == plain.benchmark:
@@ -571,9 +573,9 @@ class CompilerGymEnv(CompilerEnv):
             self.reset(benchmark=state.benchmark)
         reward = self._reward_spec.name if self._reward_spec is not None else None
         result = self.gymnasium_env.validate(state, reward_space=reward)
-        if self._benchmark is not None and self._benchmark.is_validatable() \
-                and self._benchmark == state.benchmark:
-            result.errors.extend(self._benchmark.ivalidate(self))
+        if self._benchmark is not None and self._benchmark == state.benchmark:
+            for callback in self._benchmark.validation_callbacks:
+                result.errors.extend(callback(self))
         return ValidationResult.of(result)
 
     def fork(self) -> CompilerGymEnv:

@@ -37,7 +37,7 @@ __all__ = [
     "ActionWrapper", "CommandlineWithTerminalAction", "CompilerEnvWrapper",
     "ConstrainedCommandline", "Counter", "CycleOverBenchmarks", "CycleOverBenchmarksIterator",
     "ForkOnStep", "IterateOverBenchmarks", "ObservationWrapper", "RandomOrderBenchmarks",
-    "RewardWrapper", "TimeLimit", "ValidateBenchmarkAfterEveryStep",
+    "RewardWrapper", "RuntimePointEstimateReward", "TimeLimit", "ValidateBenchmarkAfterEveryStep",
 ]
 
 
@@ -557,3 +557,103 @@ class CycleOverBenchmarksIterator(CompilerEnvWrapper):
 
     def fork(self) -> CycleOverBenchmarksIterator:
         return CycleOverBenchmarksIterator(self.env.fork(), self.make_benchmark_iterator)
+
+
+class RuntimeRewardSpec:
+    """The reward of :class:`RuntimePointEstimateReward`: ``id`` ``runtime``, and how each
+    runtime is estimated."""
+
+    id = name = "runtime"  # noqa: A003 - CompilerGym's attribute name
+    deterministic = False
+    platform_dependent = True
+    range = (-np.inf, np.inf)  # noqa: A003 - CompilerGym's attribute name
+
+    def __init__(self, runtime_count: int, warmup_count: int,
+                 estimator: Callable[[list[float]], float]):
+        self.runtime_count = runtime_count
+        self.warmup_count = warmup_count
+        self.estimator = estimator
+
+
+class RuntimePointEstimateReward(CompilerEnvWrapper):
+    """Reward: the drop in the program's runtime since the previous step, each runtime the
+    ``estimator`` of ``runtime_count`` runs after ``warmup_count`` unmeasured ones (runnable
+    benchmarks only; builds with the code generator the ``Runtime`` observation uses)."""
+
+    def __init__(self, env: gymnasium.Env, runtime_count: int = 30, warmup_count: int = 0,
+                 estimator: Callable[[list[float]], float] = np.median):
+        super().__init__(env)
+        self.spec_ = RuntimeRewardSpec(runtime_count, warmup_count, estimator)
+        self._previous: float | None = None
+
+    @property
+    def reward_space_spec(self) -> RuntimeRewardSpec:
+        """The runtime reward's spec."""
+        return self.spec_
+
+    @property
+    def reward_space(self) -> RuntimeRewardSpec:
+        return self.spec_
+
+    @reward_space.setter
+    def reward_space(self, name: Any) -> None:
+        raise OptgymError("RuntimePointEstimateReward fixes the reward to runtime")
+
+    @property
+    def reward_range(self) -> tuple[float, float]:
+        return (-float("inf"), float("inf"))
+
+    def reset(self, *args: Any, **kwargs: Any) -> Any:
+        spec = self.spec_
+        if spec.runtime_count < 1:
+            raise ValueError("runtimes_per_observation_count must be >= 1. "
+                             f"Received: {spec.runtime_count}")
+        if spec.warmup_count < 0:
+            raise ValueError("warmup_runs_count_per_runtime_observation must be >= 0. "
+                             f"Received: {spec.warmup_count}")
+        out = self.env.reset(*args, **kwargs)
+        base = self.env.unwrapped
+        if not base.benchmark.core.runnable:
+            from optgym.compat.errors import BenchmarkInitError
+
+            raise BenchmarkInitError(f"Benchmark is not runnable: {base.benchmark.uri}")
+        self._previous = self._runtime()
+        base.episode_reward = 0.0
+        return out
+
+    def multistep(self, actions: Iterable[Any], *args: Any, **kwargs: Any) -> Any:
+        observation, _, done, info = self.env.multistep(list(actions), *args, **kwargs)
+        runtime = self._runtime()
+        reward = float(self._previous - runtime)
+        self._previous = runtime
+        base = self.env.unwrapped
+        base.episode_reward = (base.episode_reward or 0.0) + reward
+        return observation, reward, done, info
+
+    def _runtime(self) -> float:
+        import tempfile
+        from pathlib import Path
+
+        from optgym.datasets import build_executable, run_executable
+
+        base = self.env.unwrapped
+        spec = self.spec_
+        with tempfile.TemporaryDirectory(prefix="optgym-runtime-") as tmp:
+            exe = Path(tmp) / "a.out"
+            build_executable(bytes(base.gymnasium_env.observe("Bitcode")), exe,
+                             what=str(base.benchmark.uri))
+            times = []
+            for i in range(spec.warmup_count + spec.runtime_count):
+                run = run_executable(exe, timeout=60.0)
+                if run.timed_out:
+                    raise OptgymError(f"{base.benchmark.uri}: the program timed out")
+                if i >= spec.warmup_count:
+                    times.append(run.seconds)
+        return float(spec.estimator(times))
+
+    def fork(self) -> RuntimePointEstimateReward:
+        spec = self.spec_
+        other = RuntimePointEstimateReward(self.env.fork(), spec.runtime_count,
+                                           spec.warmup_count, spec.estimator)
+        other._previous = self._previous
+        return other
