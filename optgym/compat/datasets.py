@@ -172,7 +172,8 @@ class Benchmark:
         """CompilerGym's protocol-buffer view: ``proto.uri``, ``proto.program.contents``."""
         from optgym.compat.service import BenchmarkProto, File
 
-        return BenchmarkProto(uri=self.core.uri, program=File(contents=self.core.bitcode))
+        data = self.core.data if isinstance(self.core, _BytesBenchmark) else self.core.bitcode
+        return BenchmarkProto(uri=self.core.uri, program=File(contents=data))
 
     @property
     def sources(self) -> list[BenchmarkSource]:

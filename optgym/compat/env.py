@@ -35,6 +35,7 @@ from optgym.compat.datasets import Benchmark, Datasets, resolve_benchmark
 from optgym.compat.errors import BenchmarkInitError, SessionNotFound
 from optgym.compat.spaces import ObservationSpaceSpec, RewardSpaceSpec
 from optgym.compat.state import ValidationResult
+from optgym.compat.util.debug import get_logging_level
 from optgym.envs.llvm import CompilerEnvState
 from optgym.envs.llvm import LlvmEnv as GymnasiumLlvmEnv
 from optgym.envs.llvm.spaces import (
@@ -44,7 +45,7 @@ from optgym.envs.llvm.spaces import (
     programl_spec,
     reward_spec,
 )
-from optgym.errors import BenchmarkError, CompilerCrash, OptgymError, RenderModeError
+from optgym.errors import BenchmarkError, OptgymError, RenderModeError
 from optgym.llvm import passes as pass_table
 from optgym.llvm import toolchain
 
@@ -85,6 +86,14 @@ def _python_value(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+class _EnvSpec(gymnasium.envs.registration.EnvSpec):
+    """Gymnasium's spec, with gym 0.21's name for its arguments (``spec._kwargs``)."""
+
+    @property
+    def _kwargs(self) -> dict[str, Any]:
+        return self.kwargs
 
 
 class ObservationView:
@@ -192,8 +201,10 @@ class RewardView:
 
     @property
     def spaces(self) -> dict[str, RewardSpaceSpec]:
-        """Every reward space, by name (CompilerGym's ``env.reward.spaces``)."""
-        return {name: RewardSpaceSpec(spec) for name, spec in REWARD_SPECS.items()}
+        """CompilerGym's reward spaces, by name (``env.reward.spaces``); optgym's
+        ``RuntimeO3`` is left out of the list but can be asked for by name."""
+        return {name: RewardSpaceSpec(spec) for name, spec in REWARD_SPECS.items()
+                if name != "RuntimeO3"}
 
 
 class CompilerEnv(gymnasium.Env):
@@ -240,9 +251,8 @@ class CompilerGymEnv(CompilerEnv):
         self.reward = RewardView(self)
         self.datasets = Datasets()
         self.logger = logging.getLogger("compiler_gym")
-        if logging_level is not None:
-            self.logger.setLevel(logging_level)
-        self.spec = gymnasium.envs.registration.EnvSpec(
+        self.logger.setLevel(get_logging_level() if logging_level is None else logging_level)
+        self.spec = _EnvSpec(
             id=env_id, entry_point="optgym.compat:make", max_episode_steps=None,
             disable_env_checker=True, order_enforce=False, kwargs={"id": env_id},
         )
@@ -409,7 +419,7 @@ class CompilerGymEnv(CompilerEnv):
             self.observation_space = observation_space
         if reward_space is not ...:
             self.reward_space = reward_space
-        if self.gymnasium_env._shared is None:  # closed: start over, as CompilerGym did
+        if self.gymnasium_env.closed:  # closed: start over, as CompilerGym did
             self.gymnasium_env = GymnasiumLlvmEnv(**self._llvm_kwargs)
         chosen = self._benchmark
         if chosen is None and not self._draw_benchmarks:
@@ -463,7 +473,7 @@ class CompilerGymEnv(CompilerEnv):
         for action in actions:
             try:
                 changed = plain.apply_action(action, self._step_observations)
-            except CompilerCrash as crash:
+            except OptgymError as crash:  # LLVM crashed or timed out, or the worker is gone
                 info["error_type"] = type(crash).__name__
                 info["error_details"] = str(crash)
                 done = True
@@ -526,7 +536,7 @@ class CompilerGymEnv(CompilerEnv):
     def service(self) -> object | None:
         """What runs the compiler: the worker's session (None once closed). CompilerGym's was
         a gRPC service; optgym's worker is a local process with no connection settings."""
-        return self.gymnasium_env.session if self.gymnasium_env._shared is not None else None
+        return self.gymnasium_env.session if not self.gymnasium_env.closed else None
 
     def commandline(self) -> str:
         """CompilerGym's command line for this episode: ``opt -mem2reg -gvn input.bc -o
@@ -581,6 +591,8 @@ class CompilerGymEnv(CompilerEnv):
     def fork(self) -> CompilerGymEnv:
         """An independent copy of this environment in its current state (reset first when
         no episode has begun, as CompilerGym did)."""
+        if self.gymnasium_env.closed and self._episode_benchmark is not None:
+            self._resume()  # CompilerGym restarted its service and replayed the episode
         if not self.in_episode:
             self.reset()
         other = type(self).__new__(type(self))
@@ -596,6 +608,14 @@ class CompilerGymEnv(CompilerEnv):
         if self._observation_spec is not None:  # a wrapper may have set its own space on it
             other._observation_spec = ObservationSpaceSpec(**vars(self._observation_spec))
         return other
+
+    def _resume(self) -> None:
+        """After close(): a new worker, this episode's benchmark and actions replayed."""
+        actions, costs, reward = list(self._actions), dict(self._costs), self.episode_reward
+        self.reset(benchmark=self._episode_benchmark)
+        for action in actions:
+            self.gymnasium_env.apply_action(action)
+        self._actions, self._costs, self.episode_reward = actions, costs, reward
 
     def __copy__(self) -> CompilerGymEnv:
         raise TypeError("CompilerEnv instances do not support shallow copies. Use deepcopy()")

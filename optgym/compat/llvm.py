@@ -21,18 +21,23 @@ from pathlib import Path
 from optgym.compat.datasets import Benchmark, user_benchmark
 from optgym.compat.env import CompilerGymEnv, LlvmEnv
 from optgym.compat.errors import BenchmarkInitError
-from optgym.datasets._util import compile_c_to_bitcode, is_bitcode
+from optgym.datasets._util import is_bitcode
 from optgym.envs.llvm.spaces import OBSERVATION_SPECS, REWARD_SPECS
 from optgym.errors import BenchmarkError, OptgymError
 from optgym.llvm import toolchain
+from optgym.llvm.core import Module
 
 __all__ = [
     "ClangInvocation", "CompilerGymEnv", "HostCompilerFailure", "LlvmEnv",
     "UnableToParseHostCompilerOutput", "get_system_library_flags", "make_benchmark",
     "make_benchmark_from_source", "merge_benchmarks", "observation_spaces", "reward_spaces",
+    "split_benchmark_by_function",
 ]
 
 _C_SUFFIXES = (".c",)
+#: clang 19 rejects what clang 10 (CompilerGym's) only warned about in C.
+_C89_LENIENCY = ("-Wno-error=implicit-function-declaration", "-Wno-error=implicit-int",
+                 "-Wno-error=int-conversion", "-Wno-error=incompatible-pointer-types")
 _CXX_SUFFIXES = (".cc", ".cpp", ".cxx", ".c++")
 
 #: The observation spaces, by name (CompilerGym generated this enum from its service).
@@ -82,10 +87,13 @@ class ClangInvocation:
         self.timeout = timeout
 
     def command(self, outpath: str | Path) -> list[str]:
-        """The full command line, writing bitcode to ``outpath``."""
-        includes = get_system_library_flags() if self.system_includes else []
-        return [toolchain.clang(), *toolchain.FRONTEND_FLAGS, *includes, *self.args,
-                "-o", str(outpath)]
+        """The full command line, writing bitcode to ``outpath``. Without
+        ``system_includes`` no system header is found (``-nostdinc``), as in CompilerGym,
+        whose clang came without any. C is read as clang 10 read it: a call to an undeclared
+        function or an implicit ``int`` is a warning, not the error clang 19 makes of it."""
+        includes = get_system_library_flags() if self.system_includes else ["-nostdinc"]
+        return [toolchain.clang(), *toolchain.FRONTEND_FLAGS, *_C89_LENIENCY, *includes,
+                *self.args, "-o", str(outpath)]
 
     @classmethod
     def from_c_file(cls, path: str | Path, copt: Sequence[str] | None = None,
@@ -110,13 +118,6 @@ class ClangInvocation:
 
 
 def _compile(path: Path, copt: Sequence[str], system_includes: bool, timeout: int) -> bytes:
-    if path.suffix in _C_SUFFIXES and not system_includes:
-        try:
-            return compile_c_to_bitcode(path, what=str(path), extra_flags=tuple(copt),
-                                        timeout=timeout)
-        except BenchmarkError as exc:
-            raise BenchmarkInitError(
-                f"Failed to make benchmark with compiler error: {exc}") from None
     try:
         return ClangInvocation.from_c_file(path, copt, system_includes, timeout).run()
     except OSError as exc:
@@ -179,6 +180,31 @@ def make_benchmark_from_source(source: str, copt: Sequence[str] | None = None,
             raise BenchmarkInitError(
                 f"Failed to make benchmark with compiler error: {exc}") from None
     return user_benchmark(bitcode, what="source")
+
+
+def split_benchmark_by_function(benchmark: Benchmark,
+                                maximum_function_count: int = 0) -> list[Benchmark]:
+    """One benchmark per function defined in ``benchmark`` (the others declared), in the
+    order they are defined; at most ``maximum_function_count`` when it is positive."""
+    ir = Module.parse(benchmark.core.bitcode, str(benchmark.uri)).ir()
+    names = re.findall(r"^define [^@]*@([-\w$.]+|\"[^\"]+\")\(", ir, re.MULTILINE)
+    if not names:
+        raise ValueError(f"No functions found in {benchmark.uri}")
+    if maximum_function_count > 0:
+        names = names[:maximum_function_count]
+    out = []
+    with tempfile.TemporaryDirectory(prefix="optgym-split-") as tmp:
+        source = Path(tmp) / "in.bc"
+        source.write_bytes(benchmark.core.bitcode)
+        for name in names:
+            target = Path(tmp) / "out.bc"
+            proc = subprocess.run(
+                [toolchain.tool("llvm-extract"), f"--func={name.strip(chr(34))}",
+                 str(source), "-o", str(target)], capture_output=True, text=True, timeout=600)
+            if proc.returncode != 0:
+                raise BenchmarkInitError(f"llvm-extract failed on {name}: {proc.stderr.strip()}")
+            out.append(user_benchmark(target.read_bytes(), what=f"{benchmark.uri} {name}"))
+    return out
 
 
 def merge_benchmarks(benchmarks: Sequence[Benchmark]) -> Benchmark:

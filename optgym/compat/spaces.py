@@ -83,7 +83,7 @@ class ObservationSpaceSpec:
     def of(cls, spec: ObservationSpec) -> ObservationSpaceSpec:
         """The spec of one of optgym's observation spaces (its space copied and named)."""
         space = copy.deepcopy(spec.space)
-        space.name = spec.name  # type: ignore[attr-defined]
+        space.name = space.id = spec.name  # type: ignore[attr-defined]
         return cls(spec.name, space, spec.deterministic, spec.platform_dependent)
 
     def __repr__(self) -> str:

@@ -203,10 +203,10 @@ class RewardWrapper(CompilerEnvWrapper):
 
     def multistep(self, actions: Iterable[Any], *args: Any, **kwargs: Any) -> Any:
         observation, reward, done, info = self.env.multistep(list(actions), *args, **kwargs)
-        if reward is not None and not isinstance(reward, list):
+        if not isinstance(reward, list):
             converted = self.convert_reward(reward)
             base = self.env.unwrapped
-            if base.episode_reward is not None:
+            if base.episode_reward is not None and reward is not None and converted is not None:
                 base.episode_reward = base.episode_reward - reward + converted
             reward = converted
         return observation, reward, done, info

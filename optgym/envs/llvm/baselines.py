@@ -45,8 +45,9 @@ class BaselineCache:
         is the unmodified benchmark when the caller has it loaded (it is not changed);
         otherwise ``load()`` loads one, which is closed afterwards.
         """
+        levels = (f"{cost}O0", f"{cost}O3", f"{cost}Oz")
         memo_benchmark, values = self._memo
-        if memo_benchmark is benchmark and f"{cost}Oz" in values:
+        if memo_benchmark is benchmark and all(k in values for k in levels):
             return values
         key = hashlib.blake2b(benchmark.bitcode, digest_size=16).hexdigest()
         path = cache_root() / f"llvm{LLVM_VERSION}-baselines-v{_BASELINE_FORMAT}" / f"{key}.json"
@@ -55,7 +56,7 @@ class BaselineCache:
             values = read_json_entry(path, (int, float)) or {}  # corrupted: rebuilt
             self._values[key] = values
         self._memo = (benchmark, values)
-        if f"{cost}Oz" in values:
+        if all(k in values for k in levels):  # (a file may hold some levels of a cost only)
             return values
         optimized = {level: toolchain.clang_optimize(benchmark.bitcode, level[1:],
                                                      what=benchmark.uri, error=BenchmarkError)

@@ -332,6 +332,11 @@ class LlvmEnv(gymnasium.Env):
         return self._episode.benchmark if self._episode is not None else None
 
     @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called (a closed env cannot be reset)."""
+        return self._shared is None
+
+    @property
     def in_episode(self) -> bool:
         """Whether the environment has been reset (and not closed) since it was made."""
         return self._episode is not None

@@ -2,6 +2,7 @@
 own code; see scripts/compilergym_conformance/README.md)."""
 
 import optgym.compat
+import optgym.compat.util.runfiles_path
 from optgym.datasets import Benchmark, Dataset, get_benchmark, register_dataset
 
 optgym.compat.alias(gym=True)
@@ -45,3 +46,10 @@ class CBenchStandIn(Dataset):
 
 for _name in ("cbench-v1", "cBench-v0"):
     register_dataset(CBenchStandIn(_name), replace=True)
+
+# CompilerGym's package shipped cBench's crc32 bitcode, which some tests load by path.
+_CRC32 = optgym.compat.util.runfiles_path.runfiles_path(
+    "compiler_gym/third_party/cbench/cbench-v1/crc32.bc")
+if not _CRC32.is_file():
+    _CRC32.parent.mkdir(parents=True, exist_ok=True)
+    _CRC32.write_bytes(get_benchmark("benchmark://builtin-v0/crc32").bitcode)
