@@ -147,20 +147,26 @@ class _ProtoBenchmark(_BytesBenchmark):
         return super()._load_bitcode()
 
 
-class Benchmark:
-    """A program to optimize, as CompilerGym showed it.
-
-    It compares equal to its URI (``env.benchmark == "benchmark://cbench-v1/crc32"``), hashes
-    as it, and otherwise behaves as that string (``benchmark.split("/")``); ``uri`` is a
-    :class:`BenchmarkUri`. ``core`` is the optgym benchmark an environment loads. Made from
-    CompilerGym's ``BenchmarkProto`` message, it reads the program when it is loaded.
+class Benchmark(str):
+    """A program to optimize, as CompilerGym showed it: a string, its URI
+    (``env.benchmark == "benchmark://cbench-v1/crc32"``, ``json.dumps``, ``split("/")``),
+    that also carries the program. ``uri`` is a :class:`BenchmarkUri`; ``core`` is the optgym
+    benchmark an environment loads. Made from CompilerGym's ``BenchmarkProto`` message, it
+    reads the program when it is loaded.
     """
 
-    def __init__(self, core: CoreBenchmark | BenchmarkProto):
+    def __new__(cls, core: CoreBenchmark | BenchmarkProto) -> Benchmark:
         from optgym.compat.service import BenchmarkProto
 
-        self.core = _ProtoBenchmark(core) if isinstance(core, BenchmarkProto) else core
-        self._validation_callbacks: list[Callable[..., Iterable[str]]] = []
+        if isinstance(core, BenchmarkProto):
+            core = _ProtoBenchmark(core)
+        self = super().__new__(cls, core.uri)
+        self.core = core
+        self._validation_callbacks = []
+        return self
+
+    def __reduce__(self) -> tuple[type, tuple[CoreBenchmark]]:
+        return (type(self), (self.core,))
 
     @property
     def uri(self) -> BenchmarkUri:
@@ -223,27 +229,17 @@ class Benchmark:
 
     # -- a benchmark is its URI ------------------------------------------------------------
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, Benchmark):
-            return other.core.uri == self.core.uri
         if isinstance(other, CoreBenchmark):
-            return other.uri == self.core.uri
-        if isinstance(other, str):
-            return other == self.core.uri
-        return NotImplemented
+            return other.uri == str(self)
+        return str.__eq__(self, other)
 
-    def __hash__(self) -> int:
-        return hash(self.core.uri)
+    def __ne__(self, other: object) -> bool:
+        return not self == other
 
-    def __str__(self) -> str:
-        return self.core.uri
+    __hash__ = str.__hash__
 
     def __repr__(self) -> str:
-        return self.core.uri
-
-    def __getattr__(self, name: str) -> object:
-        if name.startswith("_") or name == "core":
-            raise AttributeError(name)
-        return getattr(self.core.uri, name)  # str's methods: split, startswith, ...
+        return str.__str__(self)
 
 
 class Dataset:

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run CompilerGym's tests (laid out in DIR) on optgym.compat; see README.md beside this file.
+# Run CompilerGym's tests (laid out in DIR) on optgym.compat, or one of its examples
+# (run.sh DIR --example examples/x.py [flags]); see README.md beside this file.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -15,6 +16,11 @@ touch "$dir/tests/llvm/__init__.py" "$dir/tests/wrappers/__init__.py" 2>/dev/nul
 if [ ! -d "$dir/.deps" ]; then
   "$python" -m pip install -q --no-deps --target "$dir/.deps" pytest-mock flaky "pydantic<2" humanize
 fi
+cp "$here/support/run_example.py" "$dir/run_example.py"
 cd "$dir"
 export PYTHONPATH="$dir:$repo:$dir/.deps${PYTHONPATH:+:$PYTHONPATH}"
+if [ "${1:-}" = "--example" ]; then  # run.sh DIR --example examples/x.py [flags]
+  shift
+  exec "$python" run_example.py "$@"
+fi
 exec "$python" -m pytest -p no:cacheprovider -o addopts="" "$@"
