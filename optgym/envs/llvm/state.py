@@ -40,7 +40,7 @@ class CompilerEnvState:
 
     def __post_init__(self) -> None:
         if self.walltime < 0:
-            raise OptgymError(f"Walltime cannot be negative: {self.walltime} (state of "
+            raise ValueError(f"Walltime cannot be negative: {self.walltime} (state of "
                               f"{self.benchmark})")
 
     def __eq__(self, other: object) -> bool:
