@@ -24,12 +24,17 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from optgym.cache import atomic_write
 from optgym.datasets.core import Benchmark
 from optgym.errors import OptgymError
 from optgym.llvm.toolchain import OPT_TARGET_FLAGS
+
+if TYPE_CHECKING:  # imported when used: optgym-opt starts fast
+    from optgym.agents.base import Budget, SearchResult
+    from optgym.envs.llvm import LlvmEnv
+    from optgym.llvm.session import CompilerSession
 
 #: The search policy used when no learned model ships: the best at small compilation budgets
 #: in ``benchmarks/policies_report.py`` (45 compilations: oz-climb 1.129x -Oz, evolve 1.123x).
@@ -126,7 +131,8 @@ def default_policy() -> str:
 
 
 def select(data: bytes, name: str = "<stdin>", *, policy: str | None = None,
-           budget: Any = None, seed: int = 0, env: Any = None, objective: str = "instructions",
+           budget: Budget | None = None, seed: int = 0, env: LlvmEnv | None = None,
+           objective: str = "instructions",
            unsafe_passes: bool = False) -> Selection:
     """Search a pipeline for the module ``data`` (IR text or bitcode); never worse than -Oz by
     ``objective`` (``instructions`` or ``text``, see :data:`OBJECTIVES`).
@@ -176,7 +182,7 @@ def select(data: bytes, name: str = "<stdin>", *, policy: str | None = None,
             env.close()
 
 
-def _env(unsafe_passes: bool) -> Any:
+def _env(unsafe_passes: bool) -> LlvmEnv:
     from optgym.envs.llvm import LlvmEnv
     from optgym.llvm.passes import FLAGS, SAFE_FLAGS
 
@@ -185,7 +191,7 @@ def _env(unsafe_passes: bool) -> Any:
                    action_space=(FLAGS if unsafe_passes else SAFE_FLAGS).name)
 
 
-def _search(env: Any, name: str, seed: int, budget: Any, objective: str) -> Any:
+def _search(env: LlvmEnv, name: str, seed: int, budget: Budget, objective: str) -> SearchResult:
     from optgym.agents.parallel import make_policy
 
     chosen = make_policy(name, seed)
@@ -194,13 +200,13 @@ def _search(env: Any, name: str, seed: int, budget: Any, objective: str) -> Any:
     return chosen.search(env, budget)
 
 
-def _cost(env: Any, steps: list[str], measure: str) -> int:
+def _cost(env: LlvmEnv, steps: list[str], measure: str) -> int:
     """The objective's measure of a sequence from the unoptimized module (one compilation)."""
     env.reset(options={"benchmark": env.benchmark})
     return int(env.try_steps(steps, (measure,))[measure])
 
 
-def fit_budget(budget: Any, compile_seconds: float) -> Any:
+def fit_budget(budget: Budget, compile_seconds: float) -> Budget | None:
     """Shrink a search budget to the module: one compilation takes about ``compile_seconds``
     (timed on -Oz), and search plus the final opt-19 run must fit in ``$OPTGYM_OPT_MAX_SECONDS``
     (default 120; 0 for no cap). Large modules get fewer compilations; None when not even a
@@ -246,7 +252,8 @@ class Measured:
     always_inline_calls: int  # calls to always_inline functions left (clang leaves none)
 
 
-def measure(output: bytes, session: Any, cost: str = "IrInstructionCount") -> Measured:
+def measure(output: bytes, session: CompilerSession,
+            cost: str = "IrInstructionCount") -> Measured:
     """Verify a module and measure it (see :class:`Measured`); OptgymError if the verifier
     objects."""
     module = session.load(output, "optgym-opt output")
@@ -262,8 +269,8 @@ def measure(output: bytes, session: Any, cost: str = "IrInstructionCount") -> Me
 
 
 def optimize(data: bytes, source: str | None = None, *, text: bool = False,
-             policy: str | None = None, budget: Any = None, seed: int = 0,
-             env: Any = None, objective: str = "instructions",
+             policy: str | None = None, budget: Budget | None = None, seed: int = 0,
+             env: LlvmEnv | None = None, objective: str = "instructions",
              unsafe_passes: bool = False) -> tuple[bytes, Selection]:
     """Choose passes for a module and apply them with opt-19; returns the output and the choice.
 
@@ -291,7 +298,8 @@ def optimize(data: bytes, source: str | None = None, *, text: bool = False,
             env.close()
 
 
-def _breaks_always_inline(ours: Measured, data: bytes, source: str | None, env: Any) -> bool:
+def _breaks_always_inline(ours: Measured, data: bytes, source: str | None,
+                          env: LlvmEnv) -> bool:
     """Whether an output keeps more calls to always_inline functions than -Oz's output."""
     if not ours.always_inline_calls:
         return False

@@ -27,7 +27,7 @@ from typing import Any
 import gymnasium
 import numpy as np
 
-from optgym.compat.datasets import resolve_uri
+from optgym.compat.datasets import Benchmark, resolve_uri
 from optgym.compat.env import CompilerGymEnv
 from optgym.envs.llvm.spaces import Commandline
 from optgym.errors import ArgumentKindError, OptgymError
@@ -66,12 +66,12 @@ class CompilerEnvWrapper(gymnasium.Wrapper):
         return isinstance(base, CompilerGymEnv) and not base.gymnasium_api
 
     @property
-    def benchmark(self) -> Any:
+    def benchmark(self) -> Benchmark | None:
         """The wrapped env's benchmark; assigning one sets the env's."""
         return self.env.unwrapped.benchmark
 
     @benchmark.setter
-    def benchmark(self, benchmark: Any) -> None:
+    def benchmark(self, benchmark: str | Benchmark | None) -> None:
         self.env.unwrapped.benchmark = benchmark
 
     def __getattr__(self, name: str) -> Any:
@@ -293,13 +293,13 @@ class IterateOverBenchmarks(CompilerEnvWrapper):
     iterator when ``fork_shares_iterator``, otherwise it gets an independent copy of what is left.
     """
 
-    def __init__(self, env: gymnasium.Env, benchmarks: Iterable[Any],
+    def __init__(self, env: gymnasium.Env, benchmarks: Iterable[str | Benchmark],
                  fork_shares_iterator: bool = False):
         super().__init__(env)
         self.benchmarks: Iterator[Any] = iter(benchmarks)
         self.fork_shares_iterator = fork_shares_iterator
 
-    def reset(self, benchmark: Any = None, **kwargs: Any) -> Any:
+    def reset(self, benchmark: str | Benchmark | None = None, **kwargs: Any) -> Any:
         options = dict(kwargs.pop("options", None) or {})
         if benchmark is not None or "benchmark" in options:
             raise ArgumentKindError(f"{type(self).__name__} chooses the benchmarks; reset() "
@@ -321,7 +321,7 @@ class IterateOverBenchmarks(CompilerEnvWrapper):
 class CycleOverBenchmarks(IterateOverBenchmarks):
     """Like :class:`IterateOverBenchmarks`, starting over when the list is spent."""
 
-    def __init__(self, env: gymnasium.Env, benchmarks: Iterable[Any],
+    def __init__(self, env: gymnasium.Env, benchmarks: Iterable[str | Benchmark],
                  fork_shares_iterator: bool = False):
         super().__init__(env, itertools.cycle(benchmarks), fork_shares_iterator)
 
@@ -333,7 +333,7 @@ class RandomOrderBenchmarks(IterateOverBenchmarks):
     the list in order instead).
     """
 
-    def __init__(self, env: gymnasium.Env, benchmarks: Iterable[Any],
+    def __init__(self, env: gymnasium.Env, benchmarks: Iterable[str | Benchmark],
                  rng: np.random.Generator | None = None):
         self._all_benchmarks = list(benchmarks)
         if not self._all_benchmarks:
@@ -539,7 +539,7 @@ class CycleOverBenchmarksIterator(CompilerEnvWrapper):
     when it is spent (for iterators too long to hold as a list)."""
 
     def __init__(self, env: gymnasium.Env,
-                 make_benchmark_iterator: Callable[[], Iterable[Any]]):
+                 make_benchmark_iterator: Callable[[], Iterable[str | Benchmark]]):
         super().__init__(env)
         self.make_benchmark_iterator = make_benchmark_iterator
         self.benchmarks: Iterator[Any] = iter(make_benchmark_iterator())

@@ -9,7 +9,7 @@ module changes, so the agent never spends two steps on the same no-op (MaskableP
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gymnasium
 import numpy as np
@@ -19,6 +19,9 @@ from optgym.agents.config import ConfigError
 from optgym.agents.encoders import AUTOPHASE_SIZE
 from optgym.agents.ppo.config import OBSERVATIONS, PpoConfig
 from optgym.errors import OptgymError
+
+if TYPE_CHECKING:
+    from optgym.envs.llvm import LlvmEnv
 
 
 def observation_space(mode: str, n_actions: int, *, max_nodes: int, max_edges: int) -> spaces.Dict:
@@ -103,7 +106,7 @@ class EpisodeTracker:
         }
 
 
-def encode_observation(llvm_env: Any, tracker: EpisodeTracker, mode: str, *, max_nodes: int,
+def encode_observation(llvm_env: LlvmEnv, tracker: EpisodeTracker, mode: str, *, max_nodes: int,
                        max_edges: int, raw: Any = None) -> dict[str, np.ndarray]:
     """The wrapped observation of an ``LlvmEnv``'s current state (``raw``: the env's own
     observation when it already is the Autophase vector or Programl graph)."""

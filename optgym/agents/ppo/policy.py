@@ -14,6 +14,7 @@ import torch
 from optgym.agents.base import Budget, SearchResult, result_from_env
 from optgym.agents.ppo.export import load_exported
 from optgym.agents.ppo.observation import EpisodeTracker, encode_observation
+from optgym.envs.llvm import LlvmEnv
 from optgym.errors import OptgymError
 
 #: The model that ships with the package (used when PpoPolicy gets no checkpoint).
@@ -49,7 +50,7 @@ class PpoPolicy:
         action, _ = self.policy.predict(obs, action_masks=mask, deterministic=deterministic)
         return int(np.asarray(action).reshape(-1)[0])
 
-    def search(self, env: Any, budget: Budget) -> SearchResult:
+    def search(self, env: LlvmEnv, budget: Budget) -> SearchResult:
         """Roll the model out within ``budget`` on the benchmark ``env`` is reset at."""
         if env.benchmark is None:
             raise OptgymError("reset the environment at a benchmark before searching")

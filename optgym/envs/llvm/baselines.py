@@ -12,10 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from typing import Any
 
 from optgym import LLVM_VERSION
 from optgym.cache import atomic_write, cache_root, read_json_entry
+from optgym.datasets import Benchmark
 from optgym.errors import BenchmarkError
 from optgym.llvm import toolchain
 from optgym.llvm.core import elf_text_size
@@ -35,9 +35,9 @@ class BaselineCache:
         self._runtime = runtime
         self._values: dict[str, dict[str, float]] = {}
         # The last benchmark asked for, by identity, so that a step costs no hashing.
-        self._memo: tuple[Any, dict[str, float]] = (None, {})
+        self._memo: tuple[Benchmark | None, dict[str, float]] = (None, {})
 
-    def get(self, benchmark: Any, cost: str, *, module: ModuleHandle | None,
+    def get(self, benchmark: Benchmark, cost: str, *, module: ModuleHandle | None,
             load: Callable[[], ModuleHandle]) -> dict[str, float]:
         """The benchmark's ``cost`` at each level, as ``{f"{cost}{level}": value}``.
 
