@@ -65,10 +65,7 @@ SpaceName = str | ObservationSpaceSpec | RewardSpaceSpec
 
 @functools.cache
 def _compiler_version() -> str:
-    return toolchain.llvm_version() if hasattr(toolchain, "llvm_version") else _opt_version()
-
-
-def _opt_version() -> str:
+    """The version of the LLVM that `opt-19` is (``19.1.7``)."""
     import subprocess
 
     out = subprocess.run([toolchain.opt(), "--version"], capture_output=True, text=True,
@@ -125,7 +122,7 @@ class ObservationView:
             from optgym.envs.llvm.spaces import INSTCOUNT_NAMES
 
             values = plain.observe("InstCountNorm")
-            return {f"{n}Norm" if not n.endswith("Count") else n.replace("Count", "Norm"): float(v)
+            return {_norm_name(n): float(v)
                     for n, v in zip(INSTCOUNT_NAMES[1:], values, strict=True)}
         if name not in OBSERVATION_SPECS and name != "Programl":
             raise KeyError(name)
@@ -141,7 +138,7 @@ class ObservationView:
     @property
     def spaces(self) -> dict[str, ObservationSpaceSpec]:
         """Every observation space, by name (CompilerGym's ``env.observation.spaces``)."""
-        return {**_observation_specs(), **self.derived}
+        return {**_base_observation_specs(), **self.derived}
 
     def add_derived_space(
         self, id: str, base_id: str, space: gymnasium.Space,  # noqa: A002
@@ -169,13 +166,14 @@ def _base_observation_specs() -> dict[str, ObservationSpaceSpec]:
     from optgym.envs.llvm.spaces import INSTCOUNT_NAMES
 
     specs["InstCountNormDict"] = ObservationSpaceSpec("InstCountNormDict", gymnasium.spaces.Dict(
-        {n.replace("Count", "Norm"): gymnasium.spaces.Box(0, 1, shape=(), dtype=np.float32)
+        {_norm_name(n): gymnasium.spaces.Box(0, 1, shape=(), dtype=np.float32)
          for n in INSTCOUNT_NAMES[1:]}))
     return specs
 
 
-def _observation_specs() -> dict[str, ObservationSpaceSpec]:
-    return _base_observation_specs()
+def _norm_name(name: str) -> str:
+    """CompilerGym's key of an InstCountNormDict entry (``RetCount`` -> ``RetNorm``)."""
+    return name.replace("Count", "Norm") if name.endswith("Count") else f"{name}Norm"
 
 
 class RewardView:
