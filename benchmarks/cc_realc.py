@@ -37,7 +37,7 @@ from optgym.llvm.core import elf_size_text, elf_text_size
 _ENV: Any = None
 
 
-def measure(uri: str, budget: int | None) -> dict[str, Any]:
+def measure(uri: str, budget: int | None, policy: str | None = None) -> dict[str, Any]:
     """One module: clang -Oz's object and what optgym-cc would ship."""
     global _ENV
     from optgym.agents.base import Budget
@@ -60,6 +60,7 @@ def measure(uri: str, budget: int | None) -> dict[str, Any]:
         clang_seconds = time.perf_counter() - started
         started = time.perf_counter()
         output, choice = optimize(bitcode, str(source), env=_ENV, objective="text", codegen=True,
+                                  policy=policy,
                                   budget=Budget(compilations=budget) if budget
                                   else default_budget(clang_seconds))
         (work / "ours.bc").write_bytes(output)
@@ -78,7 +79,7 @@ def measure(uri: str, budget: int | None) -> dict[str, Any]:
             "seconds": clang_seconds + our_seconds}
 
 
-def _task(task: tuple[str, int | None]) -> dict[str, Any]:
+def _task(task: tuple[str, int | None, str | None]) -> dict[str, Any]:
     try:
         return measure(*task)
     except Exception as exc:  # noqa: BLE001 - one module must not end a run of hours
@@ -136,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="modules per project, an even sample (default 0: every module)")
     parser.add_argument("--budget", type=int, default=None,
                         help="compilations per module (default: optgym-cc's default budget)")
+    parser.add_argument("--policy", default=None,
+                        help="the search policy (default: optgym-cc's, the shipped nvp model)")
     parser.add_argument("--jobs", type=int, default=2, help="modules at once (default 2)")
     parser.add_argument("--journal", type=Path, default=None,
                         help="rows file to resume from and append to (default in the cache)")
@@ -147,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     uris = (realc.sample_uris(args.split, args.per_project) if args.per_project
             else realc.benchmark_uris(args.split))
     journal = args.journal or cache_root() / "benchmarks" / (
-        f"cc_realc-{args.split}-{args.per_project}-{args.budget or 'default'}.jsonl")
+        f"cc_realc-{args.split}-{args.per_project}-{args.budget or 'default'}"
+        f"-{args.policy or 'default'}.jsonl")
     journal.parent.mkdir(parents=True, exist_ok=True)
     done = {}
     if journal.exists():
@@ -162,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{journal}, {len(todo)} to measure", file=sys.stderr, flush=True)
     started = time.monotonic()
     with open(journal, "a") as out, multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
-        for i, row in enumerate(pool.imap_unordered(_task, [(u, args.budget) for u in todo]), 1):
+        tasks = [(u, args.budget, args.policy) for u in todo]
+        for i, row in enumerate(pool.imap_unordered(_task, tasks), 1):
             done[row["uri"]] = row
             out.write(json.dumps(row) + "\n")
             out.flush()
