@@ -1,6 +1,6 @@
-"""Trace the model zoo (``optgym.envs.memory.models.ZOO``) into the shipped workload JSON files.
+"""Trace the model zoo (``optgym.memory.models.ZOO``) into the shipped workload JSON files.
 
-The memory environments read workloads as data (``optgym/envs/memory/data/workloads/``); this
+The memory environments read workloads as data (``optgym/memory/data/workloads/``); this
 script is how that data is made, with ``torch.export`` through the same tracer a user's model goes
 through. Re-run it after changing the tracer or the zoo:
 
@@ -15,14 +15,14 @@ import sys
 import time
 
 from optgym.cache import atomic_write
-from optgym.envs.memory.workloads import DATA_DIR, INDEX_PATH
+from optgym.memory.workloads import DATA_DIR, INDEX_PATH
 
 
 def main(argv: list[str] | None = None) -> int:
     import torch
 
-    from optgym.envs.memory.models import ZOO
-    from optgym.envs.memory.trace import trace_module
+    from optgym.memory.models import ZOO
+    from optgym.memory.trace import trace_module
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("names", nargs="*", help="zoo entries to (re)trace; default: all")

@@ -6,16 +6,17 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-from optgym.envs.memory import MemoryMappingEnv, MemoryPackingEnv
-from optgym.envs.memory.baselines import (
+from optgym.errors import BenchmarkError, InvalidMappingError
+from optgym.memory import MemoryMappingEnv, MemoryPackingEnv
+from optgym.memory.baselines import (
     best_fit_packing,
     greedy_mapping,
     repack,
     xla_mapping,
 )
-from optgym.envs.memory.graph import GraphBuilder, Workload
-from optgym.envs.memory.minimalloc import MINIMALLOC_NAMES, load_minimalloc, read_minimalloc_csv
-from optgym.envs.memory.problem import (
+from optgym.memory.graph import GraphBuilder, Workload
+from optgym.memory.minimalloc import MINIMALLOC_NAMES, load_minimalloc, read_minimalloc_csv
+from optgym.memory.problem import (
     CostModel,
     Hardware,
     MemoryProblem,
@@ -23,8 +24,7 @@ from optgym.envs.memory.problem import (
     get_hardware,
     validate_mapping,
 )
-from optgym.envs.memory.workloads import load_problem, load_workload, workload_names
-from optgym.errors import BenchmarkError, InvalidMappingError
+from optgym.memory.workloads import load_problem, load_workload, workload_names
 
 HW = get_hardware("tpu-like")
 
@@ -72,7 +72,7 @@ def _view_module():
 def test_tracer_counts_view_bytes_and_dtype():
     import torch
 
-    from optgym.envs.memory.trace import trace_module
+    from optgym.memory.trace import trace_module
 
     model, args = _view_module()
     w = trace_module(model, args, name="views", fuse=False)
@@ -111,7 +111,7 @@ def test_trace_factory_cli_and_env_on_the_file(tmp_path, monkeypatch, capsys):
     obs, info = env.reset()
     assert env.observation_space.contains(obs)
     with pytest.raises(BenchmarkError, match="must return"):
-        from optgym.envs.memory.trace import trace_factory
+        from optgym.memory.trace import trace_factory
 
         trace_factory("mymodels:broken")
     with pytest.raises(BenchmarkError, match="cannot import"):
@@ -138,7 +138,7 @@ def _onnx_file(path):
 
 
 def test_onnx_import(tmp_path):
-    from optgym.envs.memory.onnx_import import read_onnx
+    from optgym.memory.onnx_import import read_onnx
 
     path = tmp_path / "mlp.onnx"
     _onnx_file(path)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from optgym.agents.memory.cpsat import cpsat_mapping
-from optgym.agents.memory.mcts import load_net, mcts_mapping, train_mcts
-from optgym.agents.memory.search import search_mapping
-from optgym.envs.memory.baselines import xla_mapping
-from optgym.envs.memory.problem import CostModel, validate_mapping
-from optgym.envs.memory.workloads import load_problem
+from optgym.memory.agents.cpsat import cpsat_mapping
+from optgym.memory.agents.mcts import load_net, mcts_mapping, train_mcts
+from optgym.memory.agents.search import search_mapping
+from optgym.memory.baselines import xla_mapping
+from optgym.memory.problem import CostModel, validate_mapping
+from optgym.memory.workloads import load_problem
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +60,7 @@ def test_mcts_self_play_training_and_reload(tmp_path, bert):
 
 
 def test_expert_iteration_fits_the_best_mapping(tmp_path, bert):
-    from optgym.agents.memory.mcts import train_mcts_on_best
+    from optgym.memory.agents.mcts import train_mcts_on_best
 
     out = tmp_path / "best.pt"
     net, log = train_mcts_on_best(["bert-small-layer"], simulations=4, epochs=200, out=out, progress=False)
@@ -68,7 +68,7 @@ def test_expert_iteration_fits_the_best_mapping(tmp_path, bert):
     # the net has learned the search's decisions: following its argmax reaches the same mapping
     import torch
 
-    from optgym.envs.memory.env import MemoryMappingEnv
+    from optgym.memory.env import MemoryMappingEnv
 
     env = MemoryMappingEnv("bert-small-layer")
     search = mcts_mapping("bert-small-layer", "tpu-like", simulations=4, env=MemoryMappingEnv("bert-small-layer"))
@@ -84,7 +84,7 @@ def test_expert_iteration_fits_the_best_mapping(tmp_path, bert):
 
 
 def test_ppo_trains_a_few_hundred_steps_and_maps(tmp_path, bert):
-    from optgym.agents.memory.ppo import ppo_mapping, train_ppo
+    from optgym.memory.agents.ppo import ppo_mapping, train_ppo
 
     out = tmp_path / "ppo.zip"
     train_ppo(["bert-small-layer", "llama-512"], steps=256, n_steps=64, out=out, progress=False,
@@ -111,8 +111,8 @@ def test_cli_solve_show_and_list(tmp_path, capsys):
 
 
 def test_packing_solver_agent_plays_in_the_packing_env():
-    from optgym.agents.memory.search import solve_packing_env
-    from optgym.envs.memory import MemoryPackingEnv
+    from optgym.memory import MemoryPackingEnv
+    from optgym.memory.agents.search import solve_packing_env
 
     env = MemoryPackingEnv("minimalloc/B")
     info = solve_packing_env(env, time_limit=10)

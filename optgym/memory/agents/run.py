@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from optgym.envs.memory.baselines import (
+from optgym.errors import OptgymError
+from optgym.memory.baselines import (
     MappingResult,
     best_fit_packing,
     greedy_mapping,
     random_mapping,
     xla_mapping,
 )
-from optgym.envs.memory.problem import CostModel, Hardware, MemoryProblem, validate_mapping
-from optgym.errors import OptgymError
+from optgym.memory.problem import CostModel, Hardware, MemoryProblem, validate_mapping
 
 MAPPING_AGENTS = ("xla", "greedy", "random", "search", "mcts", "ppo", "cpsat")
 PACKING_AGENTS = ("best-fit", "pack")
@@ -23,7 +23,7 @@ def run_agent(agent: str, problem: MemoryProblem, hardware: Hardware, *, time_li
         if agent == "best-fit":
             res = best_fit_packing(problem)
         else:
-            from optgym.agents.memory.search import pack_problem
+            from optgym.memory.agents.search import pack_problem
 
             res = pack_problem(problem, time_limit=time_limit)
         validate_mapping(problem, res.mapping, capacity=max(res.height, problem.capacity), allow_slow=False)
@@ -40,22 +40,22 @@ def run_agent(agent: str, problem: MemoryProblem, hardware: Hardware, *, time_li
     elif agent == "random":
         res = random_mapping(problem, hardware, seed, cost)
     elif agent == "search":
-        from optgym.agents.memory.search import search_mapping
+        from optgym.memory.agents.search import search_mapping
 
         res = search_mapping(problem, hardware, time_limit=time_limit, cost=cost)
     elif agent == "cpsat":
-        from optgym.agents.memory.cpsat import cpsat_mapping
+        from optgym.memory.agents.cpsat import cpsat_mapping
 
         res = cpsat_mapping(problem, hardware, time_limit=time_limit, cost=cost)
     elif agent == "mcts":
-        from optgym.agents.memory.mcts import mcts_mapping
-        from optgym.envs.memory.env import MemoryMappingEnv
+        from optgym.memory.agents.mcts import mcts_mapping
+        from optgym.memory.env import MemoryMappingEnv
 
         res = mcts_mapping(problem.name, hardware, model_path=model, simulations=simulations, seed=seed,
                            env=MemoryMappingEnv(problem, hardware))
     else:
-        from optgym.agents.memory.ppo import ppo_mapping
-        from optgym.envs.memory.env import MemoryMappingEnv
+        from optgym.memory.agents.ppo import ppo_mapping
+        from optgym.memory.env import MemoryMappingEnv
 
         if model is None:
             raise OptgymError("agent 'ppo' needs --model (train one with 'optgym memory train --agent ppo')")

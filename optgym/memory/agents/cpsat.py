@@ -15,8 +15,8 @@ import time
 
 import numpy as np
 
-from optgym.envs.memory.baselines import MappingResult, xla_mapping
-from optgym.envs.memory.problem import CostModel, Hardware, MemoryProblem, mapping_height
+from optgym.memory.baselines import MappingResult, xla_mapping
+from optgym.memory.problem import CostModel, Hardware, MemoryProblem, mapping_height
 
 PICO = 1e12
 

@@ -438,7 +438,7 @@ ALIGN = 64  # bytes: fast-memory allocations are rounded up to a DMA granule
 
 
 def build_problem(workload, hardware: str | Hardware) -> MemoryProblem:  # noqa: C901 - one walk over tensors deciding segments, copies and aliases together
-    """Cut a :class:`~optgym.envs.memory.graph.Workload` into allocation segments for one
+    """Cut a :class:`~optgym.memory.graph.Workload` into allocation segments for one
     hardware preset (see the module docstring); the capacity is the preset's fast memory."""
     hw = get_hardware(hardware)
     w = workload

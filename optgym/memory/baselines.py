@@ -3,7 +3,7 @@
 **XLA-style memory-space assignment** (:func:`xla_mapping`, agent name ``xla``), after
 ``xla/service/memory_space_assignment`` (read, not copied). Modelled:
 
-* the unit of allocation is the *use segment* (:func:`~optgym.envs.memory.problem.build_problem`
+* the unit of allocation is the *use segment* (:func:`~optgym.memory.problem.build_problem`
   cuts tensors where their live range is too long to hold unused, as XLA's prefetch interval
   picker does), and segments of weights, inputs and long-idle activations are filled by
   asynchronous prefetches on a copy engine with its own bandwidth; evictions are copies too;
@@ -33,8 +33,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optgym.envs.memory.placement import Placement
-from optgym.envs.memory.problem import CostModel, Hardware, MemoryProblem, mapping_height
+from optgym.memory.placement import Placement
+from optgym.memory.problem import CostModel, Hardware, MemoryProblem, mapping_height
 
 
 @dataclass

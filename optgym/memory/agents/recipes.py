@@ -1,8 +1,8 @@
-"""The memory-mapping recipes of ``optgym train``: adapters over :mod:`optgym.agents.memory`'s
+"""The memory-mapping recipes of ``optgym train``: adapters over :mod:`optgym.memory.agents`'s
 own training functions, with their typed settings (importing this module loads no torch).
 
 :class:`MemoryPpoConfig` is also where ``optgym memory train --agent ppo`` and
-:func:`optgym.agents.memory.ppo.train_ppo` take their defaults from, so the two ways of
+:func:`optgym.memory.agents.ppo.train_ppo` take their defaults from, so the two ways of
 training the same agent agree.
 """
 
@@ -54,9 +54,9 @@ class MemoryMctsConfig(RecipeConfig):
 
 
 def train_memory_ppo(config: MemoryPpoConfig, ctx: TrainContext) -> dict[str, Any]:
-    """Train MaskablePPO (:func:`optgym.agents.memory.ppo.train_ppo`); the model is saved to
+    """Train MaskablePPO (:func:`optgym.memory.agents.ppo.train_ppo`); the model is saved to
     ``checkpoints/memory-ppo.zip``."""
-    from optgym.agents.memory.ppo import train_ppo
+    from optgym.memory.agents.ppo import train_ppo
 
     out = ctx.checkpoint_dir / "memory-ppo.zip" if ctx.is_main else None
     train_ppo(config.workloads, config.hardware, steps=config.steps, seed=ctx.seed + ctx.rank,
@@ -67,9 +67,9 @@ def train_memory_ppo(config: MemoryPpoConfig, ctx: TrainContext) -> dict[str, An
 
 
 def train_memory_mcts(config: MemoryMctsConfig, ctx: TrainContext) -> dict[str, Any]:
-    """Self-play training (:func:`optgym.agents.memory.mcts.train_mcts`); the net goes to
+    """Self-play training (:func:`optgym.memory.agents.mcts.train_mcts`); the net goes to
     ``checkpoints/memory-mcts.pt``."""
-    from optgym.agents.memory.mcts import train_mcts
+    from optgym.memory.agents.mcts import train_mcts
 
     out = ctx.checkpoint_dir / "memory-mcts.pt" if ctx.is_main else None
     if out is not None:

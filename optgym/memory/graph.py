@@ -7,7 +7,7 @@ they read (with the bytes each read touches: a view reads only its own elements)
 they write. Views never appear: they alias their base tensor. :func:`fuse_elementwise` folds
 elementwise consumers into their producer as XLA's loop/output fusion does, so a fused
 intermediate is never a buffer. The memory problem (allocation segments, copies, capacity) is
-derived from a workload and a hardware preset by :func:`optgym.envs.memory.problem.build_problem`.
+derived from a workload and a hardware preset by :func:`optgym.memory.problem.build_problem`.
 """
 
 from __future__ import annotations

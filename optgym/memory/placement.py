@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from optgym.envs.memory.problem import MemoryProblem
+from optgym.memory.problem import MemoryProblem
 
 
 def _neighbours(problem: MemoryProblem) -> list[np.ndarray]:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from optgym.envs.memory.problem import MemoryProblem
 from optgym.errors import BenchmarkError
+from optgym.memory.problem import MemoryProblem
 
 DATA_DIR = Path(__file__).parent / "data" / "minimalloc"
 MINIMALLOC_NAMES = tuple("ABCDEFGHIJK")

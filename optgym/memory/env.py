@@ -11,8 +11,9 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from optgym.envs.memory.placement import Placement
-from optgym.envs.memory.problem import (
+from optgym.errors import BenchmarkError
+from optgym.memory.placement import Placement
+from optgym.memory.problem import (
     CostModel,
     Hardware,
     MemoryProblem,
@@ -20,13 +21,12 @@ from optgym.envs.memory.problem import (
     mapping_height,
     validate_mapping,
 )
-from optgym.errors import BenchmarkError
 
 OBS_CLIP = 16.0
 
 
 def _resolve(problem: str | MemoryProblem, hardware: str | Hardware) -> tuple[MemoryProblem, Hardware]:
-    from optgym.envs.memory.workloads import load_problem
+    from optgym.memory.workloads import load_problem
 
     hw = get_hardware(hardware)
     if isinstance(problem, MemoryProblem):
@@ -172,11 +172,11 @@ class MemoryMappingEnv(_MemoryEnvBase):
     """``optgym/memory-v0``: decide, segment by segment, what lives in fast memory and where.
 
     **Problem.** A workload (a traced model: scheduled ops reading and writing tensors) is cut
-    into allocation segments for a hardware preset (:func:`~optgym.envs.memory.problem.build_problem`):
+    into allocation segments for a hardware preset (:func:`~optgym.memory.problem.build_problem`):
     each segment has a live interval ``[lower, upper)`` over the op schedule and a size. A mapping
     gives each segment a fast-memory offset or leaves it in slow memory (-1); fast segments live at
     the same time never overlap and stay below the capacity. Runtime comes from the timeline
-    cost model (:class:`~optgym.envs.memory.problem.CostModel`: ops overlapped with prefetch and
+    cost model (:class:`~optgym.memory.problem.CostModel`: ops overlapped with prefetch and
     eviction copies on a copy engine).
 
     **Action space.** ``Discrete(1 + k)``: ``0`` leaves the current segment in slow memory;
@@ -212,7 +212,7 @@ class MemoryMappingEnv(_MemoryEnvBase):
 
     **Rewards.** After each step, ``(runtime before - runtime after) / baseline runtime`` where
     runtimes are the timeline's for the segments placed so far (all others slow) and the
-    baseline is the XLA-style mapping (:func:`~optgym.envs.memory.baselines.xla_mapping`). The
+    baseline is the XLA-style mapping (:func:`~optgym.memory.baselines.xla_mapping`). The
     return of an episode is ``(all-slow runtime - final runtime) / baseline runtime``; it beats
     the baseline when it exceeds ``(all-slow - baseline) / baseline``.
 
@@ -256,7 +256,7 @@ class MemoryMappingEnv(_MemoryEnvBase):
         self.hardware = hw
         self.cost = CostModel(problem, hw)
         super().__init__(problem, k, bins, unbounded=False)
-        from optgym.envs.memory.baselines import xla_mapping
+        from optgym.memory.baselines import xla_mapping
 
         self.baseline = xla_mapping(problem, hw, self.cost)
         self.baseline_runtime = self.baseline.runtime
@@ -268,7 +268,7 @@ class MemoryMappingEnv(_MemoryEnvBase):
         self.runtime = self.cost.all_slow
 
     def default_order(self) -> np.ndarray:
-        from optgym.envs.memory.baselines import xla_order
+        from optgym.memory.baselines import xla_order
 
         return xla_order(self.cost)
 

@@ -8,7 +8,7 @@ the example inputs are input tensors. Bytes are counted at each tensor's own dty
 its floating inputs are cast to ``dtype``, bf16 by default, as an accelerator would run it). FLOPs
 follow the op: ``2 * out * K`` for matmul/linear, ``2 * out * Cin/groups * kh * kw`` for
 convolutions, a few per element for normalizations and activations. Elementwise ops are then fused
-into their producers (:func:`~optgym.envs.memory.graph.fuse_elementwise`).
+into their producers (:func:`~optgym.memory.graph.fuse_elementwise`).
 
     optgym memory trace mypkg.models:make --out my.json     # FACTORY() -> (module, example args)
     trace_module(model, (x,), name="mine")                   # from Python
@@ -21,8 +21,8 @@ import math
 import operator
 from pathlib import Path
 
-from optgym.envs.memory.graph import GraphBuilder, Workload, fuse_elementwise
 from optgym.errors import BenchmarkError
+from optgym.memory.graph import GraphBuilder, Workload, fuse_elementwise
 
 _VIEWS = {
     "view", "_unsafe_view", "reshape", "permute", "transpose", "t", "expand", "expand_as", "slice",

@@ -1,6 +1,6 @@
 """`optgym memory ...`: list problems, trace your own model, solve/show mappings, train agents, report.
 
-Lives with the agents (it runs them); the environments never import it.
+Lives at the top of the memory package; the environments never import it.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def register(subparsers) -> None:
     p.add_argument("--workloads", default="train",
                    help="comma-separated workloads to train on, or 'train' for the train split")
     p.add_argument("--hardware", default="tpu-like", help="hardware preset")
-    from optgym.agents.memory.recipes import MemoryPpoConfig  # the defaults of `optgym train`
+    from optgym.memory.agents.recipes import MemoryPpoConfig  # the defaults of `optgym train`
 
     p.add_argument("--steps", type=int, default=MemoryPpoConfig.steps, help="ppo: environment steps")
     p.add_argument("--imitation-epochs", type=int, default=MemoryPpoConfig.imitation_epochs,
@@ -107,8 +107,8 @@ def register(subparsers) -> None:
 
 
 def _list(args) -> int:
-    from optgym.envs.memory.problem import HARDWARE
-    from optgym.envs.memory.workloads import list_problems, load_problem, workload_split
+    from optgym.memory.problem import HARDWARE
+    from optgym.memory.workloads import list_problems, load_problem, workload_split
 
     print(f"{'problem':<18} {'split':<6} {'segments':>8} {'ops':>5} {'peak live B':>12} {'capacity B':>11}")
     for name in list_problems():
@@ -123,13 +123,13 @@ def _list(args) -> int:
 
 def _trace(args) -> int:
     if args.source.endswith(".onnx"):
-        from optgym.envs.memory.onnx_import import read_onnx
+        from optgym.memory.onnx_import import read_onnx
 
         w = read_onnx(args.source, name=args.name)
     else:
         import torch
 
-        from optgym.envs.memory.trace import trace_factory
+        from optgym.memory.trace import trace_factory
 
         w = trace_factory(args.source, name=args.name, dtype=getattr(torch, args.dtype))
     path = w.save(args.out)
@@ -139,8 +139,8 @@ def _trace(args) -> int:
 
 
 def _solve_one(args):
-    from optgym.agents.memory.run import PACKING_AGENTS, run_agent
-    from optgym.envs.memory.workloads import load_problem
+    from optgym.memory.agents.run import PACKING_AGENTS, run_agent
+    from optgym.memory.workloads import load_problem
 
     problem, hw = load_problem(args.problem, args.hardware)
     agent = args.agent
@@ -153,7 +153,7 @@ def _solve_one(args):
         print(f"{problem.name} [{agent}]: height {res.height:,} B, capacity {problem.capacity:,} B: {ok} "
               f"({res.seconds:.2f} s) {res.note}")
     else:
-        from optgym.envs.memory.baselines import xla_mapping
+        from optgym.memory.baselines import xla_mapping
 
         base = xla_mapping(problem, hw)
         print(f"{problem.name} on {hw.name} [{agent}]: {res.runtime * 1e6:.3f} us "
@@ -178,7 +178,7 @@ def _solve(args) -> int:
 
 
 def _show(args) -> int:
-    from optgym.envs.memory.plot import save_placement_png
+    from optgym.memory.plot import save_placement_png
 
     problem, res, agent = _solve_one(args)
     out = args.out or f"{problem.name.replace('/', '-')}-{agent}.png"
@@ -189,11 +189,11 @@ def _show(args) -> int:
 
 
 def _train(args) -> int:
-    from optgym.envs.memory.workloads import workload_names
+    from optgym.memory.workloads import workload_names
 
     workloads = workload_names("train") if args.workloads == "train" else [w for w in args.workloads.split(",") if w]
     if args.agent == "ppo":
-        from optgym.agents.memory.ppo import ppo_mapping, train_ppo
+        from optgym.memory.agents.ppo import ppo_mapping, train_ppo
 
         model = train_ppo(workloads, args.hardware, steps=args.steps, seed=args.seed, out=args.out,
                           imitation_epochs=args.imitation_epochs, teacher=args.teacher,
@@ -202,7 +202,7 @@ def _train(args) -> int:
             r = ppo_mapping(w, args.hardware, model=model)
             print(f"{w}: {r.runtime * 1e6:.3f} us, {r.note}")
     elif args.target == "best-mapping":
-        from optgym.agents.memory.mcts import train_mcts_on_best
+        from optgym.memory.agents.mcts import train_mcts_on_best
 
         _, log = train_mcts_on_best(workloads, args.hardware, simulations=args.simulations,
                                     rounds=args.rounds, out=args.out, seed=args.seed,
@@ -211,7 +211,7 @@ def _train(args) -> int:
             print(f"round {row['round']}: loss {row['loss']:.4f}, {row['samples']} samples, "
                   f"search gain vs XLA-style {row['search_gain_vs_baseline'] * 100:+.2f}%")
     else:
-        from optgym.agents.memory.mcts import train_mcts
+        from optgym.memory.agents.mcts import train_mcts
 
         _, log = train_mcts(workloads, args.hardware, iterations=args.iterations,
                             simulations=args.simulations, out=args.out, seed=args.seed,
@@ -224,8 +224,8 @@ def _train(args) -> int:
 
 
 def _report(args) -> int:
-    from optgym.agents.memory.report import mapping_table, packing_table
-    from optgym.envs.memory.workloads import workload_names
+    from optgym.memory.agents.report import mapping_table, packing_table
+    from optgym.memory.workloads import workload_names
 
     names = workload_names(None if args.split == "all" else args.split)
     text, _ = mapping_table(args.hardware, time_limit=args.time_limit, simulations=args.simulations,

@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from optgym.envs.memory.graph import GraphBuilder, Workload, fuse_elementwise
 from optgym.errors import BenchmarkError
+from optgym.memory.graph import GraphBuilder, Workload, fuse_elementwise
 
 _ALIASES = {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout"}
 _ELEMENTWISE = {"Add": 1, "Sub": 1, "Mul": 1, "Div": 1, "Relu": 1, "Sigmoid": 4, "Tanh": 4, "Gelu": 8,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from optgym.envs.memory.problem import MemoryProblem
+from optgym.memory.problem import MemoryProblem
 
 _COLORS = {"weight": "#4c72b0", "activation": "#dd8452", "input": "#55a868", "buffer": "#8172b3"}
 

@@ -19,9 +19,9 @@ def mapping_table(hardware: str = "tpu-like", *, time_limit: float = 10.0, simul
     """
     from tqdm import tqdm
 
-    from optgym.agents.memory.run import run_agent
-    from optgym.envs.memory.problem import CostModel
-    from optgym.envs.memory.workloads import load_problem, workload_names
+    from optgym.memory.agents.run import run_agent
+    from optgym.memory.problem import CostModel
+    from optgym.memory.workloads import load_problem, workload_names
 
     agents = (["greedy", "search", "mcts"] + (["mcts-net"] if mcts_model else [])
               + (["ppo"] if ppo_model else []) + (["cpsat"] if cpsat else []))
@@ -64,9 +64,9 @@ def packing_table(*, time_limit: float = 10.0, progress: bool | None = None) -> 
     """Best-fit and the packing solver on the eleven MiniMalloc problems; returns (table, fits)."""
     from tqdm import tqdm
 
-    from optgym.agents.memory.packing import pack, validate_packing
-    from optgym.envs.memory.baselines import best_fit_packing
-    from optgym.envs.memory.minimalloc import MINIMALLOC_NAMES, load_minimalloc
+    from optgym.memory.agents.packing import pack, validate_packing
+    from optgym.memory.baselines import best_fit_packing
+    from optgym.memory.minimalloc import MINIMALLOC_NAMES, load_minimalloc
 
     lines = ["| problem | buffers | capacity | best-fit height | packing solver | CPU s |",
              "|---|---|---|---|---|---|"]

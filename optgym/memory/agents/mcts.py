@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from optgym.envs.memory.baselines import MappingResult, xla_complete
-from optgym.envs.memory.env import MemoryMappingEnv
-from optgym.envs.memory.problem import mapping_height
+from optgym.memory.baselines import MappingResult, xla_complete
+from optgym.memory.env import MemoryMappingEnv
+from optgym.memory.problem import mapping_height
 
 VALUE_SCALE = 10.0  # returns are fractions of the baseline runtime; scale them near 1 for the net
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from optgym.agents.memory.recipes import MemoryPpoConfig
-from optgym.envs.memory.baselines import MappingResult
-from optgym.envs.memory.env import MemoryMappingEnv
-from optgym.envs.memory.problem import mapping_height
+from optgym.memory.agents.recipes import MemoryPpoConfig
+from optgym.memory.baselines import MappingResult
+from optgym.memory.env import MemoryMappingEnv
+from optgym.memory.problem import mapping_height
 
 #: The one place the training settings' defaults live (shared with ``optgym train memory-ppo``).
 _DEFAULTS = MemoryPpoConfig()
@@ -32,7 +32,7 @@ def _teacher_actions(env: MemoryMappingEnv, teacher: str, simulations: int) -> l
             _, _, done, _, info = env.step(a)
         return actions
     if teacher == "mcts":
-        from optgym.agents.memory.mcts import MCTS
+        from optgym.memory.agents.mcts import MCTS
 
         search = MCTS(env, None, simulations=simulations)
         root_actions: list[int] = []

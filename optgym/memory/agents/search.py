@@ -2,7 +2,7 @@
 
 ``search_mapping`` treats memory mapping as choosing the set of buffers that go to fast memory,
 ranked by the roofline surrogate and accepted only when the timeline runtime drops, with feasibility decided by re-packing the chosen set: cheap greedy
-packings first, then the dedicated packing solver (:mod:`optgym.agents.memory.packing`) under a
+packings first, then the dedicated packing solver (:mod:`optgym.memory.agents.packing`) under a
 small time limit. It starts from the best of several greedy selections and the XLA-style mapping and improves
 by insertions and swaps while the time budget lasts.
 
@@ -15,9 +15,9 @@ import time
 
 import numpy as np
 
-from optgym.envs.memory.baselines import MappingResult, place_in_order, xla_order
-from optgym.envs.memory.placement import Placement
-from optgym.envs.memory.problem import CostModel, Hardware, MemoryProblem, mapping_height
+from optgym.memory.baselines import MappingResult, place_in_order, xla_order
+from optgym.memory.placement import Placement
+from optgym.memory.problem import CostModel, Hardware, MemoryProblem, mapping_height
 
 
 def _greedy_pack(problem: MemoryProblem, subset: np.ndarray, capacity: int) -> np.ndarray | None:
@@ -46,7 +46,7 @@ def repack(problem: MemoryProblem, subset: np.ndarray, capacity: int, time_limit
     if offs is not None or time_limit <= 0:
         return offs
     try:
-        from optgym.agents.memory.packing import pack
+        from optgym.memory.agents.packing import pack
     except ImportError:  # the packing solver is optional for mapping
         return None
     res = pack(problem.lower[subset], problem.upper[subset], problem.size[subset], capacity,
@@ -88,7 +88,7 @@ def search_mapping(  # noqa: C901 - one anytime search loop whose budget checks 
             rt = cost.runtime(m)
             if rt < best_rt - 1e-15:
                 best, best_rt, best_from = m, rt, f"{name}/{rule}"
-    from optgym.envs.memory.baselines import xla_mapping
+    from optgym.memory.baselines import xla_mapping
 
     base = xla_mapping(p, hardware, cost)
     if base.runtime <= best_rt:
@@ -154,12 +154,12 @@ def search_mapping(  # noqa: C901 - one anytime search loop whose budget checks 
 
 def pack_problem(problem: MemoryProblem, *, time_limit: float = 30.0) -> MappingResult:
     """Every buffer in fast memory with the packing solver; ``height`` is the peak it reaches."""
-    from optgym.agents.memory.packing import pack
+    from optgym.memory.agents.packing import pack
 
     t0 = time.perf_counter()
     res = pack(problem.lower, problem.upper, problem.size, problem.capacity, time_limit=time_limit)
     if res.offsets is None:
-        from optgym.envs.memory.baselines import best_fit_packing
+        from optgym.memory.baselines import best_fit_packing
 
         fb = best_fit_packing(problem)
         return MappingResult(fb.mapping, 0.0, time.perf_counter() - t0, "pack", fb.height,

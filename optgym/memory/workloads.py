@@ -1,6 +1,6 @@
 """Workloads as data: the shipped model zoo (train and held-out test splits), user files, MiniMalloc.
 
-Every workload is a JSON file (:class:`~optgym.envs.memory.graph.Workload`) under
+Every workload is a JSON file (:class:`~optgym.memory.graph.Workload`) under
 ``data/workloads/``, listed with its split in ``data/workloads/index.json``; the files are made by
 ``scripts/build_memory_workloads.py`` with the same ``torch.export`` tracer a user's model goes
 through (:mod:`.trace`). :func:`load_problem` also takes a path to a workload JSON or an ONNX
@@ -13,9 +13,9 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from optgym.envs.memory.graph import Workload
-from optgym.envs.memory.problem import Hardware, MemoryProblem, build_problem, get_hardware
 from optgym.errors import BenchmarkError
+from optgym.memory.graph import Workload
+from optgym.memory.problem import Hardware, MemoryProblem, build_problem, get_hardware
 
 DATA_DIR = Path(__file__).parent / "data" / "workloads"
 INDEX_PATH = DATA_DIR / "index.json"
@@ -49,7 +49,7 @@ def load_workload(name: str | Path) -> Workload:
         return Workload.load(DATA_DIR / f"{text}.json")
     path = Path(text)
     if path.suffix == ".onnx":
-        from optgym.envs.memory.onnx_import import read_onnx
+        from optgym.memory.onnx_import import read_onnx
 
         return read_onnx(path)
     if path.suffix == ".json" and path.exists():
@@ -68,7 +68,7 @@ def load_problem(name: str, hardware: str | Hardware = "tpu-like") -> tuple[Memo
     """
     hw = get_hardware(hardware)
     if str(name).startswith("minimalloc/"):
-        from optgym.envs.memory.minimalloc import load_minimalloc
+        from optgym.memory.minimalloc import load_minimalloc
 
         return load_minimalloc(str(name).split("/", 1)[1]), hw
     return build_problem(load_workload(name), hw), hw
@@ -76,6 +76,6 @@ def load_problem(name: str, hardware: str | Hardware = "tpu-like") -> tuple[Memo
 
 def list_problems() -> list[str]:
     """Every problem name :func:`load_problem` accepts (besides file paths)."""
-    from optgym.envs.memory.minimalloc import MINIMALLOC_NAMES
+    from optgym.memory.minimalloc import MINIMALLOC_NAMES
 
     return workload_names() + [f"minimalloc/{n}" for n in MINIMALLOC_NAMES]

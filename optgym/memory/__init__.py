@@ -10,9 +10,9 @@ an ONNX file.
 
 from __future__ import annotations
 
-from optgym.envs.memory.env import MemoryMappingEnv, MemoryPackingEnv
-from optgym.envs.memory.graph import Workload
-from optgym.envs.memory.problem import (
+from optgym.memory.env import MemoryMappingEnv, MemoryPackingEnv
+from optgym.memory.graph import Workload
+from optgym.memory.problem import (
     HARDWARE,
     CostModel,
     Hardware,
@@ -20,12 +20,12 @@ from optgym.envs.memory.problem import (
     get_hardware,
     validate_mapping,
 )
-from optgym.envs.memory.workloads import list_problems, load_problem, load_workload, workload_names
+from optgym.memory.workloads import list_problems, load_problem, load_workload, workload_names
 
 
 def trace_module(*args, **kwargs) -> Workload:
-    """Trace a ``torch.nn.Module`` into a workload (see :func:`optgym.envs.memory.trace.trace_module`)."""
-    from optgym.envs.memory.trace import trace_module as _trace
+    """Trace a ``torch.nn.Module`` into a workload (see :func:`optgym.memory.trace.trace_module`)."""
+    from optgym.memory.trace import trace_module as _trace
 
     return _trace(*args, **kwargs)
 
