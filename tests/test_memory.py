@@ -17,13 +17,13 @@ from optgym.memory.baselines import (
 from optgym.memory.graph import GraphBuilder, Workload
 from optgym.memory.minimalloc import MINIMALLOC_NAMES, load_minimalloc, read_minimalloc_csv
 from optgym.memory.problem import (
-    CostModel,
     Hardware,
     MemoryProblem,
     build_problem,
     get_hardware,
     validate_mapping,
 )
+from optgym.memory.timeline import CostModel
 from optgym.memory.workloads import load_problem, load_workload, workload_names
 
 HW = get_hardware("tpu-like")

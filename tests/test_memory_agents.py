@@ -9,7 +9,8 @@ from optgym.memory.agents.cpsat import cpsat_mapping
 from optgym.memory.agents.mcts import load_net, mcts_mapping, train_mcts
 from optgym.memory.agents.search import search_mapping
 from optgym.memory.baselines import xla_mapping
-from optgym.memory.problem import CostModel, validate_mapping
+from optgym.memory.problem import validate_mapping
+from optgym.memory.timeline import CostModel
 from optgym.memory.workloads import load_problem
 
 

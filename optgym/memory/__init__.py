@@ -14,12 +14,12 @@ from optgym.memory.env import MemoryMappingEnv, MemoryPackingEnv
 from optgym.memory.graph import Workload
 from optgym.memory.problem import (
     HARDWARE,
-    CostModel,
     Hardware,
     MemoryProblem,
     get_hardware,
     validate_mapping,
 )
+from optgym.memory.timeline import CostModel
 from optgym.memory.workloads import list_problems, load_problem, load_workload, workload_names
 
 

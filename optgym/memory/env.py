@@ -14,13 +14,13 @@ from gymnasium import spaces
 from optgym.errors import BenchmarkError
 from optgym.memory.placement import Placement
 from optgym.memory.problem import (
-    CostModel,
     Hardware,
     MemoryProblem,
     get_hardware,
     mapping_height,
     validate_mapping,
 )
+from optgym.memory.timeline import CostModel
 
 OBS_CLIP = 16.0
 
@@ -148,12 +148,13 @@ class _MemoryEnvBase(gym.Env):
 
     def clone_state(self) -> tuple:
         """A snapshot of the episode state (for tree search with the exact simulator)."""
-        return (self.pos, self.placement.offset.copy(), self.order, self._extra_state())
+        pl = self.placement
+        return (self.pos, pl.offset.copy(), pl.lo.copy(), pl.hi.copy(), self.order, self._extra_state())
 
     def restore_state(self, state: tuple) -> None:
         """Return to a snapshot taken by :meth:`clone_state`."""
-        self.pos, offs, self.order, extra = state
-        self.placement.offset = offs.copy()
+        self.pos, offs, lo, hi, self.order, extra = state
+        self.placement.offset, self.placement.lo, self.placement.hi = offs.copy(), lo.copy(), hi.copy()
         self._restore_extra(extra)
         self._refresh_candidates()
 
@@ -167,17 +168,29 @@ class _MemoryEnvBase(gym.Env):
         """The current mapping: offset per buffer, -1 for slow (or not yet placed)."""
         return self.placement.offset.copy()
 
+    def intervals(self) -> tuple[np.ndarray, np.ndarray]:
+        """The current allocation intervals ``(lo, hi)`` of every buffer."""
+        return self.placement.lo.copy(), self.placement.hi.copy()
+
+    def _reset_placement(self) -> None:
+        self.placement.offset[:] = -1
+        self.placement.lo[:] = self.problem.lower
+        self.placement.hi[:] = self.problem.upper
+
 
 class MemoryMappingEnv(_MemoryEnvBase):
     """``optgym/memory-v0``: decide, segment by segment, what lives in fast memory and where.
 
     **Problem.** A workload (a traced model: scheduled ops reading and writing tensors) is cut
     into allocation segments for a hardware preset (:func:`~optgym.memory.problem.build_problem`):
-    each segment has a live interval ``[lower, upper)`` over the op schedule and a size. A mapping
-    gives each segment a fast-memory offset or leaves it in slow memory (-1); fast segments live at
-    the same time never overlap and stay below the capacity. Runtime comes from the timeline
-    cost model (:class:`~optgym.memory.problem.CostModel`: ops overlapped with prefetch and
-    eviction copies on a copy engine).
+    each segment has a default allocation interval ``[lower, upper)`` over the op schedule (XLA's
+    preferred prefetch start or eviction end) and a size. A mapping gives each segment a
+    fast-memory offset or leaves it in slow memory (-1); fast segments live at the same time never
+    overlap and stay below the capacity. Runtime comes from the hazard-free timeline
+    (:class:`~optgym.memory.timeline.CostModel`: ops overlapped with prefetch, eviction and
+    write-back copies that share each memory's bandwidth; every read waits for its data). The
+    env places segments at their default intervals; agents that choose other prefetch starts or
+    eviction ends (the baselines, the rollouts of MCTS, search) return ``intervals`` too.
 
     **Action space.** ``Discrete(1 + k)``: ``0`` leaves the current segment in slow memory;
     ``i >= 1`` puts it at the ``i``-th candidate offset (best fit first, then first fit, other
@@ -212,7 +225,7 @@ class MemoryMappingEnv(_MemoryEnvBase):
 
     **Rewards.** After each step, ``(runtime before - runtime after) / baseline runtime`` where
     runtimes are the timeline's for the segments placed so far (all others slow) and the
-    baseline is the XLA-style mapping (:func:`~optgym.memory.baselines.xla_mapping`). The
+    baseline is XLA's memory-space assignment (:func:`~optgym.memory.baselines.xla_mapping`). The
     return of an episode is ``(all-slow runtime - final runtime) / baseline runtime``; it beats
     the baseline when it exceeds ``(all-slow - baseline) / baseline``.
 
@@ -220,7 +233,7 @@ class MemoryMappingEnv(_MemoryEnvBase):
     most memory-bound first, or ``reset(options={"order": [...]})``). Deterministic.
 
     **Episode end.** Terminates after the last segment of the order; never truncates. ``info``
-    then holds ``mapping`` (validated) and ``speedup_vs_baseline``.
+    then holds ``mapping`` and ``intervals`` (validated) and ``speedup_vs_baseline``.
 
     **Arguments.**
 
@@ -232,7 +245,11 @@ class MemoryMappingEnv(_MemoryEnvBase):
 
     **Version history.**
 
-    - v0 (this): timeline cost model with copies, allocation segments, XLA-style baseline with
+    - v0 (this, revised by issue 25): hazard-free timeline (reads wait for evictions, outputs are
+      written back, copies share bandwidth, gathers charged the rows they read), segments by
+      XLA's residency rule, XLA's baseline without simulation or repacking (before: an
+      XLA-style baseline that simulated every allocation and repacked 16 times).
+    - v0 (first): timeline cost model with copies, allocation segments, XLA-style baseline with
       repacking; invalid actions raise ``ValueError`` (before: fell back to action 0); bytes at
       each tensor's dtype with fusion (before: float32 per-op roofline sum, no fusion).
     """
@@ -259,6 +276,9 @@ class MemoryMappingEnv(_MemoryEnvBase):
         from optgym.memory.baselines import xla_mapping
 
         self.baseline = xla_mapping(problem, hw, self.cost)
+        from optgym.memory.baselines import XlaPlanner
+
+        self.planner = XlaPlanner(self.cost)  # XLA's per-segment rules, for agents' rollouts
         self.baseline_runtime = self.baseline.runtime
         self.render_mode = render_mode
         self.action_space = spaces.Discrete(1 + self.k)
@@ -318,6 +338,7 @@ class MemoryMappingEnv(_MemoryEnvBase):
         }
         if self.pos >= len(self.order):
             info["mapping"] = self.mapping()
+            info["intervals"] = self.intervals()
             info["speedup_vs_baseline"] = self.baseline_runtime / self.runtime
         return info
 
@@ -325,7 +346,7 @@ class MemoryMappingEnv(_MemoryEnvBase):
         super().reset(seed=seed)
         self._set_order(options)
         self.pos = 0
-        self.placement.offset[:] = -1
+        self._reset_placement()
         self.op_mem = self.cost.op_mem_slow.copy()
         self.runtime = self.cost.all_slow
         self._refresh_candidates()
@@ -344,14 +365,14 @@ class MemoryMappingEnv(_MemoryEnvBase):
             off = int(self._cands[a - 1])
             self.placement.place(b, off)
             self.cost.apply(self.op_mem, b)
-            new = self.cost.runtime(self.placement.offset)
+            new = self.cost.runtime(self.placement.offset, self.placement.intervals)
             reward = (self.runtime - new) / self.baseline_runtime
             self.runtime = new
         self.pos += 1
         self._refresh_candidates()
         terminated = self.pos >= len(self.order)
         if terminated:
-            validate_mapping(self.problem, self.placement.offset)
+            validate_mapping(self.problem, self.placement.offset, intervals=self.placement.intervals)
         return self._obs(), float(reward), terminated, False, self._info()
 
     def _extra_state(self):
@@ -446,7 +467,7 @@ class MemoryPackingEnv(_MemoryEnvBase):
         if len(self.order) != self.problem.n_buffers:
             raise ValueError("options['order'] must list every buffer in a packing problem")
         self.pos = 0
-        self.placement.offset[:] = -1
+        self._reset_placement()
         self.height = 0
         self._refresh_candidates()
         return self._obs(), self._info()

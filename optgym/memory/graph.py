@@ -21,7 +21,9 @@ import numpy as np
 from optgym.errors import BenchmarkError
 
 #: bump when the JSON layout changes
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: older layouts still read (version 1 had no transcendental counts)
+READABLE_FORMATS = (1, 2)
 
 TENSOR_KINDS = ("weight", "input", "activation")
 
@@ -45,6 +47,8 @@ class Workload:
     op_in_bytes: np.ndarray  # int64, bytes of each read
     op_elementwise: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     description: str = ""
+    #: per op: transcendental operations (exp, tanh, erf, ...), charged at their own rate
+    op_transcendentals: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float64))
 
     def __post_init__(self) -> None:
         self.tensor_bytes = np.asarray(self.tensor_bytes, dtype=np.int64)
@@ -57,6 +61,9 @@ class Workload:
         if len(self.op_elementwise) != len(self.op_flops):
             self.op_elementwise = np.zeros(len(self.op_flops), dtype=bool)
         self.op_elementwise = np.asarray(self.op_elementwise, dtype=bool)
+        if len(self.op_transcendentals) != len(self.op_flops):
+            self.op_transcendentals = np.zeros(len(self.op_flops))
+        self.op_transcendentals = np.asarray(self.op_transcendentals, dtype=np.float64)
         self.check()
 
     @property
@@ -115,6 +122,7 @@ class Workload:
             "op_out": self.op_out.tolist(), "op_in_ptr": self.op_in_ptr.tolist(),
             "op_in": self.op_in.tolist(), "op_in_bytes": self.op_in_bytes.tolist(),
             "op_elementwise": self.op_elementwise.astype(int).tolist(),
+            "op_transcendentals": self.op_transcendentals.tolist(),
         }, separators=(",", ":"))
 
     @classmethod
@@ -123,8 +131,8 @@ class Workload:
             d = json.loads(text)
         except json.JSONDecodeError as exc:
             raise BenchmarkError(f"{where}: not JSON: {exc}") from exc
-        if not isinstance(d, dict) or d.get("format") != FORMAT_VERSION:
-            raise BenchmarkError(f"{where}: not an optgym workload of format {FORMAT_VERSION}")
+        if not isinstance(d, dict) or d.get("format") not in READABLE_FORMATS:
+            raise BenchmarkError(f"{where}: not an optgym workload of format {READABLE_FORMATS}")
         try:
             return cls(**{k: v for k, v in d.items() if k != "format"})
         except (TypeError, ValueError) as exc:
@@ -158,7 +166,7 @@ class GraphBuilder:
         self.t_kind: list[str] = []
         self.t_dtype: list[str] = []
         self.t_out: list[bool] = []
-        self.ops: list[tuple[str, str, float, int, list[tuple[int, int]], bool]] = []
+        self.ops: list[tuple[str, str, float, int, list[tuple[int, int]], bool, float]] = []
 
     def tensor(self, name: str, nbytes: int, kind: str, dtype: str) -> int:
         self.t_name.append(name)
@@ -169,9 +177,9 @@ class GraphBuilder:
         return len(self.t_bytes) - 1
 
     def op(self, name: str, op_type: str, flops: float, out: int, reads: list[tuple[int, int]],
-           elementwise: bool) -> None:
+           elementwise: bool, transcendentals: float = 0.0) -> None:
         reads = [(t, min(int(b), self.t_bytes[t])) for t, b in reads]
-        self.ops.append((name, op_type, float(flops), out, reads, elementwise))
+        self.ops.append((name, op_type, float(flops), out, reads, elementwise, float(transcendentals)))
 
     def mark_output(self, t: int) -> None:
         self.t_out[t] = True
@@ -179,7 +187,7 @@ class GraphBuilder:
     def build(self) -> Workload:
         """The workload, keeping only tensors some op touches (or the program returns)."""
         used = {i for i in range(len(self.t_out)) if self.t_out[i]}
-        for _, _, _, out, reads, _ in self.ops:
+        for _, _, _, out, reads, _, _ in self.ops:
             if out >= 0:
                 used.add(out)
             used.update(t for t, _ in reads)
@@ -187,7 +195,7 @@ class GraphBuilder:
         remap = {t: i for i, t in enumerate(keep)}
         ptr = [0]
         ins, inb = [], []
-        for _, _, _, _, reads, _ in self.ops:
+        for _, _, _, _, reads, _, _ in self.ops:
             for t, b in reads:
                 ins.append(remap[t])
                 inb.append(b)
@@ -204,6 +212,7 @@ class GraphBuilder:
             op_in_ptr=np.array(ptr, dtype=np.int64), op_in=np.array(ins, dtype=np.int64),
             op_in_bytes=np.array(inb, dtype=np.int64),
             op_elementwise=np.array([o[5] for o in self.ops], dtype=bool),
+            op_transcendentals=np.array([o[6] for o in self.ops], dtype=np.float64),
         )
 
 
@@ -257,5 +266,6 @@ def fuse_elementwise(w: Workload) -> Workload:  # noqa: C901 - one pass over the
         out = int(w.op_out[ops[-1]])
         b.op(w.op_names[ops[-1]] if len(ops) == 1 else f"fusion.{w.op_names[ops[0]]}",
              "+".join(w.op_types[i] for i in ops), float(w.op_flops[ops].sum()), out,
-             sorted(reads.items()), bool(all(w.op_elementwise[i] for i in ops)))
+             sorted(reads.items()), bool(all(w.op_elementwise[i] for i in ops)),
+             float(w.op_transcendentals[ops].sum()))
     return b.build()

@@ -10,43 +10,41 @@ import numpy as np
 from optgym.memory.problem import MemoryProblem
 
 
-def _neighbours(problem: MemoryProblem) -> list[np.ndarray]:
-    """Per buffer, the other buffers live at some common time (computed once per problem)."""
-    nb = getattr(problem, "_neighbours", None)
-    if nb is None:
-        lo, up = problem.lower, problem.upper
-        nb = []
-        for b in range(problem.n_buffers):
-            m = (lo < up[b]) & (up > lo[b])
-            m[b] = False
-            nb.append(np.flatnonzero(m))
-        problem._neighbours = nb
-    return nb
-
-
 class Placement:
-    """A partial placement of a problem's buffers: ``offset[b] >= 0`` when placed in fast memory."""
+    """A partial placement: ``offset[b] >= 0`` when buffer ``b`` is placed in fast memory, over
+    its allocation interval ``[lo[b], hi[b])`` (the problem's defaults unless placed otherwise)."""
 
     def __init__(self, problem: MemoryProblem, capacity: int | None = None, unbounded: bool = False):
         self.problem = problem
         self.capacity = int(problem.capacity if capacity is None else capacity)
         self.unbounded = unbounded  # the top gap is open-ended: no "flush to its top" candidate
         self.offset = np.full(problem.n_buffers, -1, dtype=np.int64)
+        self.lo = problem.lower.copy()
+        self.hi = problem.upper.copy()
 
     def copy(self) -> Placement:
         other = Placement.__new__(Placement)
         other.problem, other.capacity, other.offset = self.problem, self.capacity, self.offset.copy()
         other.unbounded = self.unbounded
+        other.lo, other.hi = self.lo.copy(), self.hi.copy()
         return other
 
-    def overlapping(self, b: int) -> np.ndarray:
-        """Indices of placed buffers whose live interval overlaps buffer ``b``'s."""
-        nb = _neighbours(self.problem)[b]
-        return nb[self.offset[nb] >= 0]
+    @property
+    def intervals(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(lo, hi)`` of every buffer (what the cost model and the validator take)."""
+        return self.lo, self.hi
 
-    def gaps(self, b: int) -> tuple[np.ndarray, np.ndarray]:
-        """Maximal free ``[start, end)`` gaps in ``[0, capacity)`` over buffer ``b``'s live interval."""
-        idx = self.overlapping(b)
+    def overlapping(self, b: int, lo: int | None = None, hi: int | None = None) -> np.ndarray:
+        """Indices of placed buffers whose interval meets ``[lo, hi)`` (default: ``b``'s own)."""
+        lo = self.lo[b] if lo is None else lo
+        hi = self.hi[b] if hi is None else hi
+        mask = (self.offset >= 0) & (self.lo < hi) & (self.hi > lo)
+        mask[b] = False
+        return np.flatnonzero(mask)
+
+    def gaps(self, b: int, lo: int | None = None, hi: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Maximal free ``[start, end)`` gaps in ``[0, capacity)`` over ``[lo, hi)`` (default: ``b``'s interval)."""
+        idx = self.overlapping(b, lo, hi)
         if len(idx) == 0:
             return np.array([0], dtype=np.int64), np.array([self.capacity], dtype=np.int64)
         offs = self.offset[idx]
@@ -59,14 +57,23 @@ class Placement:
         keep = stops > starts
         return starts[keep], stops[keep]
 
+    def fits_at(self, b: int, offset: int, lo: int, hi: int) -> bool:
+        """Whether ``b`` can sit at ``offset`` over ``[lo, hi)``."""
+        if offset < 0 or offset + self.problem.size[b] > self.capacity:
+            return False
+        idx = self.overlapping(b, lo, hi)
+        o = self.offset[idx]
+        return not bool(((o < offset + self.problem.size[b]) & (offset < o + self.problem.size[idx])).any())
+
     def height_over(self, b: int) -> int:
         """The highest used byte over buffer ``b``'s live interval."""
         idx = self.overlapping(b)
         return int((self.offset[idx] + self.problem.size[idx]).max()) if len(idx) else 0
 
-    def best_fit(self, b: int) -> int:
-        """XLA-style best fit: the start of the smallest free gap that holds ``b`` (-1 if none)."""
-        starts, stops = self.gaps(b)
+    def best_fit(self, b: int, lo: int | None = None, hi: int | None = None) -> int:
+        """XLA-style best fit: the start of the smallest free gap that holds ``b`` over
+        ``[lo, hi)`` (default: its interval), -1 if none."""
+        starts, stops = self.gaps(b, lo, hi)
         length = stops - starts
         ok = length >= self.problem.size[b]
         if not ok.any():
@@ -109,8 +116,13 @@ class Placement:
                 out.append(top)
         return np.array(out[:k], dtype=np.int64)
 
-    def place(self, b: int, offset: int) -> None:
+    def place(self, b: int, offset: int, lo: int | None = None, hi: int | None = None) -> None:
+        """Put ``b`` at ``offset`` (-1: slow), optionally over another interval."""
         self.offset[b] = offset
+        if lo is not None:
+            self.lo[b] = lo
+        if hi is not None:
+            self.hi[b] = hi
 
     def occupancy(self, lo: int, hi: int, bins: int) -> np.ndarray:
         """Fraction of capacity in use at ``bins`` evenly spaced times in ``[lo, hi)`` (max per bin)."""
@@ -122,6 +134,6 @@ class Placement:
         edges = np.linspace(lo, hi, bins + 1)
         a = edges[:-1]
         z = np.maximum(edges[1:], a + 1)
-        live = (p.lower[placed][:, None] < z[None, :]) & (p.upper[placed][:, None] > a[None, :])
+        live = (self.lo[placed][:, None] < z[None, :]) & (self.hi[placed][:, None] > a[None, :])
         out = p.size[placed].astype(np.float64) @ live / max(self.capacity, 1)
         return np.minimum(out, 4.0)

@@ -1,29 +1,27 @@
-"""The memory-mapping problem: allocation segments, hardware, the timeline cost model, the validator.
+"""The memory-mapping problem: allocation segments, their copy windows, the validator.
 
-A workload (:mod:`.graph`) becomes a :class:`MemoryProblem` for one hardware preset by
-:func:`build_problem`. Following XLA's memory-space assignment, the unit of decision is not a
-tensor but an *allocation segment*: a stretch of a tensor's life between accesses that are close
-in time. A tensor whose next use comes after a gap long enough to hide a copy back in (by the
-estimated op times) starts a new segment there ("live range too long" to hold without use). The
-first segment of an activation holds its producing op; a later segment, or any segment of a
-weight or input (which live in slow memory), is filled by a *prefetch*: an asynchronous copy
-issued at the segment's start, as early before the use as XLA's preferred overlap asks (the copy
-time times ``PREFERRED_OVERLAP`` of estimated compute), and never before the previous segment
-ended. An activation written to fast memory that is read again from slow memory, or returned, is
-*evicted* by a copy right after it is produced.
+A workload (:mod:`.graph`) becomes a :class:`MemoryProblem` for one machine by
+:func:`build_problem`. As in XLA's memory-space assignment, the unit of decision is an
+*allocation segment*: a run of a tensor's accesses that one fast-memory allocation can serve.
+XLA keeps an allocation resident from one use to the next while the estimated time between them
+stays under ``MAX_OVERLAP_TO_MEM_SIZE`` times the copy time of the *whole* fast memory (its
+``CanAllocateInAlternateMemoryNoCopy``); a longer gap starts a new segment. There are three kinds:
+
+* ``PRODUCE``: the first segment of an activation; it holds the op that writes the tensor.
+* ``PRODUCE_EVICT``: the same, for a tensor read again later from slow memory or returned by the
+  program: when this segment is fast, an *eviction* copies the tensor to slow memory. It is issued
+  when the producer finishes; the op at the allocation's end index waits for it to land, and the
+  allocation lasts until then (XLA extends an evicted allocation to the eviction's end).
+* ``PREFETCH``: a later segment of an activation, or any segment of a weight or input (which
+  live in slow memory): when fast, an asynchronous copy fills it. The copy is issued before the
+  op at the allocation's start index; the segment's first use waits for it to land.
 
 A *mapping* is one integer per segment: ``-1`` for slow memory, otherwise the byte offset of the
-segment in fast memory for its whole interval ``[lower, upper)``.
-
-Runtime (:class:`CostModel`) is a timeline: ops run one after another, each taking
-``max(compute, memory)`` where memory time sums each access's bytes over the bandwidth of the
-level the segment is in; copies run on a separate copy engine (its own bandwidth, in issue order)
-overlapping the ops; an op waits for the prefetches it reads. Modelled: overlap of copies with
-compute, copy bandwidth and queueing, stalls, evictions, per-tensor dtypes, alias-aware bytes
-(through the tracer), fusion (through the tracer). Not modelled: contention between copies and
-ops for slow-memory bandwidth, the copy engine's own latency, memory levels between the
-scratchpad and the slow memory (the presets' descriptions name them), fragmentation inside a
-segment's interval while an eviction is still running, op-level parallelism (ops are serial).
+segment in fast memory. *Intervals* ``(lo, hi)`` give each fast segment its allocation interval in
+op indices, ``[lo, hi)``: where a prefetch starts, or when an eviction must be done. Each segment
+has a default (``lower``/``upper``: XLA's preferred prefetch start and eviction end) and a range
+of valid choices (:meth:`MemoryProblem.interval_range`). Runtime is the timeline of
+:mod:`optgym.memory.timeline`; :mod:`optgym.memory.check` replays a timeline independently.
 """
 
 from __future__ import annotations
@@ -31,92 +29,42 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-import numba
 import numpy as np
 
 from optgym.errors import BenchmarkError, InvalidMappingError
+from optgym.memory.hardware import HARDWARE, Hardware, get_hardware, load_hardware
+
+__all__ = [
+    "HARDWARE", "Hardware", "MemoryProblem", "build_problem", "get_hardware", "load_hardware",
+    "mapping_height", "validate_mapping", "SLOW", "PRODUCE", "PRODUCE_EVICT", "PREFETCH",
+]
 
 SLOW = -1
+PRODUCE, PRODUCE_EVICT, PREFETCH = 0, 1, 2
+
+#: XLA's prefetch interval picker ratios (the values its own memory-space-assignment tests and
+#: TPU setup pass): a prefetch overlaps at least 0.8x and preferably 1.5x its copy time of
+#: estimated compute; an allocation stays resident without a copy while the gap between uses is
+#: under 10x the copy time of the whole fast memory.
+MIN_OVERLAP = 0.8
+PREFERRED_OVERLAP = 1.5
+MAX_OVERLAP_TO_MEM_SIZE = 10.0
+ALIGN = 64  # bytes: fast-memory allocations are rounded up to a DMA granule
+
+Intervals = tuple[np.ndarray, np.ndarray]
 
 
-@dataclass(frozen=True)
-class Hardware:
-    """A two-level memory machine: a small fast scratchpad, a big slow memory, a peak compute rate."""
-
-    name: str
-    fast_capacity: int  # bytes
-    fast_bandwidth: float  # bytes / second
-    slow_bandwidth: float  # bytes / second
-    peak_flops: float  # FLOP / second
-    description: str = ""
-    copy_bandwidth: float = 0.0  # bytes / second of the copy (DMA) engine; 0: slow_bandwidth
-    sources: str = ""  # where the figures come from
-
-    @property
-    def copy_bw(self) -> float:
-        return self.copy_bandwidth or self.slow_bandwidth
-
-
-#: Hardware presets. Bytes are counted at each tensor's traced dtype (bf16 for the shipped
-#: workloads). The numbers are public, rounded, per-core figures; they set the ratios that matter
-#: (fast/slow bandwidth, bytes per FLOP, copy bandwidth). Real chips have more levels than the two
-#: modelled here; each description names them.
-HARDWARE: dict[str, Hardware] = {
-    "tpu-like": Hardware(
-        name="tpu-like",
-        fast_capacity=2**20,
-        fast_bandwidth=9.6e12,
-        slow_bandwidth=1.2e12,
-        peak_flops=275e12,
-        copy_bandwidth=0.6e12,
-        description=(
-            "TPU-v4-like core: HBM2 at 1.2 TB/s, 275 TFLOP/s peak (bf16 MXU rate), on-chip "
-            "memory at 8x HBM bandwidth (9.6 TB/s); 1 MiB of it for the program's buffers "
-            "(below the batch-1 workloads' peak live bytes, so placement matters); copies run on "
-            "a DMA engine at half the HBM rate. Real levels: vector memory (modelled as fast), "
-            "128 MiB CMEM (not modelled), HBM (modelled as slow)."
-        ),
-        sources=("Jouppi et al., 'TPU v4: An Optically Reconfigurable Supercomputer...', ISCA 2023 "
-                 "(275 TFLOP/s bf16, 1.2 TB/s HBM, 128 MiB CMEM); the on-chip bandwidth ratio and "
-                 "copy rate are our assumptions."),
-    ),
-    "edge-npu": Hardware(
-        name="edge-npu",
-        fast_capacity=512 * 2**10,
-        fast_bandwidth=128e9,
-        slow_bandwidth=17e9,
-        peak_flops=4e12,
-        copy_bandwidth=8.5e9,
-        description=(
-            "Edge-NPU-like accelerator: LPDDR4X at 17 GB/s, 4 TOP/s peak (int8-class MAC "
-            "array), 512 KiB of SRAM at 128 GB/s; a DMA engine at half the DRAM rate. Real "
-            "levels: SRAM (fast), a system cache on some SoCs (not modelled), LPDDR4X (slow)."
-        ),
-        sources=("LPDDR4X-4266 on a 32-bit bus = 17 GB/s (JEDEC JESD209-4-1); 4 TOP/s is the "
-                 "Coral Edge TPU's published peak; SRAM size and bandwidth are our assumptions."),
-    ),
-}
-
-
-def get_hardware(name: str | Hardware) -> Hardware:
-    """Look up a hardware preset by name (or pass a :class:`Hardware` through)."""
-    if isinstance(name, Hardware):
-        return name
-    try:
-        return HARDWARE[name]
-    except KeyError:
-        raise BenchmarkError(
-            f"unknown hardware preset {name!r}; choose one of {sorted(HARDWARE)}"
-        ) from None
+def _i64(a) -> np.ndarray:
+    return np.asarray(a, dtype=np.int64)
 
 
 @dataclass
 class MemoryProblem:
-    """Buffers with half-open live intervals ``[lower, upper)`` over the op schedule, plus ops.
+    """Buffers with half-open default live intervals ``[lower, upper)`` over the op schedule, plus ops.
 
     ``op_ptr``/``op_buffers``/``op_bytes`` list each op's operands (CSR layout): op ``t`` touches
-    buffers ``op_buffers[op_ptr[t]:op_ptr[t+1]]``, moving ``op_bytes[...]`` bytes of each.
-    Packing-only problems (the MiniMalloc set) have no ops.
+    buffers ``op_buffers[op_ptr[t]:op_ptr[t+1]]``, moving ``op_bytes[...]`` bytes of each (its
+    output included). Packing-only problems (the MiniMalloc set) have no ops and no segment data.
     """
 
     name: str
@@ -131,32 +79,46 @@ class MemoryProblem:
     op_ptr: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
     op_buffers: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     op_bytes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float64))
-    #: per segment: the op at whose start its prefetch is issued when it is fast (-1: no prefetch,
-    #: the segment holds the tensor's producer)
-    seg_copy_at: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    #: per segment: the op at whose start the tensor is evicted to slow memory when this segment
-    #: is fast (-1: no eviction needed)
-    seg_evict_at: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    op_trans: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float64))
+    #: per segment: its tensor; kind (PRODUCE, PRODUCE_EVICT, PREFETCH); first and last access op
     seg_tensor: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    seg_kind: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    seg_first: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    seg_last: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    #: per segment: the earliest allocation start (PREFETCH: earliest prefetch issue) and the
+    #: latest allocation end (PRODUCE_EVICT: the op before which the eviction must have landed)
+    seg_lo_min: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    seg_hi_max: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    #: per PREFETCH segment: the same tensor's PRODUCE_EVICT segment (its data comes from that
+    #: eviction when that segment is fast), else -1
+    seg_dep: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    tensor_is_output: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
     def __post_init__(self) -> None:
-        self.lower = np.asarray(self.lower, dtype=np.int64)
-        self.upper = np.asarray(self.upper, dtype=np.int64)
-        self.size = np.asarray(self.size, dtype=np.int64)
+        self.lower, self.upper, self.size = _i64(self.lower), _i64(self.upper), _i64(self.size)
         n = len(self.size)
         if not (len(self.lower) == len(self.upper) == n):
             raise BenchmarkError(f"problem {self.name!r}: lower/upper/size lengths differ")
         if n and (np.any(self.upper <= self.lower) or np.any(self.size <= 0)):
-            raise BenchmarkError(
-                f"problem {self.name!r}: every buffer needs lower < upper and size > 0"
-            )
+            raise BenchmarkError(f"problem {self.name!r}: every buffer needs lower < upper and size > 0")
         if not self.buffer_names:
             self.buffer_names = [str(i) for i in range(n)]
         if not self.buffer_kinds:
             self.buffer_kinds = ["buffer"] * n
-        for name in ("seg_copy_at", "seg_evict_at", "seg_tensor"):
-            arr = np.asarray(getattr(self, name), dtype=np.int64)
-            setattr(self, name, arr if len(arr) == n else np.full(n, -1, dtype=np.int64))
+        self.op_flops = np.asarray(self.op_flops, dtype=np.float64)
+        if len(self.op_trans) != len(self.op_flops):
+            self.op_trans = np.zeros(len(self.op_flops))
+        self.op_trans = np.asarray(self.op_trans, dtype=np.float64)
+        for name in ("seg_tensor", "seg_kind", "seg_dep"):
+            arr = _i64(getattr(self, name))
+            setattr(self, name, arr if len(arr) == n else np.full(n, -1 if name != "seg_kind" else PRODUCE,
+                                                                 dtype=np.int64))
+        defaults = {"seg_first": self.lower, "seg_last": self.upper - 1, "seg_lo_min": self.lower,
+                    "seg_hi_max": self.upper}
+        for name, default in defaults.items():
+            arr = _i64(getattr(self, name))
+            setattr(self, name, arr if len(arr) == n else default.copy())
+        self.tensor_is_output = np.asarray(self.tensor_is_output, dtype=bool)
 
     @property
     def n_buffers(self) -> int:
@@ -169,7 +131,20 @@ class MemoryProblem:
     @property
     def horizon(self) -> int:
         """One past the last time step any buffer is live."""
-        return int(self.upper.max()) if self.n_buffers else 0
+        return int(max(self.upper.max(), self.seg_hi_max.max())) if self.n_buffers else 0
+
+    def default_intervals(self) -> Intervals:
+        """The default allocation interval of every segment (copies of ``lower``/``upper``)."""
+        return self.lower.copy(), self.upper.copy()
+
+    def interval_range(self, b: int) -> tuple[int, int, int, int]:
+        """``(lo_min, lo_max, hi_min, hi_max)``: the valid allocation intervals of segment ``b``."""
+        k, first, last = int(self.seg_kind[b]), int(self.seg_first[b]), int(self.seg_last[b])
+        if k == PREFETCH:
+            return int(self.seg_lo_min[b]), first, last + 1, last + 1
+        if k == PRODUCE_EVICT:
+            return first, first, last + 1, int(self.seg_hi_max[b])
+        return int(self.lower[b]), int(self.lower[b]), int(self.upper[b]), int(self.upper[b])
 
     def peak_live_bytes(self) -> int:
         """The largest total size of buffers live at one time (a lower bound on any packing)."""
@@ -186,47 +161,21 @@ class MemoryProblem:
         live = cs[np.searchsorted(starts, times, "right")] - ce[np.searchsorted(ends, times, "right")]
         return int(live.max())
 
+    _ARRAYS = ("lower", "upper", "size", "op_flops", "op_ptr", "op_buffers", "op_bytes", "op_trans",
+               "seg_tensor", "seg_kind", "seg_first", "seg_last", "seg_lo_min", "seg_hi_max", "seg_dep",
+               "tensor_is_output")
+
     def to_json(self) -> str:
         """Serialize (for the on-disk cache)."""
-        d = {
-            "name": self.name,
-            "capacity": int(self.capacity),
-            "lower": self.lower.tolist(),
-            "upper": self.upper.tolist(),
-            "size": self.size.tolist(),
-            "buffer_names": self.buffer_names,
-            "buffer_kinds": self.buffer_kinds,
-            "op_names": self.op_names,
-            "op_flops": self.op_flops.tolist(),
-            "op_ptr": self.op_ptr.tolist(),
-            "op_buffers": self.op_buffers.tolist(),
-            "op_bytes": self.op_bytes.tolist(),
-            "seg_copy_at": self.seg_copy_at.tolist(),
-            "seg_evict_at": self.seg_evict_at.tolist(),
-            "seg_tensor": self.seg_tensor.tolist(),
-        }
+        d = {"name": self.name, "capacity": int(self.capacity), "buffer_names": self.buffer_names,
+             "buffer_kinds": self.buffer_kinds, "op_names": self.op_names}
+        d.update({k: np.asarray(getattr(self, k)).tolist() for k in self._ARRAYS})
         return json.dumps(d)
 
     @classmethod
     def from_json(cls, text: str) -> MemoryProblem:
         d = json.loads(text)
-        return cls(
-            name=d["name"],
-            lower=np.array(d["lower"], dtype=np.int64),
-            upper=np.array(d["upper"], dtype=np.int64),
-            size=np.array(d["size"], dtype=np.int64),
-            capacity=int(d["capacity"]),
-            buffer_names=list(d["buffer_names"]),
-            buffer_kinds=list(d["buffer_kinds"]),
-            op_names=list(d["op_names"]),
-            op_flops=np.array(d["op_flops"], dtype=np.float64),
-            op_ptr=np.array(d["op_ptr"], dtype=np.int64),
-            op_buffers=np.array(d["op_buffers"], dtype=np.int64),
-            op_bytes=np.array(d["op_bytes"], dtype=np.float64),
-            seg_copy_at=np.array(d.get("seg_copy_at", []), dtype=np.int64),
-            seg_evict_at=np.array(d.get("seg_evict_at", []), dtype=np.int64),
-            seg_tensor=np.array(d.get("seg_tensor", []), dtype=np.int64),
-        )
+        return cls(**{k: (np.asarray(v) if k in cls._ARRAYS else v) for k, v in d.items()})
 
     def with_capacity(self, capacity: int) -> MemoryProblem:
         """The same problem with another fast-memory capacity."""
@@ -235,190 +184,65 @@ class MemoryProblem:
         return MemoryProblem(**d)
 
 
-class CostModel:
-    """Timeline runtime of a mapping (see the module docstring), plus a roofline *surrogate*.
-
-    :meth:`runtime` simulates the op timeline with the copy engine (exact for this model).
-    The surrogate (``op_compute``, ``op_mem_slow``, :meth:`op_mem`, :meth:`delta`, :meth:`apply`)
-    is the per-op roofline without copies or stalls: additive per buffer, so search agents and
-    CP-SAT use it to rank moves; every reported number comes from :meth:`runtime`.
-    """
-
-    def __init__(self, problem: MemoryProblem, hardware: Hardware):
-        self.problem = problem
-        self.hardware = hardware
-        p = problem
-        self.op_compute = p.op_flops / hardware.peak_flops
-        op_of_entry = np.repeat(np.arange(p.n_ops), np.diff(p.op_ptr))
-        self.op_mem_slow = np.bincount(
-            op_of_entry, weights=p.op_bytes / hardware.slow_bandwidth, minlength=p.n_ops
-        )
-        saving = p.op_bytes * (1.0 / hardware.slow_bandwidth - 1.0 / hardware.fast_bandwidth)
-        # per buffer: the distinct ops it touches and the memory time it saves on each when fast
-        # (an op reading one buffer twice gets one entry with the summed saving)
-        key = p.op_buffers * max(p.n_ops, 1) + op_of_entry
-        uniq, inv = np.unique(key, return_inverse=True)
-        pair_saving = np.bincount(inv, weights=saving, minlength=len(uniq))
-        pair_buf = uniq // max(p.n_ops, 1)
-        self.buf_ops = (uniq % max(p.n_ops, 1)).astype(np.int64)
-        self.buf_saving = pair_saving
-        self.buf_ops_ptr = np.zeros(p.n_buffers + 1, dtype=np.int64)
-        np.cumsum(np.bincount(pair_buf, minlength=p.n_buffers), out=self.buf_ops_ptr[1:])
-        self._op_of_entry = op_of_entry
-        self._saving = saving
-        # copies in issue order: (op index, segment, is eviction)
-        cand = [(int(p.seg_copy_at[b]), 0, b) for b in range(p.n_buffers) if p.seg_copy_at[b] >= 0]
-        cand += [(int(p.seg_evict_at[b]), 1, b) for b in range(p.n_buffers) if p.seg_evict_at[b] >= 0]
-        cand.sort()
-        self._copy_op = np.array([c[0] for c in cand], dtype=np.int64)
-        self._copy_seg = np.array([c[2] for c in cand], dtype=np.int64)
-        self._copy_time = np.array([p.size[c[2]] / hardware.copy_bw for c in cand], dtype=np.float64)
-        self._is_prefetch = (p.seg_copy_at >= 0)
-        self._fast_time = p.op_bytes / hardware.fast_bandwidth
-        self._slow_time = p.op_bytes / hardware.slow_bandwidth
-        self.all_slow = self.runtime(np.full(p.n_buffers, SLOW, dtype=np.int64))
-        # the runtime saved by putting one buffer alone in fast memory (XLA's per-buffer benefit)
-        self.solo_benefit = _solo_benefits(self)
-
-    # ---------------------------------------------------------------- timeline
-    def runtime(self, mapping: np.ndarray) -> float:
-        """Timeline runtime (seconds) of a mapping (offset per buffer, -1 for slow)."""
-        if self.problem.n_ops == 0:
-            return 0.0
-        return float(self.timeline(np.asarray(mapping) >= 0)[0])
-
-    def timeline(self, fast: np.ndarray) -> tuple[float, float, float]:
-        """``(runtime, seconds ops waited for prefetches, seconds the copy engine was busy)``."""
-        p = self.problem
-        return _simulate(np.asarray(fast, dtype=np.bool_), self.op_compute, p.op_ptr, p.op_buffers,
-                         self._fast_time, self._slow_time, self._is_prefetch, self._copy_op,
-                         self._copy_seg, self._copy_time)
-
-    # ---------------------------------------------------------------- roofline surrogate
-    def op_mem(self, fast: np.ndarray) -> np.ndarray:
-        """Per-op surrogate memory time for a boolean fast-memory mask over buffers."""
-        p = self.problem
-        s = np.bincount(
-            self._op_of_entry, weights=self._saving * fast[p.op_buffers], minlength=p.n_ops
-        )
-        return self.op_mem_slow - s
-
-    def surrogate(self, mapping: np.ndarray) -> float:
-        """Roofline surrogate runtime: sum over ops of ``max(compute, memory)``, no copies."""
-        mem = self.op_mem(np.asarray(mapping) >= 0)
-        return float(np.maximum(self.op_compute, mem).sum())
-
-    def delta(self, op_mem: np.ndarray, b: int) -> float:
-        """Surrogate change of runtime if buffer ``b`` moves from slow to fast."""
-        s, e = self.buf_ops_ptr[b], self.buf_ops_ptr[b + 1]
-        if s == e:
-            return 0.0
-        ops = self.buf_ops[s:e]
-        old = op_mem[ops]
-        c = self.op_compute[ops]
-        return float((np.maximum(c, old - self.buf_saving[s:e]) - np.maximum(c, old)).sum())
-
-    def apply(self, op_mem: np.ndarray, b: int, sign: float = 1.0) -> None:
-        """Move buffer ``b`` to fast memory (``sign=-1``: back to slow) in ``op_mem``, in place."""
-        s, e = self.buf_ops_ptr[b], self.buf_ops_ptr[b + 1]
-        op_mem[self.buf_ops[s:e]] -= sign * self.buf_saving[s:e]
+def check_intervals(problem: MemoryProblem, mapping: np.ndarray, intervals: Intervals | None) -> Intervals:
+    """The intervals to use for ``mapping`` (the defaults when None); raise
+    :class:`InvalidMappingError` when a fast segment's interval is outside its valid range."""
+    if intervals is None:
+        return problem.lower, problem.upper
+    lo, hi = _i64(intervals[0]), _i64(intervals[1])
+    n = problem.n_buffers
+    if lo.shape != (n,) or hi.shape != (n,):
+        raise InvalidMappingError(f"{problem.name}: intervals must be two arrays of length {n}")
+    for b in np.flatnonzero(np.asarray(mapping) >= 0):
+        lo_min, lo_max, hi_min, hi_max = problem.interval_range(int(b))
+        if not (lo_min <= lo[b] <= lo_max and hi_min <= hi[b] <= hi_max):
+            raise InvalidMappingError(
+                f"{problem.name}: segment {b} ({problem.buffer_names[b]}) has interval "
+                f"[{lo[b]}, {hi[b]}); valid: start in [{lo_min}, {lo_max}], end in [{hi_min}, {hi_max}]")
+    return lo, hi
 
 
-@numba.njit(cache=True)
-def _simulate(fast, compute, op_ptr, op_buf, fast_time, slow_time, is_prefetch, copy_op, copy_seg,
-              copy_time):
-    n_ops = compute.shape[0]
-    ready = np.zeros(fast.shape[0])
-    now = 0.0
-    engine = 0.0  # when the copy engine is free
-    busy = 0.0
-    waited = 0.0
-    c = 0
-    for i in range(n_ops):
-        while c < copy_op.shape[0] and copy_op[c] <= i:
-            b = copy_seg[c]
-            if fast[b]:
-                start = max(engine, now)
-                engine = start + copy_time[c]
-                busy += copy_time[c]
-                if is_prefetch[b] and copy_op[c] >= 0:
-                    ready[b] = max(ready[b], engine)
-            c += 1
-        start = now
-        mem = 0.0
-        for k in range(op_ptr[i], op_ptr[i + 1]):
-            b = op_buf[k]
-            if fast[b]:
-                mem += fast_time[k]
-                if is_prefetch[b] and ready[b] > start:
-                    start = ready[b]
-            else:
-                mem += slow_time[k]
-        waited += start - now
-        now = start + max(compute[i], mem)
-    return now, waited, busy
-
-
-def _solo_benefits(cost: CostModel) -> np.ndarray:
-    n = cost.problem.n_buffers
-    out = np.zeros(n)
-    if cost.problem.n_ops == 0:
-        return out
-    fast = np.zeros(n, dtype=np.bool_)
-    for b in range(n):
-        fast[b] = True
-        out[b] = cost.all_slow - cost.timeline(fast)[0]
-        fast[b] = False
-    return out
-
-
-def validate_mapping(
-    problem: MemoryProblem, mapping: np.ndarray, capacity: int | None = None, *, allow_slow: bool = True
-) -> None:
+def validate_mapping(problem: MemoryProblem, mapping: np.ndarray, capacity: int | None = None, *,
+                     allow_slow: bool = True, intervals: Intervals | None = None) -> None:
     """Raise :class:`InvalidMappingError` unless the mapping is valid.
 
     Valid: one entry per buffer; each is ``-1`` (slow, when allowed) or an offset with
-    ``0 <= offset`` and ``offset + size <= capacity``; no two buffers live at the same time
-    overlap in ``[offset, offset + size)``.
+    ``0 <= offset`` and ``offset + size <= capacity``; every fast segment's interval is in its
+    valid range; no two fast buffers whose intervals meet overlap in ``[offset, offset + size)``.
     """
     cap = problem.capacity if capacity is None else int(capacity)
     m = np.asarray(mapping)
     if m.shape != (problem.n_buffers,):
-        raise InvalidMappingError(
-            f"{problem.name}: mapping has shape {m.shape}, expected ({problem.n_buffers},)"
-        )
+        raise InvalidMappingError(f"{problem.name}: mapping has shape {m.shape}, expected ({problem.n_buffers},)")
     m = m.astype(np.int64)
+    lower, upper = check_intervals(problem, m, intervals)
     slow = m == SLOW
     if slow.any() and not allow_slow:
         raise InvalidMappingError(
             f"{problem.name}: buffer {int(np.flatnonzero(slow)[0])} is in slow memory, but every "
-            "buffer must be in fast memory"
-        )
+            "buffer must be in fast memory")
     bad = (~slow) & ((m < 0) | (m + problem.size > cap))
     if bad.any():
         b = int(np.flatnonzero(bad)[0])
-        raise InvalidMappingError(
-            f"{problem.name}: buffer {b} at offset {m[b]} with size {problem.size[b]} lies outside "
-            f"fast memory [0, {cap})"
-        )
+        raise InvalidMappingError(f"{problem.name}: buffer {b} at offset {m[b]} with size {problem.size[b]} "
+                                  f"lies outside fast memory [0, {cap})")
     idx = np.flatnonzero(~slow)
     if len(idx) < 2:
         return
     # sweep over time: check each buffer against buffers that start before it ends
-    order = idx[np.argsort(problem.lower[idx], kind="stable")]
-    lo, up, off, sz = problem.lower[order], problem.upper[order], m[order], problem.size[order]
+    order = idx[np.argsort(lower[idx], kind="stable")]
+    lo, up, off, sz = lower[order], upper[order], m[order], problem.size[order]
     for i in range(len(order)):
-        j = i + 1 + np.searchsorted(lo[i + 1 :], up[i], "left")  # starts before i ends
+        j = i + 1 + np.searchsorted(lo[i + 1:], up[i], "left")  # starts before i ends
         if j == i + 1:
             continue
-        o2, s2 = off[i + 1 : j], sz[i + 1 : j]
+        o2, s2 = off[i + 1:j], sz[i + 1:j]
         clash = (o2 < off[i] + sz[i]) & (off[i] < o2 + s2)
         if clash.any():
             k = order[i + 1 + int(np.flatnonzero(clash)[0])]
             raise InvalidMappingError(
                 f"{problem.name}: buffers {order[i]} and {k} are live at the same time and overlap "
-                f"in fast memory ([{off[i]}, {off[i] + sz[i]}) and [{m[k]}, {m[k] + problem.size[k]}))"
-            )
+                f"in fast memory ([{off[i]}, {off[i] + sz[i]}) and [{m[k]}, {m[k] + problem.size[k]}))")
 
 
 def mapping_height(problem: MemoryProblem, mapping: np.ndarray) -> int:
@@ -429,35 +253,92 @@ def mapping_height(problem: MemoryProblem, mapping: np.ndarray) -> int:
 
 
 # ------------------------------------------------------------------------------------------
-# From a workload to a problem: allocation segments
-
-#: A prefetch starts early enough that the estimated compute before its use is this many times
-#: the copy's duration (XLA's "preferred overlap to async copy ratio"; the value is ours).
-PREFERRED_OVERLAP = 1.5
-ALIGN = 64  # bytes: fast-memory allocations are rounded up to a DMA granule
+# From a workload to a problem: XLA's cost analysis, segments and copy windows
 
 
-def build_problem(workload, hardware: str | Hardware) -> MemoryProblem:  # noqa: C901 - one walk over tensors deciding segments, copies and aliases together
-    """Cut a :class:`~optgym.memory.graph.Workload` into allocation segments for one
-    hardware preset (see the module docstring); the capacity is the preset's fast memory."""
+def op_estimates(workload, hw: Hardware) -> np.ndarray:
+    """XLA's cost-analysis elapsed time of every op with all its data in slow memory:
+    ``max(compute, bytes / slow bandwidth + pipeline overhead)``, compute being the larger of
+    FLOPs at the peak rate and transcendentals at their own rate."""
+    w = workload
+    n = w.n_ops
+    read = np.bincount(np.repeat(np.arange(n), np.diff(w.op_in_ptr)), weights=w.op_in_bytes, minlength=n)
+    out = np.where(w.op_out >= 0, w.tensor_bytes[np.maximum(w.op_out, 0)], 0)
+    total = read + out
+    compute = np.maximum(w.op_flops / hw.peak_flops, w.op_transcendentals / hw.trans_rate)
+    overhead = np.where(total > 0, np.minimum(hw.pipeline_window, total) / np.maximum(total, 1) * compute, 0.0)
+    return np.maximum(compute, total / hw.slow_bandwidth + overhead)
+
+
+class IntervalClock:
+    """Elapsed estimated time between ops, as XLA's prefetch interval picker measures it."""
+
+    def __init__(self, est: np.ndarray):
+        self.cum = np.concatenate([[0.0], np.cumsum(est)])
+
+    def ops(self, lo: int, hi: int) -> float:
+        """Estimated time of ops ``lo .. hi-1`` (what a copy issued before ``lo`` and needed by
+        ``hi`` overlaps)."""
+        return float(self.cum[hi] - self.cum[lo]) if hi > lo else 0.0
+
+
+def prefetch_window(clock: IntervalClock, copy_time: float, lo_min: int, use: int, max_elapsed: float,
+                    use_saving: float = 0.0) -> tuple[int, int, int]:
+    """XLA's cost-analysis prefetch interval picker for one use: ``(earliest, latest, preferred)``
+    issue ops (``earliest > latest`` when no window works). The latest start overlaps at least
+    ``MIN_OVERLAP`` copy times (counting what the use saves); the earliest at most the
+    resident-time limit; the preferred is the one closest to ``PREFERRED_OVERLAP`` copy times."""
+    latest = use
+    while latest >= lo_min and MIN_OVERLAP * copy_time > clock.ops(latest, use) + use_saving:
+        latest -= 1
+    earliest = lo_min
+    while earliest < latest and max_elapsed < clock.ops(earliest, use):
+        earliest += 1
+    if earliest > latest:
+        return earliest, latest, latest
+    want = PREFERRED_OVERLAP * copy_time
+    best, best_gap = earliest, abs(want - clock.ops(earliest, use))
+    for s in range(earliest + 1, latest + 1):
+        gap = abs(want - clock.ops(s, use))
+        if gap < best_gap:
+            best, best_gap = s, gap
+    return earliest, latest, best
+
+
+def preferred_eviction_end(clock: IntervalClock, copy_time: float, producer: int, latest: int,
+                           retry: int = 0) -> int:
+    """XLA's preferred eviction end: the first op after which the eviction (issued when the
+    producer finishes) has overlapped ``(1 + 2 retry) * PREFERRED_OVERLAP`` copy times."""
+    want = (1 + 2 * retry) * PREFERRED_OVERLAP * copy_time
+    end = producer + 1
+    while end < latest and clock.ops(producer + 1, end) < want:
+        end += 1
+    return end
+
+
+def build_problem(workload, hardware: str | Hardware) -> MemoryProblem:  # noqa: C901 - one walk over tensors deciding segments, copies and windows together
+    """Cut a :class:`~optgym.memory.graph.Workload` into allocation segments for one machine
+    (see the module docstring); the capacity is the machine's fast memory."""
     hw = get_hardware(hardware)
     w = workload
     n_ops = w.n_ops
     if n_ops == 0:
         raise BenchmarkError(f"workload {w.name!r} has no ops")
-    # all-slow roofline estimate of each op (what the prefetch picker plans with)
-    read_bytes = np.bincount(np.repeat(np.arange(n_ops), np.diff(w.op_in_ptr)), weights=w.op_in_bytes,
-                             minlength=n_ops)
-    out_bytes = np.where(w.op_out >= 0, w.tensor_bytes[np.maximum(w.op_out, 0)], 0)
-    est = np.maximum(w.op_flops / hw.peak_flops, (read_bytes + out_bytes) / hw.slow_bandwidth)
-    cum = np.concatenate([[0.0], np.cumsum(est)])  # cum[j] - cum[i]: estimated time of ops i..j-1
+    est = op_estimates(w, hw)
+    clock = IntervalClock(est)
+    max_elapsed = MAX_OVERLAP_TO_MEM_SIZE * hw.fast_capacity / hw.copy_bw
     producer = np.full(w.n_tensors, -1, dtype=np.int64)
     producer[w.op_out[w.op_out >= 0]] = np.flatnonzero(w.op_out >= 0)
     uses: list[list[int]] = [[] for _ in range(w.n_tensors)]
+    read_bytes: dict[tuple[int, int], float] = {}
     for i in range(n_ops):
-        for x in np.unique(w.inputs_of(i)):
-            uses[int(x)].append(i)
-    lower, upper, size, names, kinds, copy_at, evict_at, seg_tensor = [], [], [], [], [], [], [], []
+        s, e = w.op_in_ptr[i], w.op_in_ptr[i + 1]
+        for x, nb in zip(w.op_in[s:e].tolist(), w.op_in_bytes[s:e].tolist(), strict=True):
+            if (x, i) not in read_bytes:
+                uses[x].append(i)
+            read_bytes[(x, i)] = read_bytes.get((x, i), 0.0) + nb
+    cols: dict[str, list] = {k: [] for k in ("lower", "upper", "size", "names", "kinds", "tensor", "kind",
+                                             "first", "last", "lo_min", "hi_max", "dep")}
     seg_of: dict[tuple[int, int], int] = {}  # (tensor, op) -> segment serving that access
     for t in range(w.n_tensors):
         accesses = ([int(producer[t])] if producer[t] >= 0 else []) + uses[t]
@@ -467,38 +348,44 @@ def build_problem(workload, hardware: str | Hardware) -> MemoryProblem:  # noqa:
         copy_time = nbytes / hw.copy_bw
         groups: list[list[int]] = [[accesses[0]]]
         for a in accesses[1:]:
-            gap = cum[a] - cum[groups[-1][-1] + 1]
-            if gap > PREFERRED_OVERLAP * copy_time:
-                groups.append([a])  # live range too long to hold unused: release, prefetch again
-            else:
+            # XLA keeps the allocation without a copy while the time from the previous access
+            # (exclusive) to this one stays under the limit scaled to the whole fast memory
+            if clock.ops(groups[-1][-1] + 1, a) < max_elapsed:
                 groups[-1].append(a)
-        for g, ops in enumerate(groups):
-            holds_producer = g == 0 and producer[t] >= 0
-            if holds_producer:
-                lo = ops[0]
-                copy_at.append(-1)
             else:
-                earliest = groups[g - 1][-1] + 1 if g > 0 else 0
-                lo = ops[0]
-                while lo > earliest and cum[ops[0]] - cum[lo] < PREFERRED_OVERLAP * copy_time:
-                    lo -= 1
-                copy_at.append(lo)
-            lower.append(lo)
-            upper.append(ops[-1] + 1)
-            size.append(nbytes)
-            names.append(w.tensor_names[t] if len(groups) == 1 else f"{w.tensor_names[t]}@{g}")
-            kinds.append(w.tensor_kinds[t])
-            seg_tensor.append(t)
-            evict = holds_producer and (len(groups) > 1 or bool(w.tensor_is_output[t]))
-            evict_at.append(ops[0] + 1 if evict else -1)
+                groups.append([a])
+        later_slow = len(groups) > 1 or bool(w.tensor_is_output[t])
+        produce_seg = -1
+        for g, ops in enumerate(groups):
+            first, last = ops[0], ops[-1]
+            if g == 0 and producer[t] >= 0:
+                kind = PRODUCE_EVICT if later_slow else PRODUCE
+                hi_max = groups[1][0] if len(groups) > 1 else n_ops
+                if kind == PRODUCE_EVICT:
+                    hi = max(last + 1, preferred_eviction_end(clock, copy_time, first, hi_max))
+                else:
+                    hi_max, hi = last + 1, last + 1
+                lo, lo_min, dep = first, first, -1
+                produce_seg = len(cols["size"])
+            else:
+                kind, hi, hi_max = PREFETCH, last + 1, last + 1
+                lo_min = groups[g - 1][-1] + 1 if g > 0 else 0
+                saving = read_bytes.get((t, first), 0.0) * (1 / hw.slow_bandwidth - 1 / hw.fast_bandwidth)
+                earliest, latest, pref = prefetch_window(clock, copy_time, lo_min, first, max_elapsed, saving)
+                lo = pref if earliest <= latest else max(lo_min, min(first, latest))
+                lo = min(max(lo, lo_min), first)
+                dep = produce_seg if produce_seg >= 0 and cols["kind"][produce_seg] == PRODUCE_EVICT else -1
+            for k, v in (("lower", lo), ("upper", hi), ("size", nbytes), ("kinds", w.tensor_kinds[t]),
+                         ("names", w.tensor_names[t] if len(groups) == 1 else f"{w.tensor_names[t]}@{g}"),
+                         ("tensor", t), ("kind", kind), ("first", first), ("last", last), ("lo_min", lo_min),
+                         ("hi_max", hi_max), ("dep", dep)):
+                cols[k].append(v)
             for a in ops:
-                seg_of[(t, a)] = len(size) - 1
-    op_ptr = [0]
-    op_buffers: list[int] = []
-    op_bytes: list[float] = []
+                seg_of[(t, a)] = len(cols["size"]) - 1
+    op_ptr, op_buffers, op_bytes = [0], [], []
     for i in range(n_ops):
-        s, e = w.op_in_ptr[i], w.op_in_ptr[i + 1]
         acc: dict[int, float] = {}
+        s, e = w.op_in_ptr[i], w.op_in_ptr[i + 1]
         for x, nb in zip(w.op_in[s:e].tolist(), w.op_in_bytes[s:e].tolist(), strict=True):
             seg = seg_of[(x, i)]
             acc[seg] = acc.get(seg, 0.0) + nb
@@ -510,10 +397,11 @@ def build_problem(workload, hardware: str | Hardware) -> MemoryProblem:  # noqa:
             op_bytes.append(nb)
         op_ptr.append(len(op_buffers))
     return MemoryProblem(
-        name=w.name, lower=np.array(lower, dtype=np.int64), upper=np.array(upper, dtype=np.int64),
-        size=np.array(size, dtype=np.int64), capacity=hw.fast_capacity, buffer_names=names,
-        buffer_kinds=kinds, op_names=list(w.op_names), op_flops=w.op_flops.copy(),
-        op_ptr=np.array(op_ptr, dtype=np.int64), op_buffers=np.array(op_buffers, dtype=np.int64),
-        op_bytes=np.array(op_bytes, dtype=np.float64), seg_copy_at=np.array(copy_at, dtype=np.int64),
-        seg_evict_at=np.array(evict_at, dtype=np.int64), seg_tensor=np.array(seg_tensor, dtype=np.int64),
+        name=w.name, lower=_i64(cols["lower"]), upper=_i64(cols["upper"]), size=_i64(cols["size"]),
+        capacity=hw.fast_capacity, buffer_names=cols["names"], buffer_kinds=cols["kinds"],
+        op_names=list(w.op_names), op_flops=w.op_flops.copy(), op_ptr=_i64(op_ptr),
+        op_buffers=_i64(op_buffers), op_bytes=np.array(op_bytes, dtype=np.float64),
+        op_trans=w.op_transcendentals.copy(), seg_tensor=_i64(cols["tensor"]), seg_kind=_i64(cols["kind"]),
+        seg_first=_i64(cols["first"]), seg_last=_i64(cols["last"]), seg_lo_min=_i64(cols["lo_min"]),
+        seg_hi_max=_i64(cols["hi_max"]), seg_dep=_i64(cols["dep"]), tensor_is_output=w.tensor_is_output.copy(),
     )

@@ -16,7 +16,8 @@ import time
 import numpy as np
 
 from optgym.memory.baselines import MappingResult, xla_mapping
-from optgym.memory.problem import CostModel, Hardware, MemoryProblem, mapping_height
+from optgym.memory.problem import Hardware, MemoryProblem, mapping_height
+from optgym.memory.timeline import CostModel
 
 PICO = 1e12
 
@@ -36,8 +37,10 @@ def cpsat_mapping(
     t0 = time.perf_counter()
     cost = cost or CostModel(problem, hardware)
     p = problem
+    hint_intervals = None
     if hint is None:
-        hint = xla_mapping(p, hardware, cost).mapping
+        base = xla_mapping(p, hardware, cost)
+        hint, hint_intervals = base.mapping, base.intervals
     cand = [int(b) for b in np.flatnonzero(cost.solo_benefit > 0) if p.size[b] <= p.capacity]
     m = cp_model.CpModel()
     x, o, xi, yi = {}, {}, [], []
@@ -72,6 +75,7 @@ def cpsat_mapping(
     solver.parameters.num_workers = int(workers)
     status = solver.Solve(m)
     mapping = np.full(p.n_buffers, -1, dtype=np.int64)
+    intervals = None
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         for b in cand:
             if solver.Value(x[b]):
@@ -79,11 +83,12 @@ def cpsat_mapping(
         bound = solver.BestObjectiveBound() / PICO
         note = f"{solver.StatusName(status).lower()}; lower bound {bound * 1e6:.3f} us"
     else:
-        mapping = hint.copy()
+        mapping, intervals = hint.copy(), hint_intervals
         bound = float("nan")
         note = f"{solver.StatusName(status).lower()}; kept the hint"
-    rt = cost.runtime(mapping)
-    res = MappingResult(mapping, rt, time.perf_counter() - t0, "cpsat", mapping_height(p, mapping), note)
+    rt = cost.runtime(mapping, intervals)
+    res = MappingResult(mapping, rt, time.perf_counter() - t0, "cpsat", mapping_height(p, mapping), note,
+                        intervals)
     res.bound = bound  # type: ignore[attr-defined]
     res.optimal = status == cp_model.OPTIMAL  # type: ignore[attr-defined]
     return res

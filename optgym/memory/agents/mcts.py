@@ -114,6 +114,8 @@ class MCTS:
         # the baseline is a candidate from the start, so the search is never worse than it
         self.best_runtime = env.baseline_runtime
         self.best_mapping: np.ndarray | None = env.baseline.mapping.copy()
+        self.best_intervals = env.baseline.intervals
+        self.rollouts = 0  # timeline simulations spent on completions (the search's cost)
 
     # --------------------------------------------------------------------------- evaluation
     def _evaluate(self, obs: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, float]:
@@ -135,9 +137,11 @@ class MCTS:
         repack, keep what does not slow the timeline) and return its future return."""
         env = self.env
         pl = env.placement.copy()
-        rt, _ = xla_complete(env.cost, pl, env.order[env.pos:], max_repacks=2)
+        rt, _ = xla_complete(env.cost, pl, env.order[env.pos:], planner=env.planner)
+        self.rollouts += 1
         if rt < self.best_runtime:
             self.best_runtime, self.best_mapping = rt, pl.offset.copy()
+            self.best_intervals = (pl.lo.copy(), pl.hi.copy())
         return (env.runtime - rt) / env.baseline_runtime
 
     def _make_node(self, obs, info, terminal: bool) -> _Node:
@@ -145,6 +149,7 @@ class MCTS:
         if terminal:
             if self.env.runtime < self.best_runtime:
                 self.best_runtime, self.best_mapping = self.env.runtime, self.env.mapping()
+                self.best_intervals = self.env.intervals()
             return node
         node.prior, v_net = self._evaluate(obs, node.mask)
         w = self.rollout_weight if self.net is not None else 1.0
@@ -191,14 +196,18 @@ class MCTS:
             parent.q_sum[a] += value
 
     def run_episode(self, *, temperature: float = 0.0, collect: bool = False,
-                    action_log: list[int] | None = None):
+                    action_log: list[int] | None = None, max_depth: int | None = None):
         """Play one episode with search at every move; returns (final runtime, mapping, samples).
-        ``action_log``, when given, receives the moves played."""
+        ``action_log``, when given, receives the moves played. With ``max_depth``, the tree
+        decides only the first ``max_depth`` segments of the order (the most memory-bound) and
+        XLA's rules complete the rest."""
         env = self.env
         obs, info = env.reset()
         root = self._make_node(obs, info, False)
         samples = []
-        while not root.terminal:
+        depth = 0
+        while not root.terminal and (max_depth is None or depth < max_depth):
+            depth += 1
             legal = int(root.mask.sum())
             if temperature > 0 and legal > 1 and self.net is not None:
                 # AlphaZero's root noise, so self-play keeps trying moves the net already dislikes
@@ -224,10 +233,15 @@ class MCTS:
                 root.children[a] = (r, self._make_node(obs, info, term))
             root = root.children[a][1]
         env.restore_state(root.state)
-        final_runtime = env.runtime
-        final_mapping = env.mapping()
+        if not root.terminal:  # depth-limited: XLA's rules decide the rest
+            pl = env.placement.copy()
+            final_runtime, _ = xla_complete(env.cost, pl, env.order[env.pos:], planner=env.planner)
+            final_mapping, final_intervals = pl.offset.copy(), (pl.lo.copy(), pl.hi.copy())
+        else:
+            final_runtime, final_mapping, final_intervals = env.runtime, env.mapping(), env.intervals()
         if final_runtime < self.best_runtime:
             self.best_runtime, self.best_mapping = final_runtime, final_mapping
+            self.best_intervals = final_intervals
         if collect:
             samples = [(o, pi, m, (rt - final_runtime) / env.baseline_runtime) for o, pi, m, rt in samples]
         return final_runtime, final_mapping, samples
@@ -235,7 +249,8 @@ class MCTS:
 
 def mcts_mapping(problem_name, hardware="tpu-like", *, net=None, model_path: str | Path | None = None,
                  simulations: int = 16, rollout_weight: float = 1.0, seed: int = 0,
-                 env: MemoryMappingEnv | None = None, prior_mix: float = 0.5) -> MappingResult:
+                 env: MemoryMappingEnv | None = None, prior_mix: float = 0.5,
+                 max_depth: int | None = None) -> MappingResult:
     """Map one workload with MCTS. ``runtime`` is the best mapping the search simulated (never
     worse than the baseline, which seeds it); the note gives the runtime of the mapping its own
     move choices reach. With a net, leaves are valued by the XLA-style rollout
@@ -248,12 +263,13 @@ def mcts_mapping(problem_name, hardware="tpu-like", *, net=None, model_path: str
         net = load_net(model_path)
     search = MCTS(env, net, simulations=simulations, rollout_weight=rollout_weight, seed=seed,
                   prior_mix=prior_mix)
-    played_rt, _, _ = search.run_episode()
-    mapping = search.best_mapping
+    played_rt, _, _ = search.run_episode(max_depth=max_depth)
+    mapping, intervals = search.best_mapping, search.best_intervals
     note = (f"played {played_rt * 1e6:.3f} us, best simulated {search.best_runtime * 1e6:.3f} us, "
-            f"{simulations} simulations/move")
-    res = MappingResult(mapping, env.cost.runtime(mapping), time.perf_counter() - t0, "mcts",
-                        mapping_height(env.problem, mapping), note)
+            f"{simulations} simulations/move, {search.rollouts} rollouts")
+    res = MappingResult(mapping, env.cost.runtime(mapping, intervals), time.perf_counter() - t0, "mcts",
+                        mapping_height(env.problem, mapping), note, intervals)
+    res.rollouts = search.rollouts  # type: ignore[attr-defined]
     res.played_runtime = played_rt  # type: ignore[attr-defined]
     return res
 

@@ -134,10 +134,10 @@ def ppo_mapping(workload, hardware="tpu-like", *, model=None, model_path: str | 
             action, _ = model.predict(obs, action_masks=env.action_masks(), deterministic=rollout == 0)
             obs, _, done, _, info = env.step(int(action))
         if best is None or env.runtime < best[1]:
-            best = (info["mapping"], env.runtime, info["speedup_vs_baseline"])
-    mapping, runtime, speedup = best
+            best = (info["mapping"], env.runtime, info["speedup_vs_baseline"], info["intervals"])
+    mapping, runtime, speedup, intervals = best
     return MappingResult(mapping, runtime, time.perf_counter() - t0, "ppo",
                          mapping_height(env.problem, mapping),
-                         f"speedup vs XLA-style {speedup:.4f}, best of {1 + max(0, samples)} rollouts")
+                         f"speedup vs XLA {speedup:.4f}, best of {1 + max(0, samples)} rollouts", intervals)
 
 

@@ -20,7 +20,7 @@ def mapping_table(hardware: str = "tpu-like", *, time_limit: float = 10.0, simul
     from tqdm import tqdm
 
     from optgym.memory.agents.run import run_agent
-    from optgym.memory.problem import CostModel
+    from optgym.memory.timeline import CostModel
     from optgym.memory.workloads import load_problem, workload_names
 
     agents = (["greedy", "search", "mcts"] + (["mcts-net"] if mcts_model else [])

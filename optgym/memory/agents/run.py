@@ -10,15 +10,19 @@ from optgym.memory.baselines import (
     random_mapping,
     xla_mapping,
 )
-from optgym.memory.problem import CostModel, Hardware, MemoryProblem, validate_mapping
+from optgym.memory.problem import Hardware, MemoryProblem, validate_mapping
+from optgym.memory.timeline import CostModel
 
-MAPPING_AGENTS = ("xla", "greedy", "random", "search", "mcts", "ppo", "cpsat")
+MAPPING_AGENTS = ("xla", "xla-sim", "greedy", "random", "search", "mcts", "ppo", "cpsat")
 PACKING_AGENTS = ("best-fit", "pack")
 
 
 def run_agent(agent: str, problem: MemoryProblem, hardware: Hardware, *, time_limit: float = 10.0,
-              model: str | None = None, simulations: int = 16, seed: int = 0) -> MappingResult:
-    """Run one agent and validate what it returns (packing agents: against their own height)."""
+              model: str | None = None, simulations: int = 16, seed: int = 0,
+              max_depth: int | None = None, max_evals: int | None = None) -> MappingResult:
+    """Run one agent and validate what it returns (packing agents: against their own height).
+    ``max_depth``: the segments MCTS's tree decides (the rest by XLA's rules); ``max_evals``:
+    the timeline simulations search may spend (besides its time limit)."""
     if agent in PACKING_AGENTS:
         if agent == "best-fit":
             res = best_fit_packing(problem)
@@ -35,6 +39,8 @@ def run_agent(agent: str, problem: MemoryProblem, hardware: Hardware, *, time_li
     cost = CostModel(problem, hardware)
     if agent == "xla":
         res = xla_mapping(problem, hardware, cost)
+    elif agent == "xla-sim":
+        res = xla_mapping(problem, hardware, cost, simulate=True)
     elif agent == "greedy":
         res = greedy_mapping(problem, hardware, cost)
     elif agent == "random":
@@ -42,7 +48,8 @@ def run_agent(agent: str, problem: MemoryProblem, hardware: Hardware, *, time_li
     elif agent == "search":
         from optgym.memory.agents.search import search_mapping
 
-        res = search_mapping(problem, hardware, time_limit=time_limit, cost=cost)
+        res = search_mapping(problem, hardware, time_limit=time_limit, cost=cost, seed=seed,
+                             max_evals=max_evals)
     elif agent == "cpsat":
         from optgym.memory.agents.cpsat import cpsat_mapping
 
@@ -52,7 +59,7 @@ def run_agent(agent: str, problem: MemoryProblem, hardware: Hardware, *, time_li
         from optgym.memory.env import MemoryMappingEnv
 
         res = mcts_mapping(problem.name, hardware, model_path=model, simulations=simulations, seed=seed,
-                           env=MemoryMappingEnv(problem, hardware))
+                           env=MemoryMappingEnv(problem, hardware), max_depth=max_depth)
     else:
         from optgym.memory.agents.ppo import ppo_mapping
         from optgym.memory.env import MemoryMappingEnv
@@ -60,5 +67,5 @@ def run_agent(agent: str, problem: MemoryProblem, hardware: Hardware, *, time_li
         if model is None:
             raise OptgymError("agent 'ppo' needs --model (train one with 'optgym memory train --agent ppo')")
         res = ppo_mapping(problem.name, hardware, model_path=model, env=MemoryMappingEnv(problem, hardware))
-    validate_mapping(problem, res.mapping)
+    validate_mapping(problem, res.mapping, intervals=res.intervals)
     return res

@@ -1,10 +1,14 @@
-"""Search agents: select-and-pack local search for mapping, and the packing-solver agent.
+"""Search agents: anytime local search for mapping, and the packing-solver agent.
 
-``search_mapping`` treats memory mapping as choosing the set of buffers that go to fast memory,
-ranked by the roofline surrogate and accepted only when the timeline runtime drops, with feasibility decided by re-packing the chosen set: cheap greedy
-packings first, then the dedicated packing solver (:mod:`optgym.memory.agents.packing`) under a
-small time limit. It starts from the best of several greedy selections and the XLA-style mapping and improves
-by insertions and swaps while the time budget lasts.
+``search_mapping`` starts from the best of the baselines (XLA, XLA + simulation, greedy) and
+improves the mapping with moves the timeline scores exactly: put a slow segment in fast memory
+(best fit over its default interval, or over another valid prefetch start or eviction end),
+make room for it by sending the fast segments in its way to slow memory, send a fast segment to
+slow memory, or move a prefetch's start or an eviction's end. It keeps every move that makes the
+timeline faster. When a whole round of moves finds nothing, it restarts from the best mapping with
+a random part of its fast segments sent back to slow memory, so it searches until the time
+limit, never stopping early. ``max_evals`` bounds the timeline simulations instead (for
+comparisons at equal simulations).
 
 ``pack_problem`` runs the packing solver on a packing problem (every buffer in fast memory).
 """
@@ -15,9 +19,10 @@ import time
 
 import numpy as np
 
-from optgym.memory.baselines import MappingResult, place_in_order, xla_order
+from optgym.memory.baselines import MappingResult, greedy_mapping, place_in_order, xla_mapping
 from optgym.memory.placement import Placement
-from optgym.memory.problem import CostModel, Hardware, MemoryProblem, mapping_height
+from optgym.memory.problem import PREFETCH, PRODUCE_EVICT, Hardware, MemoryProblem, mapping_height
+from optgym.memory.timeline import CostModel
 
 
 def _greedy_pack(problem: MemoryProblem, subset: np.ndarray, capacity: int) -> np.ndarray | None:
@@ -37,18 +42,17 @@ def _greedy_pack(problem: MemoryProblem, subset: np.ndarray, capacity: int) -> n
 
 
 def repack(problem: MemoryProblem, subset: np.ndarray, capacity: int, time_limit: float) -> np.ndarray | None:
-    """Offsets placing every buffer of ``subset`` within ``capacity`` (-1 elsewhere), or None when
-    neither the greedy packers nor the packing solver (within ``time_limit``) find one."""
+    """Offsets placing every buffer of ``subset`` within ``capacity`` at default intervals (-1
+    elsewhere), or None when neither the greedy packers nor the packing solver (within
+    ``time_limit``) find one."""
     subset = np.asarray(subset, dtype=np.int64)
     if len(subset) == 0:
         return np.full(problem.n_buffers, -1, dtype=np.int64)
     offs = _greedy_pack(problem, subset, capacity)
     if offs is not None or time_limit <= 0:
         return offs
-    try:
-        from optgym.memory.agents.packing import pack
-    except ImportError:  # the packing solver is optional for mapping
-        return None
+    from optgym.memory.agents.packing import pack
+
     res = pack(problem.lower[subset], problem.upper[subset], problem.size[subset], capacity,
                time_limit=time_limit)
     if res.status != "fit" or res.offsets is None:
@@ -58,98 +62,121 @@ def repack(problem: MemoryProblem, subset: np.ndarray, capacity: int, time_limit
     return out
 
 
-def search_mapping(  # noqa: C901 - one anytime search loop whose budget checks sit beside each move
-    problem: MemoryProblem,
-    hardware: Hardware,
-    *,
-    time_limit: float = 10.0,
-    pack_time: float = 0.3,
-    cost: CostModel | None = None,
-) -> MappingResult:
-    """Select-and-pack local search (see the module docstring)."""
+class _Searcher:
+    """The local search's state and moves (see the module docstring)."""
+
+    def __init__(self, cost: CostModel, rng: np.random.Generator):
+        self.cost, self.rng = cost, rng
+        self.p = cost.problem
+        self.evals = 0
+
+    def score(self, pl: Placement) -> float:
+        self.evals += 1
+        return self.cost.timeline(pl.offset >= 0, pl.intervals)[0]
+
+    def _random_interval(self, pl: Placement, b: int) -> tuple[int, int]:
+        lo_min, lo_max, hi_min, hi_max = self.p.interval_range(b)
+        if self.p.seg_kind[b] == PREFETCH:
+            d = int(self.p.seg_dep[b])
+            if d >= 0 and pl.offset[d] >= 0:
+                lo_min = min(max(lo_min, int(pl.hi[d])), lo_max)
+        return int(self.rng.integers(lo_min, lo_max + 1)), int(self.rng.integers(hi_min, hi_max + 1))
+
+    def propose(self, pl: Placement, b: int) -> Placement | None:  # noqa: C901 - one move per case, side by side
+        """A neighbour of ``pl`` that changes segment ``b`` (None when the move is impossible)."""
+        p, rng = self.p, self.rng
+        q = pl.copy()
+        kind = int(p.seg_kind[b])
+        if pl.offset[b] >= 0:
+            if kind in (PREFETCH, PRODUCE_EVICT) and rng.random() < 0.5:
+                lo, hi = self._random_interval(pl, b)
+                lo = lo if kind == PREFETCH else int(pl.lo[b])
+                hi = hi if kind == PRODUCE_EVICT else int(pl.hi[b])
+                if (lo, hi) == (pl.lo[b], pl.hi[b]) or not q.fits_at(b, int(pl.offset[b]), lo, hi):
+                    return None
+                q.place(b, int(pl.offset[b]), lo, hi)
+            else:
+                q.place(b, -1, int(p.lower[b]), int(p.upper[b]))
+            return q
+        lo, hi = (int(p.lower[b]), int(p.upper[b])) if rng.random() < 0.5 else self._random_interval(pl, b)
+        if kind == PREFETCH:
+            d = int(p.seg_dep[b])
+            if d >= 0 and pl.offset[d] >= 0 and lo < pl.hi[d]:
+                return None
+        off = q.best_fit(b, lo, hi)
+        if off < 0:
+            # make room: send the fast segments in the way to slow memory, then place it
+            blockers = q.overlapping(b, lo, hi)
+            if len(blockers) == 0:
+                return None
+            k = int(rng.integers(1, min(3, len(blockers)) + 1))
+            for r in rng.choice(blockers, size=k, replace=False):
+                q.place(int(r), -1, int(p.lower[r]), int(p.upper[r]))
+            off = q.best_fit(b, lo, hi)
+            if off < 0:
+                return None
+        q.place(b, off, lo, hi)
+        return q
+
+
+def search_mapping(problem: MemoryProblem, hardware: Hardware, *, time_limit: float = 10.0,
+                   cost: CostModel | None = None, seed: int = 0, max_evals: int | None = None,
+                   restart_fraction: float = 0.2) -> MappingResult:
+    """Anytime local search with restarts (see the module docstring). ``time_limit`` is in
+    seconds of wall-clock time; ``max_evals``, when given, caps the timeline simulations."""
     t0 = time.perf_counter()
     deadline = t0 + time_limit
     p = problem
     cost = cost or CostModel(p, hardware)
-    cap = p.capacity
-    cand = np.flatnonzero((cost.solo_benefit > 0) & (p.size <= cap))
-    length = (p.upper - p.lower).astype(np.float64)
-    ben = cost.solo_benefit
-    starts = {
-        "xla": xla_order(cost),
-        "density": cand[np.argsort(-ben[cand] / p.size[cand], kind="stable")],
-        "area": cand[np.argsort(-ben[cand] / (p.size[cand] * np.sqrt(length[cand])), kind="stable")],
-        "benefit": cand[np.argsort(-ben[cand], kind="stable")],
-    }
-    best, best_rt, best_from = None, np.inf, ""
-    for name, order in starts.items():
-        for rule in ("best", "first"):
-            m = place_in_order(p, order, rule)
-            rt = cost.runtime(m)
-            if rt < best_rt - 1e-15:
-                best, best_rt, best_from = m, rt, f"{name}/{rule}"
-    from optgym.memory.baselines import xla_mapping
+    rng = np.random.default_rng(seed)
+    searcher = _Searcher(cost, rng)
+    starts = [xla_mapping(p, hardware, cost), xla_mapping(p, hardware, cost, simulate=True),
+              greedy_mapping(p, hardware, cost)]
+    start = min(starts, key=lambda r: r.runtime)
+    best = Placement(p)
+    best.offset = start.mapping.copy()
+    if start.intervals is not None:
+        best.lo, best.hi = start.intervals[0].copy(), start.intervals[1].copy()
+    best_rt = searcher.score(best)
+    cur, cur_rt = best.copy(), best_rt
+    moves = restarts = stale = 0
+    n = p.n_buffers
 
-    base = xla_mapping(p, hardware, cost)
-    if base.runtime <= best_rt:
-        best, best_rt, best_from = base.mapping, base.runtime, "xla"
-    mapping = best.copy()
-    current = best_rt
-    improved = True
-    moves = 0
-    while improved and time.perf_counter() < deadline:
-        improved = False
-        fast = mapping >= 0
-        op_mem = cost.op_mem(fast)
-        gains = np.array([-cost.delta(op_mem, int(b)) if not fast[b] else 0.0 for b in cand])
-        out_idx = cand[gains > 0]
-        out_idx = out_idx[np.argsort(-(gains[gains > 0] / p.size[out_idx]), kind="stable")]
-        for b in out_idx:
-            if time.perf_counter() >= deadline:
-                break
-            b = int(b)
-            pl = Placement(p)
-            pl.offset = mapping.copy()
-            off = pl.best_fit(b)
-            if off >= 0:
-                trial = mapping.copy()
-                trial[b] = off
-                rt = cost.runtime(trial)
-                if rt < current - 1e-15:
-                    mapping, current, improved, moves = trial, rt, True, moves + 1
-                    break
-                continue  # helps by the surrogate, not on the timeline (copy contention)
-            subset = np.flatnonzero(mapping >= 0)
-            new = repack(p, np.append(subset, b), cap, min(pack_time, deadline - time.perf_counter()))
-            if new is not None and cost.runtime(new) < current - 1e-15:
-                mapping, current, improved, moves = new, cost.runtime(new), True, moves + 1
-                break
-            # swap: drop one fast buffer live at the same time whose loss is smaller than b's gain
-            gain_b = -cost.delta(op_mem, b)
-            inside = pl.overlapping(b)
-            losses = []
-            for r in inside:
-                om = op_mem.copy()
-                cost.apply(om, int(r), sign=-1.0)
-                losses.append(cost.delta(om, int(r)) * -1.0)
-            losses = np.array(losses)
-            for k in np.argsort(losses, kind="stable"):
-                if losses[k] >= gain_b or time.perf_counter() >= deadline:
-                    break
-                r = int(inside[k])
-                trial = set(subset.tolist()) - {r} | {b}
-                new = repack(p, np.array(sorted(trial)), cap,
-                             min(pack_time, deadline - time.perf_counter()))
-                if new is not None:
-                    rt = cost.runtime(new)
-                    if rt < current - 1e-15:
-                        mapping, current, improved, moves = new, rt, True, moves + 1
-                        break
-            if improved:
-                break
-    rt = cost.runtime(mapping)
+    def budget_left() -> bool:
+        return time.perf_counter() < deadline and (max_evals is None or searcher.evals < max_evals)
+
+    while budget_left():
+        b = int(rng.integers(n))
+        q = searcher.propose(cur, b)
+        if q is None:
+            stale += 1
+        else:
+            rt = searcher.score(q)
+            if rt < cur_rt - 1e-15:
+                cur, cur_rt, stale = q, rt, 0
+                moves += 1
+                if rt < best_rt - 1e-15:
+                    best, best_rt = cur.copy(), rt
+            else:
+                stale += 1
+        if stale > 3 * n:
+            # a local optimum: restart from the best with part of its fast segments sent back
+            cur = best.copy()
+            fast = np.flatnonzero(cur.offset >= 0)
+            if len(fast):
+                for r in rng.choice(fast, size=max(1, int(restart_fraction * len(fast))), replace=False):
+                    cur.place(int(r), -1, int(p.lower[r]), int(p.upper[r]))
+            cur_rt = searcher.score(cur)
+            restarts += 1
+            stale = 0
+    mapping = best.offset.copy()
+    lo, hi = best.lo.copy(), best.hi.copy()
+    slow = mapping < 0
+    lo[slow], hi[slow] = p.lower[slow], p.upper[slow]
+    rt = cost.runtime(mapping, (lo, hi))
     return MappingResult(mapping, rt, time.perf_counter() - t0, "search", mapping_height(p, mapping),
-                         f"start {best_from}, {moves} improving moves")
+                         f"start {start.agent}, {moves} improving moves, {restarts} restarts, "
+                         f"{searcher.evals} simulations", (lo, hi))
 
 
 def pack_problem(problem: MemoryProblem, *, time_limit: float = 30.0) -> MappingResult:
