@@ -21,7 +21,7 @@ from optgym.memory.workloads import DATA_DIR, INDEX_PATH
 def main(argv: list[str] | None = None) -> int:
     import torch
 
-    from optgym.memory.models import ZOO
+    from optgym.memory.models import FAMILY_SPLIT, ZOO
     from optgym.memory.trace import trace_module
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -33,8 +33,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"unknown zoo entries {unknown}; known: {list(ZOO)}", file=sys.stderr)
         return 2
     index = {}
-    for name, (factory, inputs, description, split) in ZOO.items():
-        index[name] = {"split": split, "description": description}
+    for name, (factory, inputs, description, family) in ZOO.items():
+        index[name] = {"family": family, "split": FAMILY_SPLIT[family], "description": description}
         if name not in names:
             continue
         t0 = time.perf_counter()
@@ -42,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         w = trace_module(factory(), inputs(), name=name, description=description)
         w.save(DATA_DIR / f"{name}.json")
         print(f"{name}: {w.n_ops} ops, {w.n_tensors} tensors ({time.perf_counter() - t0:.1f} s)")
+    for stale in set(p.stem for p in DATA_DIR.glob("*.json")) - set(index) - {"index"}:
+        (DATA_DIR / f"{stale}.json").unlink()  # a workload the zoo no longer has
     atomic_write(INDEX_PATH, (json.dumps(index, indent=1) + "\n").encode())
     return 0
 

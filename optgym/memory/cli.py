@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import sys
 
-AGENT_HELP = ("xla (XLA-style memory-space assignment, the baseline), greedy (the weaker greedy-benefit "
-              "heuristic), random, search (select-and-pack local search), mcts "
+AGENT_HELP = ("xla (XLA's memory-space assignment, the baseline), xla-sim (XLA's choices kept only when "
+              "the simulated timeline allows: a stronger baseline), greedy (the weaker greedy-benefit "
+              "heuristic), random, search (anytime local search with restarts), mcts "
               "(tree search; --model for a trained net), ppo (needs --model), cpsat (exact, time limit); "
               "for packing problems: best-fit, pack (the packing solver)")
+
+
+HW_HELP = "hardware: a preset (tpu-like, edge-npu) or a chip description NAME.toml (see optgym.memory.hardware)"
 
 
 def register(subparsers) -> None:
@@ -24,31 +28,40 @@ def register(subparsers) -> None:
                        description="List the shipped workloads (train / held-out test split), their "
                        "segments and peak live bytes on a hardware preset, the MiniMalloc packing "
                        "problems, and the hardware presets with the sources of their figures.")
-    p.add_argument("--hardware", default="tpu-like", help="preset giving traced workloads their capacity")
+    p.add_argument("--hardware", default="tpu-like", help=HW_HELP)
     p.set_defaults(handler=_list)
 
-    p = sub.add_parser("trace", help="trace your own PyTorch model (MODULE:FACTORY) or import ONNX",
+    p = sub.add_parser("trace", help="bring your own model: PyTorch (MODULE:FACTORY), JAX (--jax), ONNX or HLO",
                        description="Turn your model into a workload file the environments accept. "
                        "MODULE:FACTORY names a function returning (torch.nn.Module, example_args); "
                        "it is traced with torch.export (bf16 by default), views alias their base, "
-                       "elementwise ops are fused. A path ending in .onnx is imported instead. Then: "
-                       "'optgym memory solve OUT.json --agent mcts'.")
-    p.add_argument("source", help="MODULE:FACTORY (e.g. mypkg.models:make) or a model.onnx file")
+                       "elementwise ops are fused. With --jax, the factory returns (jax function, "
+                       "example_args): the function is lowered with jax on the CPU and its HLO read, "
+                       "keeping every dtype. A path ending in .onnx is imported (--dtype bfloat16 "
+                       "counts its float tensors at bf16), one ending in .hlo or .txt read as an XLA "
+                       "HLO module. Then: 'optgym memory solve OUT.json --agent search'.")
+    p.add_argument("source", nargs="?", default=None,
+                   help="MODULE:FACTORY (e.g. mypkg.models:make), a model.onnx file or an HLO text file")
+    p.add_argument("--jax", metavar="MODULE:FACTORY", default=None,
+                   help="a JAX function: FACTORY() returns (function, example_args)")
     p.add_argument("--out", required=True, help="workload JSON to write")
     p.add_argument("--name", default=None, help="workload name (default: the factory's or file's name)")
-    p.add_argument("--dtype", default="bfloat16", choices=["bfloat16", "float16", "float32"],
-                   help="dtype of the model's floating parameters and inputs (torch models)")
+    p.add_argument("--dtype", default=None, choices=["bfloat16", "float16", "float32"],
+                   help="torch models: the dtype of floating parameters and inputs (default bfloat16); "
+                   "ONNX: count floating tensors at this dtype (default: the file's own)")
     p.set_defaults(handler=_trace)
 
     def common(q, default_agent):
         q.add_argument("problem", help="problem name (e.g. resnet18, minimalloc/A; see 'optgym memory list') "
                        "or a workload .json / .onnx file")
-        q.add_argument("--hardware", default="tpu-like", help="hardware preset: tpu-like or edge-npu")
+        q.add_argument("--hardware", default="tpu-like", help=HW_HELP)
         q.add_argument("--agent", default=default_agent, help=AGENT_HELP)
         q.add_argument("--time-limit", type=float, default=10.0, help="seconds for search, cpsat and pack")
         q.add_argument("--model", default=None, help="trained model file for ppo (.zip) or mcts (.pt)")
         q.add_argument("--simulations", type=int, default=16, help="MCTS simulations per move")
-        q.add_argument("--seed", type=int, default=0, help="seed for random and mcts")
+        q.add_argument("--seed", type=int, default=0, help="seed for random, search and mcts")
+        q.add_argument("--max-depth", type=int, default=None,
+                       help="mcts: segments the tree decides (the most memory-bound; XLA's rules the rest)")
 
     p = sub.add_parser("solve", help="map one problem with one agent and print its runtime / height",
                        description="Map one problem with one agent; print its timeline runtime next to "
@@ -57,12 +70,28 @@ def register(subparsers) -> None:
     p.add_argument("--out", default=None, help="write the mapping as JSON here")
     p.set_defaults(handler=_solve)
 
-    p = sub.add_parser("show", help="map one problem and save a PNG of time x offset rectangles",
-                       description="Map one problem with one agent and draw the fast-memory segments "
-                       "as rectangles (x: op schedule, y: offset) into a PNG.")
+    p = sub.add_parser("show", help="map one problem and draw its timeline (PNG and HTML)",
+                       description="Map one problem with one agent and draw its timeline on a "
+                       "microsecond axis: a lane for the ops, one for the stalls and one per copy "
+                       "engine (prefetches and evictions), and fast-memory occupancy over time, as a "
+                       "PNG and a self-contained HTML page (hover for details). --offsets draws the "
+                       "older op-index x offset map instead; packing problems always get that map.")
     common(p, "xla")
-    p.add_argument("--out", default=None, help="PNG path (default: <problem>-<agent>.png)")
+    p.add_argument("--out", default=None, help="PNG path (default: <problem>-<agent>.png); the HTML page "
+                   "goes beside it with .html")
+    p.add_argument("--offsets", action="store_true", help="draw the op-index x offset rectangles instead")
     p.set_defaults(handler=_show)
+
+    p = sub.add_parser("check", help="replay a mapping's timeline and report every hazard",
+                       description="Simulate a mapping (an agent's, or one saved by 'solve --out') and "
+                       "replay its timeline with the independent checker: a read before its data "
+                       "lands, two segments sharing fast-memory bytes or passing the capacity at any "
+                       "moment, a memory or copy engine moving more bytes per second than its "
+                       "bandwidth. Exit status 1 when there is any.")
+    common(p, "xla")
+    p.add_argument("--mapping", default=None, help="a mapping JSON written by 'optgym memory solve --out' "
+                   "(instead of running --agent)")
+    p.set_defaults(handler=_check)
 
     p = sub.add_parser("train", help="train MaskablePPO or the MCTS policy/value net",
                        description="Train a learned agent on workloads (default: the whole train split; "
@@ -70,7 +99,7 @@ def register(subparsers) -> None:
     p.add_argument("--agent", choices=["ppo", "mcts"], required=True, help="which agent to train")
     p.add_argument("--workloads", default="train",
                    help="comma-separated workloads to train on, or 'train' for the train split")
-    p.add_argument("--hardware", default="tpu-like", help="hardware preset")
+    p.add_argument("--hardware", default="tpu-like", help=HW_HELP)
     from optgym.memory.agents.recipes import MemoryPpoConfig  # the defaults of `optgym train`
 
     p.add_argument("--steps", type=int, default=MemoryPpoConfig.steps, help="ppo: environment steps")
@@ -107,33 +136,51 @@ def register(subparsers) -> None:
 
 
 def _list(args) -> int:
-    from optgym.memory.problem import HARDWARE
-    from optgym.memory.workloads import list_problems, load_problem, workload_split
+    from optgym.memory.problem import HARDWARE, get_hardware
+    from optgym.memory.workloads import list_problems, load_problem, workload_family, workload_split
 
-    print(f"{'problem':<18} {'split':<6} {'segments':>8} {'ops':>5} {'peak live B':>12} {'capacity B':>11}")
+    print(f"{'problem':<18} {'split':<10} {'family':<14} {'segments':>8} {'ops':>5} {'peak live B':>12} "
+          f"{'capacity B':>11}")
     for name in list_problems():
         p, _ = load_problem(name, args.hardware)
         split = workload_split(name) or "-"
-        print(f"{name:<18} {split:<6} {p.n_buffers:>8} {p.n_ops:>5} {p.peak_live_bytes():>12,} {p.capacity:>11,}")
+        print(f"{name:<18} {split:<10} {workload_family(name) or '-':<14} {p.n_buffers:>8} {p.n_ops:>5} "
+              f"{p.peak_live_bytes():>12,} {p.capacity:>11,}")
     print("\nhardware presets:")
-    for hw in HARDWARE.values():
-        print(f"  {hw.name}: {hw.description}\n    sources: {hw.sources}")
+    hws = list(HARDWARE.values())
+    if args.hardware not in HARDWARE:
+        hws.append(get_hardware(args.hardware))
+    for hw in hws:
+        print(f"  {hw.name}: {hw.description}\n    sources: {hw.sources or '-'}")
     return 0
 
 
 def _trace(args) -> int:
-    if args.source.endswith(".onnx"):
+    from optgym.errors import OptgymError
+
+    if bool(args.jax) == bool(args.source):
+        raise OptgymError("give one model: a SOURCE (MODULE:FACTORY, .onnx, .hlo) or --jax MODULE:FACTORY")
+    if args.jax:
+        from optgym.memory.hlo_import import trace_jax
+
+        w = trace_jax(args.jax, name=args.name)
+    elif args.source.endswith(".onnx"):
         from optgym.memory.onnx_import import read_onnx
 
-        w = read_onnx(args.source, name=args.name)
+        w = read_onnx(args.source, name=args.name, dtype=args.dtype)
+    elif args.source.endswith((".hlo", ".txt")):
+        from optgym.memory.hlo_import import read_hlo_file
+
+        w = read_hlo_file(args.source, name=args.name)
     else:
         import torch
 
         from optgym.memory.trace import trace_factory
 
-        w = trace_factory(args.source, name=args.name, dtype=getattr(torch, args.dtype))
+        w = trace_factory(args.source, name=args.name, dtype=getattr(torch, args.dtype or "bfloat16"))
     path = w.save(args.out)
-    print(f"{w.name}: {w.n_ops} ops (after fusion), {w.n_tensors} tensors, "
+    dtypes = sorted(set(w.tensor_dtypes))
+    print(f"{w.name}: {w.n_ops} ops (after fusion), {w.n_tensors} tensors ({', '.join(dtypes)}), "
           f"{int(w.tensor_bytes.sum()):,} bytes; wrote {path}")
     return 0
 
@@ -147,7 +194,7 @@ def _solve_one(args):
     if problem.n_ops == 0 and agent == "xla":
         agent = "pack"
     res = run_agent(agent, problem, hw, time_limit=args.time_limit, model=args.model,
-                    simulations=args.simulations, seed=args.seed)
+                    simulations=args.simulations, seed=args.seed, max_depth=args.max_depth)
     if agent in PACKING_AGENTS:
         ok = "fits" if res.height <= problem.capacity else "does not fit"
         print(f"{problem.name} [{agent}]: height {res.height:,} B, capacity {problem.capacity:,} B: {ok} "
@@ -157,35 +204,80 @@ def _solve_one(args):
 
         base = xla_mapping(problem, hw)
         print(f"{problem.name} on {hw.name} [{agent}]: {res.runtime * 1e6:.3f} us "
-              f"(XLA-style {base.runtime * 1e6:.3f} us, speedup {base.runtime / res.runtime:.4f}x), "
+              f"(XLA {base.runtime * 1e6:.3f} us, speedup {base.runtime / res.runtime:.4f}x), "
               f"{int((res.mapping >= 0).sum())}/{problem.n_buffers} buffers fast, {res.seconds:.2f} s. {res.note}")
-    return problem, res, agent
+    return problem, hw, res, agent
 
 
 def _solve(args) -> int:
     import json
     from pathlib import Path
 
-    problem, res, agent = _solve_one(args)
+    problem, _, res, agent = _solve_one(args)
     if args.out:
         out = Path(args.out)
+        lo, hi = res.intervals if res.intervals is not None else problem.default_intervals()
         tmp = out.with_name(f".{out.name}.tmp")
         tmp.write_text(json.dumps({"problem": problem.name, "hardware": args.hardware, "agent": agent,
                                    "runtime": res.runtime, "height": res.height,
-                                   "mapping": [int(x) for x in res.mapping]}))
+                                   "mapping": [int(x) for x in res.mapping],
+                                   "lo": [int(x) for x in lo], "hi": [int(x) for x in hi]}))
         tmp.replace(out)
     return 0
 
 
 def _show(args) -> int:
-    from optgym.memory.plot import save_placement_png
+    from pathlib import Path
 
-    problem, res, agent = _solve_one(args)
-    out = args.out or f"{problem.name.replace('/', '-')}-{agent}.png"
-    title = f"{problem.name} [{agent}]" + (f": {res.runtime * 1e6:.2f} us" if problem.n_ops else
-                                            f": height {res.height:,} B")
-    print(f"wrote {save_placement_png(problem, res.mapping, out, title=title)}")
+    from optgym.memory.plot import save_placement_png, save_timeline_html, save_timeline_png
+    from optgym.memory.timeline import CostModel
+
+    problem, hw, res, agent = _solve_one(args)
+    out = Path(args.out or f"{problem.name.replace('/', '-')}-{agent}.png")
+    if args.offsets or problem.n_ops == 0:
+        title = f"{problem.name} [{agent}]" + (f": {res.runtime * 1e6:.2f} us" if problem.n_ops else
+                                                f": height {res.height:,} B")
+        print(f"wrote {save_placement_png(problem, res.mapping, out, title=title)}")
+        return 0
+    tl = CostModel(problem, hw).trace(res.mapping, res.intervals)
+    title = f"{problem.name} on {hw.name} [{agent}]: {tl.runtime * 1e6:.2f} us, {tl.stall * 1e6:.2f} us stalled"
+    png = save_timeline_png(problem, tl, out, title=title)
+    page = save_timeline_html(problem, tl, out.with_suffix(".html"), title=title)
+    print(f"wrote {png} and {page}")
     return 0
+
+
+def _check(args) -> int:
+    import json
+
+    import numpy as np
+
+    from optgym.errors import OptgymError
+    from optgym.memory.check import check_mapping
+    from optgym.memory.workloads import load_problem
+
+    if args.mapping:
+        problem, hw = load_problem(args.problem, args.hardware)
+        try:
+            d = json.loads(open(args.mapping).read())
+            mapping = np.array(d["mapping"], dtype=np.int64)
+            intervals = (np.array(d["lo"], dtype=np.int64), np.array(d["hi"], dtype=np.int64)) if "lo" in d else None
+        except (OSError, ValueError, KeyError) as exc:
+            raise OptgymError(f"{args.mapping}: not a mapping written by 'optgym memory solve --out': {exc}") from exc
+        if len(mapping) != problem.n_buffers:
+            raise OptgymError(f"{args.mapping}: {len(mapping)} entries, but {problem.name} has "
+                              f"{problem.n_buffers} segments on {hw.name}")
+        what = args.mapping
+    else:
+        problem, hw, res, _ = _solve_one(args)
+        mapping, intervals, what = res.mapping, res.intervals, f"agent {args.agent}"
+    if problem.n_ops == 0:
+        raise OptgymError(f"{problem.name} is a packing problem: it has no timeline to check")
+    hazards = check_mapping(problem, hw, mapping, intervals)
+    for h in hazards:
+        print(f"  {h}")
+    print(f"{problem.name} on {hw.name} ({what}): {len(hazards)} hazard(s)")
+    return 1 if hazards else 0
 
 
 def _train(args) -> int:

@@ -25,15 +25,33 @@ _PER_ELEMENT = {"Softmax": 5, "LayerNormalization": 8, "ReduceMean": 1, "GlobalA
                 "Slice": 0, "Split": 0, "Resize": 1, "Pad": 0}
 
 
-def _dtype_size(elem_type: int) -> tuple[str, int]:
+_TRANSCENDENTAL = {"Exp": 1, "Tanh": 1, "Sigmoid": 1, "Erf": 1, "Gelu": 1, "Softmax": 1, "Log": 1,
+                   "Sqrt": 1, "Softplus": 2, "Elu": 1, "Pow": 1, "LogSoftmax": 1}
+#: floating dtypes a model can be mapped at (``dtype=``), with their sizes in bytes
+DTYPES = {"float32": 4, "bfloat16": 2, "float16": 2}
+
+
+def _dtype_size(elem_type: int, dtype: str | None) -> tuple[str, int]:
+    """Name and byte size of an ONNX element type; floating types become ``dtype`` when given
+    (what an accelerator runs a float32 export at)."""
     import onnx
 
+    if dtype is not None and elem_type in (onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE,
+                                           onnx.TensorProto.FLOAT16, onnx.TensorProto.BFLOAT16):
+        return dtype, DTYPES[dtype]
+    if elem_type == onnx.TensorProto.BFLOAT16:
+        return "bfloat16", 2
     np_dtype = onnx.helper.tensor_dtype_to_np_dtype(elem_type)
     return str(np_dtype), np_dtype.itemsize
 
 
-def read_onnx(path: str | Path, *, name: str | None = None, fuse: bool = True) -> Workload:  # noqa: C901 - one dispatch over ONNX op types, each with its own shape rule
-    """Read an ``.onnx`` file (shapes must be static after shape inference)."""
+def read_onnx(path: str | Path, *, name: str | None = None, fuse: bool = True,  # noqa: C901 - one dispatch over ONNX op types, each with its own shape rule
+              dtype: str | None = None) -> Workload:
+    """Read an ``.onnx`` file (shapes must be static after shape inference). ``dtype``
+    (``bfloat16``, ``float16`` or ``float32``) counts every floating tensor at that type, as a
+    bf16 accelerator runs a float32 export; None keeps the file's types."""
+    if dtype is not None and dtype not in DTYPES:
+        raise BenchmarkError(f"unknown dtype {dtype!r}; choose one of {sorted(DTYPES)}")
     try:
         import onnx
     except ImportError as exc:
@@ -50,11 +68,11 @@ def read_onnx(path: str | Path, *, name: str | None = None, fuse: bool = True) -
         if not tt.HasField("shape"):
             continue
         dims = [d.dim_value if d.HasField("dim_value") else -1 for d in tt.shape.dim]
-        dtype, size = _dtype_size(tt.elem_type)
-        info[vi.name] = (dims, dtype, size)
+        name_t, size = _dtype_size(tt.elem_type, dtype)
+        info[vi.name] = (dims, name_t, size)
     for init in g.initializer:
-        dtype, size = _dtype_size(init.data_type)
-        info[init.name] = (list(init.dims), dtype, size)
+        name_t, size = _dtype_size(init.data_type, dtype)
+        info[init.name] = (list(init.dims), name_t, size)
 
     def nbytes(tensor: str) -> int:
         if tensor not in info:
@@ -97,8 +115,11 @@ def read_onnx(path: str | Path, *, name: str | None = None, fuse: bool = True) -
         else:
             flops = _PER_ELEMENT.get(op, 1) * out_numel
         reads = [(base[x], view_bytes[x]) for x in ins]
+        if op in {"Gather", "GatherElements", "GatherND"} and reads and node.input[0] in base:
+            reads[0] = (reads[0][0], min(reads[0][1], nbytes(outs[0])))  # only the rows selected
         out_id = b.tensor(outs[0], nbytes(outs[0]), "activation", info[outs[0]][1])
-        b.op(node.name or f"{op}_{k}", op.lower(), flops, out_id, reads, op in _ELEMENTWISE)
+        b.op(node.name or f"{op}_{k}", op.lower(), flops, out_id, reads, op in _ELEMENTWISE,
+             _TRANSCENDENTAL.get(op, 0) * out_numel)
         base[outs[0]] = out_id
         view_bytes[outs[0]] = b.t_bytes[out_id]
     for out in g.output:

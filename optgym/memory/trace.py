@@ -48,6 +48,26 @@ _PER_ELEMENT = {"softmax": 5, "_softmax": 5, "log_softmax": 5, "layer_norm": 8, 
                 "zeros_like": 0, "ones_like": 0, "full_like": 0, "new_zeros": 0, "arange": 0, "one_hot": 0}
 
 
+#: transcendental operations per output element (exp, tanh, erf, ...: XLA counts them apart)
+_TRANSCENDENTAL = {"exp": 1, "tanh": 1, "sigmoid": 1, "gelu": 1, "silu": 1, "softmax": 1, "_softmax": 1,
+                   "log_softmax": 1, "log": 1, "erf": 1, "rsqrt": 1, "sqrt": 1, "softplus": 2, "mish": 3,
+                   "elu": 1, "pow": 1}
+#: ops that read only the rows their indices select from their first operand (a table)
+GATHERS = {"embedding", "index_select", "gather", "index", "take", "embedding_bag"}
+#: ops that write rows of their first operand at indices (functional here: the result is new)
+SCATTERS = {"index_add", "scatter_add", "scatter", "index_put", "index_copy", "scatter_reduce"}
+
+
+def _transcendentals(name: str, node, out) -> float:
+    """Transcendental operations of one ATen call (XLA's cost analysis charges them apart)."""
+    if name == "scaled_dot_product_attention":
+        args = [a.meta.get("val") for a in node.args if hasattr(a, "meta")]
+        if len(args) >= 2:
+            q, k = args[0], args[1]
+            return float(q.numel()) / float(q.shape[-1]) * float(k.shape[-2])  # exp of every score
+    return _TRANSCENDENTAL.get(name, 0) * (float(out.numel()) if out is not None else 0.0)
+
+
 def _op_name(target) -> str:
     if target is operator.getitem:
         return "getitem"
@@ -167,16 +187,21 @@ def trace_module(model, args: tuple, *, name: str, dtype=None, description: str 
         if not outs:
             continue  # shape arithmetic, asserts: no data
         reads = []
-        for a in ins:
+        for pos, a in enumerate(ins):
             ids = base[a]
             for t in ids if isinstance(ids, list) else [ids]:
                 if t is not None:
-                    reads.append((t, view_bytes.get(a, 0) or b.t_bytes[t]))
+                    nb = view_bytes.get(a, 0) or b.t_bytes[t]
+                    if pos == _table_position(op, node, ins):
+                        # a gather reads the rows it selects, a scatter writes the rows it updates
+                        nb = min(nb, _nbytes(outs[0]) if op in GATHERS else _updates_bytes(node))
+                    reads.append((t, nb))
         out_ids = [b.tensor(f"{node.name}" if i == 0 else f"{node.name}.{i}", _nbytes(t), "activation",
                             str(t.dtype).replace("torch.", "")) for i, t in enumerate(outs)]
         # an op with several results writes the first; the others (e.g. pooling indices) are
         # only kept when read, as extra ops of no cost
-        b.op(node.name, op, _flops(op, node, outs[0]), out_ids[0], reads, op in _ELEMENTWISE)
+        b.op(node.name, op, _flops(op, node, outs[0]), out_ids[0], reads, op in _ELEMENTWISE,
+             _transcendentals(op, node, outs[0]))
         for extra in out_ids[1:]:
             b.op(f"{node.name}.out", op, 0.0, extra, [], True)
         base[node] = out_ids if isinstance(val, list | tuple) else out_ids[0]
@@ -185,8 +210,22 @@ def trace_module(model, args: tuple, *, name: str, dtype=None, description: str 
     return fuse_elementwise(w) if fuse else w
 
 
-def load_factory(spec: str):
-    """Import ``MODULE:FACTORY`` and call it; it must return ``(module, example_args)``."""
+def _table_position(op: str, node, ins: list) -> int:
+    """Which traced operand of a gather or scatter is the table (-1: none). ``embedding`` takes
+    (weight, indices); the others take the table first."""
+    if op not in GATHERS and op not in SCATTERS:
+        return -1
+    return 0
+
+
+def _updates_bytes(node) -> int:
+    """Bytes a scatter writes: its last tensor operand (the updates or source)."""
+    vals = [a.meta.get("val") for a in node.args if hasattr(a, "meta") and hasattr(a.meta.get("val"), "numel")]
+    return _nbytes(vals[-1]) if vals else 0
+
+
+def load_factory(spec: str, what: str = "(module, example_args)"):
+    """Import ``MODULE:FACTORY`` and call it; it must return a pair ``what`` names."""
     if ":" not in spec:
         raise BenchmarkError(f"{spec!r}: expected MODULE:FACTORY, e.g. mypkg.models:make")
     mod_name, func_name = spec.split(":", 1)
@@ -199,7 +238,7 @@ def load_factory(spec: str):
         raise BenchmarkError(f"{spec}: {mod_name!r} has no callable {func_name!r}")
     made = factory()
     if not (isinstance(made, tuple) and len(made) == 2):
-        raise BenchmarkError(f"{spec}: the factory must return (module, example_args), got {type(made).__name__}")
+        raise BenchmarkError(f"{spec}: the factory must return {what}, got {type(made).__name__}")
     return made
 
 

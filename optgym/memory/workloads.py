@@ -1,9 +1,11 @@
-"""Workloads as data: the shipped model zoo (train and held-out test splits), user files, MiniMalloc.
+"""Workloads as data: the shipped model zoo (split by family), user files, MiniMalloc.
 
 Every workload is a JSON file (:class:`~optgym.memory.graph.Workload`) under
-``data/workloads/``, listed with its split in ``data/workloads/index.json``; the files are made by
-``scripts/build_memory_workloads.py`` with the same ``torch.export`` tracer a user's model goes
-through (:mod:`.trace`). :func:`load_problem` also takes a path to a workload JSON or an ONNX
+``data/workloads/``, listed with its family and split in ``data/workloads/index.json``; the files
+are made by ``scripts/build_memory_workloads.py`` with the same ``torch.export`` tracer a user's
+model goes through (:mod:`.trace`). Splits hold whole families: ``train`` families train the
+learned agents, ``validation`` families choose every setting, ``test`` families are only
+measured. :func:`load_problem` also takes a path to a workload JSON, an ONNX file or an HLO text
 file, and ``minimalloc/A`` ... ``minimalloc/K`` (packing problems, no ops).
 """
 
@@ -29,17 +31,26 @@ def _index() -> dict:
         raise BenchmarkError(f"{INDEX_PATH}: cannot read the workload index: {exc}") from exc
 
 
+SPLITS = ("train", "validation", "test")
+
+
 def workload_names(split: str | None = None) -> list[str]:
-    """Names of the shipped workloads, optionally only one split (``train`` or ``test``)."""
-    if split not in (None, "train", "test"):
-        raise BenchmarkError(f"unknown split {split!r}; choose train or test")
+    """Names of the shipped workloads, optionally only one split (``train``, ``validation`` or ``test``)."""
+    if split not in (None, *SPLITS):
+        raise BenchmarkError(f"unknown split {split!r}; choose one of {SPLITS}")
     return [n for n, e in _index().items() if split is None or e["split"] == split]
 
 
 def workload_split(name: str) -> str | None:
-    """``"train"`` or ``"test"`` for a shipped workload, ``None`` otherwise."""
+    """The split (``train``, ``validation``, ``test``) of a shipped workload, ``None`` otherwise."""
     entry = _index().get(name)
     return entry["split"] if entry else None
+
+
+def workload_family(name: str) -> str | None:
+    """The model family of a shipped workload (its split holds the whole family), ``None`` otherwise."""
+    entry = _index().get(name)
+    return entry.get("family") if entry else None
 
 
 def load_workload(name: str | Path) -> Workload:
@@ -54,9 +65,13 @@ def load_workload(name: str | Path) -> Workload:
         return read_onnx(path)
     if path.suffix == ".json" and path.exists():
         return Workload.load(path)
+    if path.suffix in (".hlo", ".txt") and path.exists():
+        from optgym.memory.hlo_import import read_hlo_file
+
+        return read_hlo_file(path)
     raise BenchmarkError(
         f"unknown workload {text!r}: not a shipped workload ({', '.join(workload_names())}), "
-        "nor an existing .json workload or .onnx file (make one with 'optgym memory trace')"
+        "nor an existing .json workload, .onnx or .hlo file (make one with 'optgym memory trace')"
     )
 
 
