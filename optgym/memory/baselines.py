@@ -220,9 +220,13 @@ class XlaPlanner:
             d = int(p.seg_dep[b])
             if d >= 0 and pl.offset[d] >= 0:
                 lo_min = max(lo_min, int(pl.hi[d]))  # after the eviction that puts its data there
+            if pl.best_fit(b, first, last + 1) < 0:
+                return False  # no room even over the shortest window: none of the longer ones has any
             for s in self.prefetch_starts(b, lo_min):
+                if not res.prefetch.has(s, first, copy_t):
+                    continue
                 off = pl.best_fit(b, s, last + 1)
-                if off >= 0 and res.prefetch.has(s, first, copy_t):
+                if off >= 0:
                     pl.place(b, off, s, last + 1)
                     res.prefetch.consume(s, first, copy_t)
                     return True

@@ -58,10 +58,12 @@ def register(subparsers) -> None:
         q.add_argument("--agent", default=default_agent, help=AGENT_HELP)
         q.add_argument("--time-limit", type=float, default=10.0, help="seconds for search, cpsat and pack")
         q.add_argument("--model", default=None, help="trained model file for ppo (.zip) or mcts (.pt)")
-        q.add_argument("--simulations", type=int, default=16, help="MCTS simulations per move")
+        q.add_argument("--simulations", type=int, default=8, help="MCTS simulations per move")
         q.add_argument("--seed", type=int, default=0, help="seed for random, search and mcts")
-        q.add_argument("--max-depth", type=int, default=None,
+        q.add_argument("--max-depth", type=int, default=32,
                        help="mcts: segments the tree decides (the most memory-bound; XLA's rules the rest)")
+        q.add_argument("--prior-mix", type=float, default=0.5,
+                       help="mcts with --model: share of a uniform prior mixed into the net's")
 
     p = sub.add_parser("solve", help="map one problem with one agent and print its runtime / height",
                        description="Map one problem with one agent; print its timeline runtime next to "
@@ -98,7 +100,7 @@ def register(subparsers) -> None:
                        "the held-out test split is for evaluation only).")
     p.add_argument("--agent", choices=["ppo", "mcts"], required=True, help="which agent to train")
     p.add_argument("--workloads", default="train",
-                   help="comma-separated workloads to train on, or 'train' for the train split")
+                   help="comma-separated workloads to train on, or 'train' for the train families")
     p.add_argument("--hardware", default="tpu-like", help=HW_HELP)
     from optgym.memory.agents.recipes import MemoryPpoConfig  # the defaults of `optgym train`
 
@@ -112,6 +114,10 @@ def register(subparsers) -> None:
                    help="mcts: fit the net to the best mapping each search finds on every training "
                    "workload (expert iteration; default) or AlphaZero-style to self-play visit counts")
     p.add_argument("--rounds", type=int, default=1, help="mcts best-mapping: search-and-fit rounds")
+    p.add_argument("--teacher-agent", choices=["search", "mcts"], default="search",
+                   help="mcts best-mapping: whose best mapping the net is fitted to")
+    p.add_argument("--teacher-seconds", type=float, default=5.0, help="mcts best-mapping: seconds of search per workload")
+    p.add_argument("--max-depth", type=int, default=32, help="mcts: segments the tree decides")
     p.add_argument("--simulations", type=int, default=8,
                    help="mcts: simulations per move in self-play; ppo: of the mcts teacher")
     p.add_argument("--seed", type=int, default=0, help="random seed")
@@ -124,10 +130,14 @@ def register(subparsers) -> None:
                        description="Run the agents on a split of the workloads (default: the held-out "
                        "test split) and print runtimes against the XLA-style baseline, then the "
                        "MiniMalloc packing table.")
-    p.add_argument("--split", choices=["test", "train", "all"], default="test", help="which workloads")
+    p.add_argument("--split", choices=["test", "validation", "train", "all"], default="test",
+                   help="which families' workloads (settings are chosen on validation, never on test)")
     p.add_argument("--hardware", default="tpu-like", help="hardware preset")
     p.add_argument("--time-limit", type=float, default=10.0, help="seconds per workload for search and cpsat")
-    p.add_argument("--simulations", type=int, default=16, help="MCTS simulations per move")
+    p.add_argument("--simulations", type=int, default=8, help="MCTS simulations per move")
+    p.add_argument("--max-depth", type=int, default=32, help="segments MCTS's tree decides")
+    p.add_argument("--prior-mix", type=float, default=0.5, help="MCTS+net: uniform share of the prior")
+    p.add_argument("--workloads", default=None, help="comma-separated workloads instead of a split")
     p.add_argument("--ppo-model", default=None, help="include MaskablePPO with this trained model")
     p.add_argument("--mcts-model", default=None, help="include MCTS guided by this trained net (.pt)")
     p.add_argument("--pack-time", type=float, default=10.0, help="CPU seconds per MiniMalloc problem")
@@ -194,7 +204,8 @@ def _solve_one(args):
     if problem.n_ops == 0 and agent == "xla":
         agent = "pack"
     res = run_agent(agent, problem, hw, time_limit=args.time_limit, model=args.model,
-                    simulations=args.simulations, seed=args.seed, max_depth=args.max_depth)
+                    simulations=args.simulations, seed=args.seed, max_depth=args.max_depth,
+                    prior_mix=args.prior_mix)
     if agent in PACKING_AGENTS:
         ok = "fits" if res.height <= problem.capacity else "does not fit"
         print(f"{problem.name} [{agent}]: height {res.height:,} B, capacity {problem.capacity:,} B: {ok} "
@@ -298,7 +309,9 @@ def _train(args) -> int:
 
         _, log = train_mcts_on_best(workloads, args.hardware, simulations=args.simulations,
                                     rounds=args.rounds, out=args.out, seed=args.seed,
-                                    max_seconds=args.max_seconds, progress=sys.stderr.isatty())
+                                    max_seconds=args.max_seconds, progress=sys.stderr.isatty(),
+                                    max_depth=args.max_depth, teacher=args.teacher_agent,
+                                    teacher_seconds=args.teacher_seconds)
         for row in log:
             print(f"round {row['round']}: loss {row['loss']:.4f}, {row['samples']} samples, "
                   f"search gain vs XLA-style {row['search_gain_vs_baseline'] * 100:+.2f}%")
@@ -319,9 +332,11 @@ def _report(args) -> int:
     from optgym.memory.agents.report import mapping_table, packing_table
     from optgym.memory.workloads import workload_names
 
-    names = workload_names(None if args.split == "all" else args.split)
+    names = ([w for w in args.workloads.split(",") if w] if args.workloads
+             else workload_names(None if args.split == "all" else args.split))
     text, _ = mapping_table(args.hardware, time_limit=args.time_limit, simulations=args.simulations,
-                            ppo_model=args.ppo_model, mcts_model=args.mcts_model, workloads=names)
+                            max_depth=args.max_depth, prior_mix=args.prior_mix, ppo_model=args.ppo_model,
+                            mcts_model=args.mcts_model, workloads=names)
     print(f"## Timeline runtime per workload ({args.split} split, {args.hardware})\n")
     print(text)
     if not args.no_packing:

@@ -287,6 +287,8 @@ class CostModel:
         self._op_of_entry = op_of_entry
         self._saving = saving
         self.copy_time = p.size / hardware.copy_bw
+        #: timeline simulations run so far (what agents spend; compared at equal counts)
+        self.simulations = 0
         self.all_slow = self.runtime(np.full(p.n_buffers, SLOW, dtype=np.int64)) if p.n_ops else 0.0
         # the runtime saved by putting one buffer alone in fast memory (at its default interval)
         self.solo_benefit = _solo_benefits(self)
@@ -309,6 +311,7 @@ class CostModel:
 
     def timeline(self, fast: np.ndarray, intervals: Intervals | None = None) -> tuple[float, float, float]:
         """``(runtime, seconds the core waited for copies, seconds a copy was in flight)``."""
+        self.simulations += 1
         out = self._run(fast, intervals, False)
         if out[0] < 0:
             raise RuntimeError(f"{self.problem.name}: the timeline deadlocked (a bug in the simulator)")

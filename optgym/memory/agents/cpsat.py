@@ -4,9 +4,10 @@ Model: a presence literal and an offset per buffer (only buffers with a positive
 candidates for fast memory); one NoOverlap2D constraint over (live interval x byte range) boxes of
 the present buffers; per op, ``time_t >= compute_t`` and ``time_t >= slow memory time_t - savings
 of its fast operands``, which is exactly the roofline ``max`` since the objective minimizes the
-sum. Times are integers in picoseconds. The solver gets the XLA-style mapping as a hint, so any
-answer it returns is at least as good; the objective bound it proves is a lower bound on the
-runtime of every valid mapping.
+sum. Times are integers in picoseconds. Intervals are the segments' defaults. The solver gets the
+greedy mapping (at those intervals) as a hint, so any answer it returns is at least as good on the
+surrogate; the objective bound it proves is a lower bound on the surrogate of every mapping at
+the default intervals (not on the timeline runtime: no copies, no stalls).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import time
 
 import numpy as np
 
-from optgym.memory.baselines import MappingResult, xla_mapping
+from optgym.memory.baselines import MappingResult, greedy_mapping
 from optgym.memory.problem import Hardware, MemoryProblem, mapping_height
 from optgym.memory.timeline import CostModel
 
@@ -39,8 +40,7 @@ def cpsat_mapping(
     p = problem
     hint_intervals = None
     if hint is None:
-        base = xla_mapping(p, hardware, cost)
-        hint, hint_intervals = base.mapping, base.intervals
+        hint = greedy_mapping(p, hardware, cost).mapping
     cand = [int(b) for b in np.flatnonzero(cost.solo_benefit > 0) if p.size[b] <= p.capacity]
     m = cp_model.CpModel()
     x, o, xi, yi = {}, {}, [], []

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from optgym.memory.baselines import MappingResult, xla_complete
+from optgym.memory.baselines import MappingResult, xla_complete, xla_mapping
 from optgym.memory.env import MemoryMappingEnv
 from optgym.memory.problem import mapping_height
 
@@ -111,10 +111,15 @@ class MCTS:
         self.prior_mix = prior_mix  # share of a uniform prior mixed into the net's (keeps breadth)
         self.simulations, self.c_puct, self.rollout_weight = simulations, c_puct, rollout_weight
         self.rng = np.random.default_rng(seed)
-        # the baseline is a candidate from the start, so the search is never worse than it
+        # the baselines are candidates from the start (XLA's, and XLA's choices kept only where
+        # the timeline allows), so the search is never worse than either
         self.best_runtime = env.baseline_runtime
         self.best_mapping: np.ndarray | None = env.baseline.mapping.copy()
         self.best_intervals = env.baseline.intervals
+        stronger = xla_mapping(env.problem, env.hardware, env.cost, simulate=True)
+        if stronger.runtime < self.best_runtime:
+            self.best_runtime, self.best_mapping = stronger.runtime, stronger.mapping.copy()
+            self.best_intervals = stronger.intervals
         self.rollouts = 0  # timeline simulations spent on completions (the search's cost)
 
     # --------------------------------------------------------------------------- evaluation
@@ -261,6 +266,7 @@ def mcts_mapping(problem_name, hardware="tpu-like", *, net=None, model_path: str
     env = env or MemoryMappingEnv(problem_name, hardware)
     if net is None and model_path is not None:
         net = load_net(model_path)
+    sims0 = env.cost.simulations
     search = MCTS(env, net, simulations=simulations, rollout_weight=rollout_weight, seed=seed,
                   prior_mix=prior_mix)
     played_rt, _, _ = search.run_episode(max_depth=max_depth)
@@ -270,6 +276,7 @@ def mcts_mapping(problem_name, hardware="tpu-like", *, net=None, model_path: str
     res = MappingResult(mapping, env.cost.runtime(mapping, intervals), time.perf_counter() - t0, "mcts",
                         mapping_height(env.problem, mapping), note, intervals)
     res.rollouts = search.rollouts  # type: ignore[attr-defined]
+    res.simulations = env.cost.simulations - sims0  # type: ignore[attr-defined]
     res.played_runtime = played_rt  # type: ignore[attr-defined]
     return res
 
@@ -336,7 +343,9 @@ def _best_mapping_samples(env: MemoryMappingEnv, mapping: np.ndarray) -> list:
 
 def train_mcts_on_best(workloads: list[str], hardware: str = "tpu-like", *, simulations: int = 8,
                        rounds: int = 1, epochs: int = 300, out: str | Path | None = None, seed: int = 0,
-                       progress: bool = True, max_seconds: float | None = None) -> tuple[object, list[dict]]:
+                       progress: bool = True, max_seconds: float | None = None,
+                       max_depth: int | None = None, teacher: str = "mcts",
+                       teacher_seconds: float = 5.0) -> tuple[object, list[dict]]:
     """Expert iteration on the best mapping each search finds: run MCTS on every training
     workload, replay the best complete mapping it simulated, and fit the net's policy to that
     mapping's decisions (one-hot) and its value to the return still to come; with
@@ -355,11 +364,19 @@ def train_mcts_on_best(workloads: list[str], hardware: str = "tpu-like", *, simu
     for r in range(rounds):
         gains = []
         for env in tqdm(envs, desc=f"search round {r}", disable=not progress):
-            search = MCTS(env, net if r > 0 else None, simulations=simulations, rollout_weight=1.0,
-                          seed=seed + r)
-            search.run_episode()
-            gains.append(1 - search.best_runtime / env.baseline_runtime)
-            samples.extend(_best_mapping_samples(env, search.best_mapping))
+            if teacher == "search":  # the local search's best mapping as the target
+                from optgym.memory.agents.search import search_mapping
+
+                res = search_mapping(env.problem, env.hardware, time_limit=teacher_seconds, cost=env.cost,
+                                     seed=seed + r)
+                best_rt, best_map = res.runtime, res.mapping
+            else:
+                search = MCTS(env, net if r > 0 else None, simulations=simulations, rollout_weight=1.0,
+                              seed=seed + r)
+                search.run_episode(max_depth=max_depth)
+                best_rt, best_map = search.best_runtime, search.best_mapping
+            gains.append(1 - best_rt / env.baseline_runtime)
+            samples.extend(_best_mapping_samples(env, best_map))
             if max_seconds is not None and time.perf_counter() - t0 > max_seconds:
                 break
         loss = _fit(net, opt, samples, epochs)

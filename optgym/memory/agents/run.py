@@ -19,7 +19,8 @@ PACKING_AGENTS = ("best-fit", "pack")
 
 def run_agent(agent: str, problem: MemoryProblem, hardware: Hardware, *, time_limit: float = 10.0,
               model: str | None = None, simulations: int = 16, seed: int = 0,
-              max_depth: int | None = None, max_evals: int | None = None) -> MappingResult:
+              max_depth: int | None = None, max_evals: int | None = None,
+              prior_mix: float = 0.5) -> MappingResult:
     """Run one agent and validate what it returns (packing agents: against their own height).
     ``max_depth``: the segments MCTS's tree decides (the rest by XLA's rules); ``max_evals``:
     the timeline simulations search may spend (besides its time limit)."""
@@ -59,7 +60,8 @@ def run_agent(agent: str, problem: MemoryProblem, hardware: Hardware, *, time_li
         from optgym.memory.env import MemoryMappingEnv
 
         res = mcts_mapping(problem.name, hardware, model_path=model, simulations=simulations, seed=seed,
-                           env=MemoryMappingEnv(problem, hardware), max_depth=max_depth)
+                           env=MemoryMappingEnv(problem, hardware), max_depth=max_depth,
+                           prior_mix=prior_mix)
     else:
         from optgym.memory.agents.ppo import ppo_mapping
         from optgym.memory.env import MemoryMappingEnv

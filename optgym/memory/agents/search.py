@@ -7,8 +7,8 @@ make room for it by sending the fast segments in its way to slow memory, send a 
 slow memory, or move a prefetch's start or an eviction's end. It keeps every move that makes the
 timeline faster. When a whole round of moves finds nothing, it restarts from the best mapping with
 a random part of its fast segments sent back to slow memory, so it searches until the time
-limit, never stopping early. ``max_evals`` bounds the timeline simulations instead (for
-comparisons at equal simulations).
+limit, never stopping early. ``max_evals`` bounds the timeline simulations instead, counting
+those its starting points spent (for comparisons at equal simulations).
 
 ``pack_problem`` runs the packing solver on a packing problem (every buffer in fast memory).
 """
@@ -128,6 +128,7 @@ def search_mapping(problem: MemoryProblem, hardware: Hardware, *, time_limit: fl
     deadline = t0 + time_limit
     p = problem
     cost = cost or CostModel(p, hardware)
+    sims0 = cost.simulations  # the starts' simulations (XLA + simulation) count too
     rng = np.random.default_rng(seed)
     searcher = _Searcher(cost, rng)
     starts = [xla_mapping(p, hardware, cost), xla_mapping(p, hardware, cost, simulate=True),
@@ -143,7 +144,7 @@ def search_mapping(problem: MemoryProblem, hardware: Hardware, *, time_limit: fl
     n = p.n_buffers
 
     def budget_left() -> bool:
-        return time.perf_counter() < deadline and (max_evals is None or searcher.evals < max_evals)
+        return time.perf_counter() < deadline and (max_evals is None or cost.simulations - sims0 < max_evals)
 
     while budget_left():
         b = int(rng.integers(n))
@@ -176,7 +177,7 @@ def search_mapping(problem: MemoryProblem, hardware: Hardware, *, time_limit: fl
     rt = cost.runtime(mapping, (lo, hi))
     return MappingResult(mapping, rt, time.perf_counter() - t0, "search", mapping_height(p, mapping),
                          f"start {start.agent}, {moves} improving moves, {restarts} restarts, "
-                         f"{searcher.evals} simulations", (lo, hi))
+                         f"{cost.simulations - sims0} simulations", (lo, hi))
 
 
 def pack_problem(problem: MemoryProblem, *, time_limit: float = 30.0) -> MappingResult:
