@@ -56,7 +56,7 @@ def register(subparsers) -> None:
                        "or a workload .json / .onnx file")
         q.add_argument("--hardware", default="tpu-like", help=HW_HELP)
         q.add_argument("--agent", default=default_agent, help=AGENT_HELP)
-        q.add_argument("--time-limit", type=float, default=10.0, help="seconds for search, cpsat and pack")
+        q.add_argument("--time-limit", type=float, default=10.0, help="CPU seconds for search and pack, seconds for cpsat")
         q.add_argument("--model", default=None, help="trained model file for ppo (.zip) or mcts (.pt)")
         q.add_argument("--simulations", type=int, default=8, help="MCTS simulations per move")
         q.add_argument("--seed", type=int, default=0, help="seed for random, search and mcts")
@@ -133,7 +133,7 @@ def register(subparsers) -> None:
     p.add_argument("--split", choices=["test", "validation", "train", "all"], default="test",
                    help="which families' workloads (settings are chosen on validation, never on test)")
     p.add_argument("--hardware", default="tpu-like", help="hardware preset")
-    p.add_argument("--time-limit", type=float, default=10.0, help="seconds per workload for search and cpsat")
+    p.add_argument("--time-limit", type=float, default=10.0, help="CPU seconds per workload for search (and seconds for cpsat)")
     p.add_argument("--simulations", type=int, default=8, help="MCTS simulations per move")
     p.add_argument("--max-depth", type=int, default=32, help="segments MCTS's tree decides")
     p.add_argument("--prior-mix", type=float, default=0.5, help="MCTS+net: uniform share of the prior")

@@ -122,10 +122,11 @@ class _Searcher:
 def search_mapping(problem: MemoryProblem, hardware: Hardware, *, time_limit: float = 10.0,
                    cost: CostModel | None = None, seed: int = 0, max_evals: int | None = None,
                    restart_fraction: float = 0.2) -> MappingResult:
-    """Anytime local search with restarts (see the module docstring). ``time_limit`` is in
-    seconds of wall-clock time; ``max_evals``, when given, caps the timeline simulations."""
+    """Anytime local search with restarts (see the module docstring). ``time_limit`` is in CPU
+    seconds of this process (as the packing solver's), so a busy machine does not change what it
+    finds; ``max_evals``, when given, caps the timeline simulations."""
     t0 = time.perf_counter()
-    deadline = t0 + time_limit
+    deadline = time.process_time() + time_limit
     p = problem
     cost = cost or CostModel(p, hardware)
     sims0 = cost.simulations  # the starts' simulations (XLA + simulation) count too
@@ -144,7 +145,7 @@ def search_mapping(problem: MemoryProblem, hardware: Hardware, *, time_limit: fl
     n = p.n_buffers
 
     def budget_left() -> bool:
-        return time.perf_counter() < deadline and (max_evals is None or cost.simulations - sims0 < max_evals)
+        return time.process_time() < deadline and (max_evals is None or cost.simulations - sims0 < max_evals)
 
     while budget_left():
         b = int(rng.integers(n))
