@@ -326,6 +326,9 @@ def test_copies_share_slow_memory_bandwidth_with_the_ops():
     assert tl.copy_end[0] == pytest.approx(tl.op_end[0] + p.size[w] / 1e11)  # moved nothing during op0
     assert tl.op_start[1] == pytest.approx(tl.copy_end[0])
     assert check_timeline(p, hw, tl) == []
+    late = cost.trace(m, (lo, hi))
+    late.op_start[1] = late.op_end[0]  # the old timeline: the use starts before its prefetch lands
+    assert any(h.kind == "read-before-land" and "fast memory" in h.message for h in check_timeline(p, hw, late))
     tl.iv_rate[:] *= 2  # a timeline whose copy moved faster than the memory allows
     assert any(h.kind == "bandwidth" for h in check_timeline(p, hw, tl))
 
@@ -340,9 +343,10 @@ def test_checker_catches_two_segments_sharing_bytes():
     assert any(h.kind == "capacity" and "share" in h.message for h in hazards)
 
 
-def test_every_shipped_workload_and_baseline_passes_the_checker():
+@pytest.mark.parametrize("preset", ["tpu-like", "edge-npu"])
+def test_every_shipped_workload_and_baseline_passes_the_checker(preset):
     for name in workload_names():
-        p, hw = load_problem(name, HW)
+        p, hw = load_problem(name, preset)
         cost = CostModel(p, hw)
         for res in (xla_mapping(p, hw, cost), xla_mapping(p, hw, cost, simulate=True), greedy_mapping(p, hw, cost)):
             validate_mapping(p, res.mapping, intervals=res.intervals)

@@ -1,11 +1,14 @@
-"""Memory-mapping environments (mallocGame-style): map the buffers of ML programs to fast and slow memory.
+"""Memory mapping (mallocGame-style): map the buffers of ML programs to fast and slow memory.
 
-``optgym/memory-v0`` (:class:`MemoryMappingEnv`) maps the allocation segments of a workload (a
-traced model, stored as data) onto fast and slow memory, scored by a timeline cost model with
-asynchronous copies against an XLA-style memory-space-assignment baseline;
-``optgym/memory-packing-v0`` (:class:`MemoryPackingEnv`) packs every buffer into fast memory (the
-MiniMalloc production set). Bring your own model with :func:`trace_module` (``torch.export``) or
-an ONNX file.
+Its own product beside pass ordering (it shares only the cache, the limits and the training
+framework). ``optgym/memory-v0`` (:class:`MemoryMappingEnv`) maps the allocation segments of a
+workload (a traced model, stored as data) onto fast and slow memory, scored by a hazard-free
+timeline (:mod:`.timeline`; :mod:`.check` replays any timeline independently) against XLA's
+memory-space assignment (:mod:`.baselines`); ``optgym/memory-packing-v0``
+(:class:`MemoryPackingEnv`) packs every buffer into fast memory (the MiniMalloc production set).
+Bring your own model with :func:`trace_module` (``torch.export``), a JAX function or HLO text
+(:mod:`.hlo_import`) or an ONNX file, and your own chip as a TOML file (:mod:`.hardware`). Agents
+live in :mod:`optgym.memory.agents`, the ``optgym memory`` command in :mod:`.cli`.
 """
 
 from __future__ import annotations
@@ -23,6 +26,13 @@ from optgym.memory.timeline import CostModel
 from optgym.memory.workloads import list_problems, load_problem, load_workload, workload_names
 
 
+def check_mapping(*args, **kwargs):
+    """Simulate a mapping and list its hazards (see :func:`optgym.memory.check.check_mapping`)."""
+    from optgym.memory.check import check_mapping as _check
+
+    return _check(*args, **kwargs)
+
+
 def trace_module(*args, **kwargs) -> Workload:
     """Trace a ``torch.nn.Module`` into a workload (see :func:`optgym.memory.trace.trace_module`)."""
     from optgym.memory.trace import trace_module as _trace
@@ -31,6 +41,7 @@ def trace_module(*args, **kwargs) -> Workload:
 
 __all__ = [
     "HARDWARE",
+    "check_mapping",
     "CostModel",
     "Hardware",
     "MemoryMappingEnv",
