@@ -205,7 +205,8 @@ class MCTS:
         """Play one episode with search at every move; returns (final runtime, mapping, samples).
         ``action_log``, when given, receives the moves played. With ``max_depth``, the tree
         decides only the first ``max_depth`` segments of the order (the most memory-bound) and
-        XLA's rules complete the rest."""
+        XLA's rules complete the rest (the better of keeping each choice only where the timeline
+        allows, and not checking)."""
         env = self.env
         obs, info = env.reset()
         root = self._make_node(obs, info, False)
@@ -238,10 +239,15 @@ class MCTS:
                 root.children[a] = (r, self._make_node(obs, info, term))
             root = root.children[a][1]
         env.restore_state(root.state)
-        if not root.terminal:  # depth-limited: XLA's rules decide the rest
-            pl = env.placement.copy()
-            final_runtime, _ = xla_complete(env.cost, pl, env.order[env.pos:], planner=env.planner)
-            final_mapping, final_intervals = pl.offset.copy(), (pl.lo.copy(), pl.hi.copy())
+        if not root.terminal:  # depth-limited: XLA's rules decide the rest, each choice kept
+            # only where the timeline allows (one pass, as the xla-sim baseline), or not checked
+            final_runtime = np.inf
+            for simulate in (True, False):
+                pl = env.placement.copy()
+                rt, _ = xla_complete(env.cost, pl, env.order[env.pos:], planner=env.planner, simulate=simulate)
+                if rt < final_runtime:
+                    final_runtime, final_mapping = rt, pl.offset.copy()
+                    final_intervals = (pl.lo.copy(), pl.hi.copy())
         else:
             final_runtime, final_mapping, final_intervals = env.runtime, env.mapping(), env.intervals()
         if final_runtime < self.best_runtime:
