@@ -67,7 +67,7 @@ def register(subparsers) -> None:
 
     p = sub.add_parser("solve", help="map one problem with one agent and print its runtime / height",
                        description="Map one problem with one agent; print its timeline runtime next to "
-                       "the XLA-style baseline's (or, for packing problems, the height it reaches).")
+                       "XLA's (or, for packing problems, the height it reaches).")
     common(p, "xla")
     p.add_argument("--out", default=None, help="write the mapping as JSON here")
     p.set_defaults(handler=_solve)
@@ -106,7 +106,7 @@ def register(subparsers) -> None:
 
     p.add_argument("--steps", type=int, default=MemoryPpoConfig.steps, help="ppo: environment steps")
     p.add_argument("--imitation-epochs", type=int, default=MemoryPpoConfig.imitation_epochs,
-                   help="ppo: epochs of warm start on XLA-style decisions (0: from scratch)")
+                   help="ppo: epochs of warm start on XLA's decisions (0: from scratch)")
     p.add_argument("--teacher", choices=["xla", "mcts"], default=MemoryPpoConfig.teacher,
                    help="ppo: whose decisions the warm start imitates (mcts: distill the tree search)")
     p.add_argument("--iterations", type=int, default=6, help="mcts self-play: iterations")
@@ -128,7 +128,7 @@ def register(subparsers) -> None:
 
     p = sub.add_parser("report", help="print the per-workload runtime table and the packing results",
                        description="Run the agents on a split of the workloads (default: the held-out "
-                       "test split) and print runtimes against the XLA-style baseline, then the "
+                       "test families) and print runtimes against XLA's memory-space assignment, then the "
                        "MiniMalloc packing table.")
     p.add_argument("--split", choices=["test", "validation", "train", "all"], default="test",
                    help="which families' workloads (settings are chosen on validation, never on test)")
@@ -314,7 +314,7 @@ def _train(args) -> int:
                                     teacher_seconds=args.teacher_seconds)
         for row in log:
             print(f"round {row['round']}: loss {row['loss']:.4f}, {row['samples']} samples, "
-                  f"search gain vs XLA-style {row['search_gain_vs_baseline'] * 100:+.2f}%")
+                  f"search gain vs XLA {row['search_gain_vs_baseline'] * 100:+.2f}%")
     else:
         from optgym.memory.agents.mcts import train_mcts
 
@@ -323,7 +323,7 @@ def _train(args) -> int:
                             max_seconds=args.max_seconds, progress=sys.stderr.isatty())
         for row in log:
             print(f"iteration {row['iteration']}: loss {row['loss']:.4f}, "
-                  f"self-play runtime / XLA-style {row['runtime_vs_baseline']:.4f}")
+                  f"self-play runtime / XLA {row['runtime_vs_baseline']:.4f}")
     print(f"saved {args.out}")
     return 0
 

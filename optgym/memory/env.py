@@ -296,7 +296,7 @@ class MemoryMappingEnv(_MemoryEnvBase):
         return self.placement.candidates(b, self.k)
 
     def baseline_action(self) -> int:
-        """The action that follows the XLA-style mapping now: its offset for the current segment
+        """The action that follows the XLA mapping now: its offset for the current segment
         among the candidates (0 when it leaves the segment slow or that offset is not offered,
         e.g. after earlier decisions that differ from the baseline's)."""
         b = self.current()
@@ -384,7 +384,7 @@ class MemoryMappingEnv(_MemoryEnvBase):
     def render(self):
         if self.render_mode == "ansi":
             return (f"{self.problem.name}: buffer {self.pos}/{len(self.order)}, runtime "
-                    f"{self.runtime * 1e6:.2f} us (XLA-style {self.baseline_runtime * 1e6:.2f} us)")
+                    f"{self.runtime * 1e6:.2f} us (XLA {self.baseline_runtime * 1e6:.2f} us)")
         return None
 
 

@@ -1,1 +1,1 @@
-"""Memory-mapping agents: XLA-style heuristic, random, CP-SAT exact, search, MaskablePPO, MCTS."""
+"""Memory-mapping agents: search, MCTS (with a shipped net), MaskablePPO, CP-SAT on the surrogate, the packing solver."""

@@ -3,10 +3,10 @@
 The environment is its own exact simulator (``clone_state`` / ``restore_state``), so no dynamics
 model is learned: a small policy/value network guides PUCT search, and self-play trains it (policy
 toward the search's visit counts, value toward the return actually obtained). A leaf's value mixes
-the network's estimate with a fast greedy completion of the episode (the XLA-style rule for every
+the network's estimate with a fast greedy completion of the episode (XLA's rules for every
 remaining segment, exact timeline), as AlphaGo mixed its value net with rollouts; ``rollout_weight=0`` gives
 pure AlphaZero. Every completion the search simulates is a full valid mapping; the agent keeps the
-best one it has seen (the first one is the XLA-style completion from the root), and reports both
+best one it has seen (the first ones are the XLA and XLA+sim baselines), and reports both
 that and the mapping its own move choices reach.
 """
 
@@ -138,8 +138,8 @@ class MCTS:
         return p, float(v[0]) / VALUE_SCALE
 
     def _rollout(self) -> float:
-        """Complete the episode from the env's current state with the XLA-style rule (best fit,
-        repack, keep what does not slow the timeline) and return its future return."""
+        """Complete the episode from the env's current state with XLA's rules (picker, best fit,
+        copy resources; no simulation until the end) and return its future return."""
         env = self.env
         pl = env.placement.copy()
         rt, _ = xla_complete(env.cost, pl, env.order[env.pos:], planner=env.planner)
@@ -264,7 +264,7 @@ def mcts_mapping(problem_name, hardware="tpu-like", *, net=None, model_path: str
                  max_depth: int | None = None) -> MappingResult:
     """Map one workload with MCTS. ``runtime`` is the best mapping the search simulated (never
     worse than the baseline, which seeds it); the note gives the runtime of the mapping its own
-    move choices reach. With a net, leaves are valued by the XLA-style rollout
+    move choices reach. With a net, leaves are valued by the XLA rollout
     (``rollout_weight=1``) and the prior is half the net's, half uniform (``prior_mix=0.5``):
     measured on the held-out workloads, the net's value estimate and a prior without the uniform
     share both lost to plain MCTS, this mix beat it."""
