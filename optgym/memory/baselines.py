@@ -171,6 +171,7 @@ class XlaPlanner:
         # what each op would save with one operand fast (XLA's "instruction elapsed reduction")
         self._read = {(int(p.op_buffers[k]), i): float(p.op_bytes[k]) for i in range(p.n_ops)
                       for k in range(e[i], e[i + 1])}
+        self._starts: dict[tuple[int, int], list[int]] = {}
 
     def resource_for(self, placement: Placement) -> CopyResource:
         """A copy resource with the copies of ``placement``'s fast segments already taken out."""
@@ -183,8 +184,16 @@ class XlaPlanner:
                 res.eviction.consume(int(p.seg_first[b]) + 1, int(placement.hi[b]), float(self.cost.copy_time[b]))
         return res
 
-    def prefetch_starts(self, b: int, lo_min: int) -> Iterator[int]:
-        """Issue ops for segment ``b``'s prefetch in the picker's order."""
+    def prefetch_starts(self, b: int, lo_min: int) -> list[int]:
+        """Issue ops for segment ``b``'s prefetch in the picker's order (cached: rollouts ask
+        for the same segments again and again)."""
+        key = (b, lo_min)
+        hit = self._starts.get(key)
+        if hit is None:
+            hit = self._starts[key] = list(self._picker_order(b, lo_min))
+        return hit
+
+    def _picker_order(self, b: int, lo_min: int) -> Iterator[int]:
         cost, p = self.cost, self.cost.problem
         use = int(p.seg_first[b])
         op = use
