@@ -60,7 +60,7 @@ def register(subparsers) -> None:
         q.add_argument("--model", default=None, help="trained model file for ppo (.zip) or mcts (.pt)")
         q.add_argument("--simulations", type=int, default=8, help="MCTS simulations per move")
         q.add_argument("--seed", type=int, default=0, help="seed for random, search and mcts")
-        q.add_argument("--max-depth", type=int, default=32,
+        q.add_argument("--max-depth", type=int, default=16,
                        help="mcts: segments the tree decides (the most memory-bound; XLA's rules the rest)")
         q.add_argument("--prior-mix", type=float, default=0.5,
                        help="mcts with --model: share of a uniform prior mixed into the net's")
@@ -117,7 +117,7 @@ def register(subparsers) -> None:
     p.add_argument("--teacher-agent", choices=["search", "mcts"], default="search",
                    help="mcts best-mapping: whose best mapping the net is fitted to")
     p.add_argument("--teacher-seconds", type=float, default=5.0, help="mcts best-mapping: seconds of search per workload")
-    p.add_argument("--max-depth", type=int, default=32, help="mcts: segments the tree decides")
+    p.add_argument("--max-depth", type=int, default=16, help="mcts: segments the tree decides")
     p.add_argument("--simulations", type=int, default=8,
                    help="mcts: simulations per move in self-play; ppo: of the mcts teacher")
     p.add_argument("--seed", type=int, default=0, help="random seed")
@@ -135,7 +135,7 @@ def register(subparsers) -> None:
     p.add_argument("--hardware", default="tpu-like", help="hardware preset")
     p.add_argument("--time-limit", type=float, default=10.0, help="CPU seconds per workload for search (and seconds for cpsat)")
     p.add_argument("--simulations", type=int, default=8, help="MCTS simulations per move")
-    p.add_argument("--max-depth", type=int, default=32, help="segments MCTS's tree decides")
+    p.add_argument("--max-depth", type=int, default=16, help="segments MCTS's tree decides")
     p.add_argument("--prior-mix", type=float, default=0.5, help="MCTS+net: uniform share of the prior")
     p.add_argument("--workloads", default=None, help="comma-separated workloads instead of a split")
     p.add_argument("--ppo-model", default=None, help="include MaskablePPO with this trained model")

@@ -34,7 +34,7 @@ def paired_bootstrap(a: np.ndarray, b: np.ndarray, groups: list[str], *, samples
 
 
 def mapping_table(hardware: str = "tpu-like", *, time_limit: float = 10.0, simulations: int = 8,  # noqa: C901 - one loop over workloads and agents, then the summaries side by side
-                  max_depth: int | None = 32, prior_mix: float = 0.5, ppo_model: str | None = None, mcts_model: str | None = None,
+                  max_depth: int | None = 16, prior_mix: float = 0.5, ppo_model: str | None = None, mcts_model: str | None = None,
                   workloads: list[str] | None = None, cpsat: bool = False, check: bool = True,
                   progress: bool | None = None) -> tuple[str, list[dict]]:
     """Run the agents on the workloads (default: the held-out test families); returns (Markdown, rows).
