@@ -255,7 +255,8 @@ def check_timeline(problem: MemoryProblem, hw: Hardware, tl: Timeline, *,  # noq
     return out
 
 
-def check_mapping(problem: MemoryProblem, hw: Hardware, mapping: np.ndarray, intervals=None) -> list[Hazard]:
+def check_mapping(problem: MemoryProblem, hw: Hardware, mapping: np.ndarray,
+                  intervals: tuple[np.ndarray, np.ndarray] | None = None) -> list[Hazard]:
     """Simulate a mapping and check its timeline (:func:`check_timeline`)."""
     from optgym.memory.timeline import CostModel
 

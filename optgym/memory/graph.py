@@ -1,10 +1,11 @@
 """Workloads as data: the tensors and scheduled ops of one ML program, before any memory decision.
 
-A :class:`Workload` is what the tracers produce (``torch.export`` in :mod:`.trace`, ONNX in
-:mod:`.onnx_import`) and what ships on disk (versioned JSON): tensors with their bytes (at their own
-dtype), kind and whether the program returns them; ops in schedule order with FLOPs, the tensors
-they read (with the bytes each read touches: a view reads only its own elements) and the tensor
-they write. Views never appear: they alias their base tensor. :func:`fuse_elementwise` folds
+A :class:`Workload` is what the tracers produce (``torch.export`` in :mod:`.trace`, JAX and HLO
+in :mod:`.hlo_import`, ONNX in :mod:`.onnx_import`) and what ships on disk (versioned JSON):
+tensors with their bytes (at their own dtype), kind and whether the program returns them; ops in
+schedule order with FLOPs and transcendentals, the tensors they read (with the bytes each read
+touches: a view reads only its own elements, a gather the rows it selects) and the tensor they
+write. Views never appear: they alias their base tensor. :func:`fuse_elementwise` folds
 elementwise consumers into their producer as XLA's loop/output fusion does, so a fused
 intermediate is never a buffer. The memory problem (allocation segments, copies, capacity) is
 derived from a workload and a hardware preset by :func:`optgym.memory.problem.build_problem`.

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from optgym.memory.problem import MemoryProblem
+
+if TYPE_CHECKING:
+    from optgym.memory.timeline import Timeline
 
 _COLORS = {"weight": "#4c72b0", "activation": "#dd8452", "input": "#55a868", "buffer": "#8172b3"}
 
@@ -55,7 +59,7 @@ def save_placement_png(problem: MemoryProblem, mapping: np.ndarray, path: str | 
 # The time axis: a lane per engine (ops, stalls, copy engines) and fast-memory occupancy
 
 
-def timeline_view(problem: MemoryProblem, tl) -> dict:
+def timeline_view(problem: MemoryProblem, tl: Timeline) -> dict:
     """What the time-axis view draws, in microseconds: ops, stalls, copies on engine lanes, and
     the bytes of fast memory allocated over time (a step function)."""
     from optgym.memory.problem import PREFETCH
@@ -109,7 +113,8 @@ def timeline_view(problem: MemoryProblem, tl) -> dict:
             "occupancy": occ, "stall_total": sum(s["t1"] - s["t0"] for s in stalls)}
 
 
-def save_timeline_png(problem: MemoryProblem, tl, path: str | Path, *, title: str | None = None) -> Path:
+def save_timeline_png(problem: MemoryProblem, tl: Timeline, path: str | Path, *,
+                      title: str | None = None) -> Path:
     """Draw the time-axis view (lanes and occupancy) into a PNG (atomically); returns the path."""
     import matplotlib
 
@@ -219,7 +224,8 @@ svg{border:1px solid #ddd;background:#fff}
 """
 
 
-def save_timeline_html(problem: MemoryProblem, tl, path: str | Path, *, title: str | None = None) -> Path:
+def save_timeline_html(problem: MemoryProblem, tl: Timeline, path: str | Path, *,
+                       title: str | None = None) -> Path:
     """Write the time-axis view as one self-contained HTML page (its script draws an SVG from the
     embedded data; hover for details); returns the path."""
     import html
