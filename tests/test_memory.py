@@ -471,7 +471,7 @@ def test_gymnasium_make_registered_ids():
     import optgym.envs
 
     optgym.envs.register_envs()
-    env = gymnasium.make("optgym/memory-v0", workload="llama-512")
+    env = gymnasium.make("optgym/memory-v1", workload="llama-512")
     obs, info = env.reset(seed=0)
     assert env.observation_space.contains(obs)
     env2 = gymnasium.make("optgym/memory-packing-v0")

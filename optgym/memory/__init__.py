@@ -1,7 +1,7 @@
 """Memory mapping (mallocGame-style): map the buffers of ML programs to fast and slow memory.
 
 Its own product beside pass ordering (it shares only the cache, the limits and the training
-framework). ``optgym/memory-v0`` (:class:`MemoryMappingEnv`) maps the allocation segments of a
+framework). ``optgym/memory-v1`` (:class:`MemoryMappingEnv`) maps the allocation segments of a
 workload (a traced model, stored as data) onto fast and slow memory, scored by a hazard-free
 timeline (:mod:`.timeline`; :mod:`.check` replays any timeline independently) against XLA's
 memory-space assignment (:mod:`.baselines`); ``optgym/memory-packing-v0``

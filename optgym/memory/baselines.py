@@ -1,4 +1,4 @@
-"""The baselines that define ``optgym/memory-v0``'s reward, and simple reference policies.
+"""The baselines that define ``optgym/memory-v1``'s reward, and simple reference policies.
 
 **XLA's memory-space assignment** (:func:`xla_mapping`, agent ``xla``), after
 ``xla/service/memory_space_assignment`` (read, not copied), with its defaults:

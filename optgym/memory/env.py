@@ -1,4 +1,4 @@
-"""mallocGame-style Gymnasium environments: ``optgym/memory-v0`` (map) and ``optgym/memory-packing-v0`` (pack).
+"""mallocGame-style Gymnasium environments: ``optgym/memory-v1`` (map) and ``optgym/memory-packing-v0`` (pack).
 
 Both present buffers (allocation segments, for workloads) one at a time in a fixed order; the
 full specifications are the class docstrings. An action outside the mask raises ``ValueError``,
@@ -179,7 +179,7 @@ class _MemoryEnvBase(gym.Env):
 
 
 class MemoryMappingEnv(_MemoryEnvBase):
-    """``optgym/memory-v0``: decide, segment by segment, what lives in fast memory and where.
+    """``optgym/memory-v1``: decide, segment by segment, what lives in fast memory and where.
 
     **Problem.** A workload (a traced model: scheduled ops reading and writing tensors) is cut
     into allocation segments for a hardware preset (:func:`~optgym.memory.problem.build_problem`):
@@ -245,11 +245,11 @@ class MemoryMappingEnv(_MemoryEnvBase):
 
     **Version history.**
 
-    - v0 (this, revised by issue 25): hazard-free timeline (reads wait for evictions, outputs are
+    - v1 (this): hazard-free timeline (reads wait for evictions, outputs are
       written back, copies share bandwidth, gathers charged the rows they read), segments by
       XLA's residency rule, XLA's baseline without simulation or repacking (before: an
       XLA-style baseline that simulated every allocation and repacked 16 times).
-    - v0 (first): timeline cost model with copies, allocation segments, XLA-style baseline with
+    - v0 (retired; ``gymnasium.make("optgym/memory-v0")`` names v1): timeline cost model with copies, allocation segments, XLA-style baseline with
       repacking; invalid actions raise ``ValueError`` (before: fell back to action 0); bytes at
       each tensor's dtype with fusion (before: float32 per-op roofline sum, no fusion).
     """

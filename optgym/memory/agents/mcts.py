@@ -1,4 +1,4 @@
-"""AlphaZero-style Monte Carlo tree search for ``optgym/memory-v0``, in the mallocMuZero spirit.
+"""AlphaZero-style Monte Carlo tree search for ``optgym/memory-v1``, in the mallocMuZero spirit.
 
 The environment is its own exact simulator (``clone_state`` / ``restore_state``), so no dynamics
 model is learned: a small policy/value network guides PUCT search, and self-play trains it (policy

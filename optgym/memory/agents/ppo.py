@@ -1,4 +1,4 @@
-"""MaskablePPO (sb3-contrib) on ``optgym/memory-v0``: one policy trained across several workloads.
+"""MaskablePPO (sb3-contrib) on ``optgym/memory-v1``: one policy trained across several workloads.
 
 Training has two phases: a warm start that fits the policy to a teacher's moves (the XLA-style rule,
 or the MCTS agent's moves, which distils the tree search into the policy), then PPO with action

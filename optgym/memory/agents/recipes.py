@@ -20,7 +20,7 @@ DEFAULT_WORKLOADS = ("resnet18", "mobilenetv2", "bert-base-layer", "gpt2-block")
 
 @dataclass
 class MemoryPpoConfig(RecipeConfig):
-    """MaskablePPO on ``optgym/memory-v0`` (the ``memory-ppo`` recipe)."""
+    """MaskablePPO on ``optgym/memory-v1`` (the ``memory-ppo`` recipe)."""
 
     workloads: list[str] = field(default_factory=lambda: list(DEFAULT_WORKLOADS))
     hardware: str = "tpu-like"
@@ -38,7 +38,7 @@ class MemoryPpoConfig(RecipeConfig):
 
 @dataclass
 class MemoryMctsConfig(RecipeConfig):
-    """AlphaZero-style self-play on ``optgym/memory-v0`` (the ``memory-mcts`` recipe)."""
+    """AlphaZero-style self-play on ``optgym/memory-v1`` (the ``memory-mcts`` recipe)."""
 
     workloads: list[str] = field(default_factory=lambda: list(DEFAULT_WORKLOADS))
     hardware: str = "tpu-like"
