@@ -21,6 +21,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,11 +29,12 @@ from typing import TYPE_CHECKING, Any
 
 from optgym.cache import atomic_write
 from optgym.datasets.core import Benchmark
-from optgym.errors import OptgymError
+from optgym.errors import CompilerCrash, LlvmError, OptgymError
+from optgym.llvm.passes import is_codegen_step, join_steps, only_step, split_codegen
 from optgym.llvm.toolchain import OPT_TARGET_FLAGS
 
 if TYPE_CHECKING:  # imported when used: optgym-opt starts fast
-    from optgym.agents.base import Budget, SearchResult
+    from optgym.agents.base import Budget, Policy, SearchResult
     from optgym.envs.llvm import LlvmEnv
     from optgym.llvm.session import CompilerSession
 
@@ -44,6 +46,23 @@ DEFAULT_BUDGET = 60
 OZ_PIPELINE = "default<Oz>"
 #: What a selection minimizes, by ``--objective`` name: the worker observation that measures it.
 OBJECTIVES = {"instructions": "IrInstructionCount", "text": "ObjectTextSizeBytes"}
+#: LLVM's size transformations tried after the search, each on the best sequence so far (one
+#: compilation each; kept when it makes the result smaller): merging identical functions and
+#: outlining similar IR regions, and (where the object is ours to make: optgym-cc) the machine
+#: outliner in code generation. See :data:`optgym.llvm.passes.SIZE_TRANSFORMS`.
+IR_FINISHERS = ("mergefunc", "iroutliner")
+CODEGEN_FINISHERS = ("codegen<machine-outliner>",)
+#: Function-pass sequences the per-function phase tries on one function at a time, after the
+#: module-level sequence (the cleanups of -Oz's function simplification pipeline, in short
+#: forms): a module-level sequence suits some of a module's functions better than others.
+FUNCTION_SEQUENCES: tuple[tuple[str, ...], ...] = (
+    ("function(instcombine<no-verify-fixpoint>)", "function(simplifycfg)"),
+    ("function(sroa)", "function(early-cse<memssa>)", "function(gvn)",
+     "function(instcombine<no-verify-fixpoint>)", "function(simplifycfg)"),
+    ("function(jump-threading)", "function(correlated-propagation)", "function(simplifycfg)"),
+    ("function(loop-mssa(licm))", "function(loop(loop-deletion))", "function(simplifycfg)"),
+    ("function(dse)", "function(adce)", "function(simplifycfg)"),
+)
 
 _HELP = f"""\
 usage: optgym-opt [options] [INPUT] [-o OUTPUT] [-S]
@@ -97,6 +116,8 @@ class Selection:
     objective: str = "instructions"
     cost: int = 0  # the objective's measure of the chosen pipeline
     oz_cost: int = 0  # and of -Oz
+    #: ``llc-19`` options the object must be made with (code-generation steps chosen)
+    codegen: tuple[str, ...] = ()
 
     @property
     def oz_ratio(self) -> float:
@@ -132,11 +153,16 @@ def default_policy() -> str:
 
 def select(data: bytes, name: str = "<stdin>", *, policy: str | None = None,
            budget: Budget | None = None, seed: int = 0, env: LlvmEnv | None = None,
-           objective: str = "instructions",
-           unsafe_passes: bool = False) -> Selection:
+           objective: str = "instructions", unsafe_passes: bool = False, codegen: bool = False,
+           per_function: int = 0) -> Selection:
     """Search a pipeline for the module ``data`` (IR text or bitcode); never worse than -Oz by
     ``objective`` (``instructions`` or ``text``, see :data:`OBJECTIVES`).
 
+    The policy searches first, then LLVM's size transformations are tried on its best sequence
+    (:data:`IR_FINISHERS`, and with ``codegen`` the code-generation ones, for callers that
+    make the object themselves: optgym-cc), and with ``per_function`` that many compilations
+    go to per-function sequences (:func:`per_function_phase`); all come out of ``budget``'s
+    compilations.
     Raises :class:`~optgym.errors.BenchmarkError` when the module does not load. ``env`` is
     an :class:`~optgym.envs.llvm.LlvmEnv` to reuse (its compiler worker), else one is made.
     """
@@ -151,14 +177,20 @@ def select(data: bytes, name: str = "<stdin>", *, policy: str | None = None,
     env = env or _env(unsafe_passes)
     try:
         env.reset(options={"benchmark": benchmark})
+        o0 = int(env.observe("IrInstructionCount"))
+        measure_name = OBJECTIVES[objective]
+        measured = _Candidates(env, measure_name)
         started = time.monotonic()
-        oz = int(env.observe("IrInstructionCountOz"))  # runs -O3 and -Oz once each
-        budget = fit_budget(budget, (time.monotonic() - started) / 2)
+        oz = measured([OZ_PIPELINE])  # -Oz as opt-19 -Oz makes it: the promise
+        budget = fit_budget(budget, time.monotonic() - started)
         if budget is None:  # the module is too large to search within the time cap
-            return Selection(OZ_PIPELINE, oz, int(env.observe("IrInstructionCountO0")), oz,
-                             "oz (module too large to search)", 0, 0.0, objective)
+            return Selection(OZ_PIPELINE, oz["IrInstructionCount"], o0, oz["IrInstructionCount"],
+                             "oz (module too large to search)", 0, 0.0, objective,
+                             oz[measure_name], oz[measure_name])
+        finishers = IR_FINISHERS + (CODEGEN_FINISHERS if codegen else ())
+        search_budget = _reserve(budget, len(finishers) + per_function)
         try:
-            result = _search(env, name, seed, budget, objective)
+            result = _search(env, name, seed, search_budget, objective)
         except OptgymError as exc:
             if policy is not None or name == DEFAULT_SEARCH:
                 raise
@@ -166,17 +198,19 @@ def select(data: bytes, name: str = "<stdin>", *, policy: str | None = None,
             print(f"optgym-opt: {name} failed ({exc}); using {DEFAULT_SEARCH}", file=sys.stderr)
             name = DEFAULT_SEARCH
             env.reset(options={"benchmark": env.benchmark})
-            result = _search(env, name, seed, budget, objective)
-        oz = int(env.observe("IrInstructionCountOz"))
-        measure_name = OBJECTIVES[objective]
-        ours = _cost(env, result.steps, measure_name)
-        oz_cost = _cost(env, [OZ_PIPELINE], measure_name)
-        if ours < oz_cost:
-            pipeline, count = result.pipeline, result.instruction_count
-        else:  # ties go to -Oz: LLVM's own pipeline, and its usual code quality
-            pipeline, count, ours = OZ_PIPELINE, oz, oz_cost
-        return Selection(pipeline, count, result.o0_count, oz, name, result.compilations,
-                         result.walltime, objective, ours, oz_cost)
+            result = _search(env, name, seed, search_budget, objective)
+        steps = _with_size_transforms(measured, result.steps, finishers)
+        if per_function:
+            steps = per_function_phase(measured, steps, per_function)
+        compilations = result.compilations + len(finishers) + per_function
+        ours = measured(steps)
+        if ours[measure_name] >= oz[measure_name]:
+            # ties go to -Oz: LLVM's own pipeline, and its usual code quality
+            steps, ours = [OZ_PIPELINE], oz
+        ir, llc = split_codegen(steps)
+        return Selection(join_steps(ir), ours["IrInstructionCount"], o0,
+                         oz["IrInstructionCount"], name, compilations, result.walltime,
+                         objective, ours[measure_name], oz[measure_name], llc)
     finally:
         if own:
             env.close()
@@ -191,19 +225,129 @@ def _env(unsafe_passes: bool) -> LlvmEnv:
                    action_space=(FLAGS if unsafe_passes else SAFE_FLAGS).name)
 
 
-def _search(env: LlvmEnv, name: str, seed: int, budget: Budget, objective: str) -> SearchResult:
+#: Policies made in this process, by (name, seed, thread): a policy keeps nothing from one search
+#: to the next but what it loaded (a model), so a process that optimizes many modules (the build
+#: server, optgym-cc with several files) loads each once. Per thread, since a search sets ``cost``.
+_POLICIES: dict[tuple[str, int, int], Policy] = {}
+
+
+def _search(env: LlvmEnv, name: str, seed: int, budget: Budget, objective: str
+            ) -> SearchResult:
     from optgym.agents.parallel import make_policy
 
-    chosen = make_policy(name, seed)
+    key = (name, seed, threading.get_ident())
+    if key not in _POLICIES:
+        _POLICIES[key] = make_policy(name, seed)
+    chosen = _POLICIES[key]
     if hasattr(chosen, "cost"):  # policies that can judge candidates by the objective itself
         chosen.cost = OBJECTIVES[objective]
     return chosen.search(env, budget)
 
 
-def _cost(env: LlvmEnv, steps: list[str], measure: str) -> int:
-    """The objective's measure of a sequence from the unoptimized module (one compilation)."""
-    env.reset(options={"benchmark": env.benchmark})
-    return int(env.try_steps(steps, (measure,))[measure])
+def _reserve(budget: Budget, compilations: int) -> Budget:
+    """``budget`` less ``compilations`` for what follows the search (at least one is left)."""
+    from optgym.agents.base import Budget
+
+    if budget.compilations is None:
+        return budget
+    return Budget(compilations=max(1, budget.compilations - compilations), seconds=budget.seconds)
+
+
+class _Candidates:
+    """Measures of pass sequences from the unoptimized module, each sequence compiled once:
+    the objective's measure, the instruction count, and (judged by ``.text``) what ``size``
+    counts."""
+
+    def __init__(self, env: LlvmEnv, measure: str):
+        self.env = env
+        self.measure = measure
+        self.names = tuple(dict.fromkeys((measure, "IrInstructionCount") + (
+            ("ObjectSizeTextBytes",) if measure == "ObjectTextSizeBytes" else ())))
+        self.memo: dict[tuple[str, ...], dict[str, int]] = {}
+        self.hashes: dict[tuple[str, ...], str] = {}
+
+    def __call__(self, steps: list[str]) -> dict[str, int]:
+        key = tuple(steps)
+        if key not in self.memo:
+            self.env.reset(options={"benchmark": self.env.benchmark})
+            values = self.env.try_steps(list(steps), self.names)
+            self.memo[key] = {n: int(values[n]) for n in self.names}
+        return self.memo[key]
+
+    def unchanged(self, steps: list[str], base: list[str]) -> bool:
+        """Whether ``steps`` (``base`` and more IR passes) leave ``base``'s module as it was:
+        checked on the IR alone, so a pass with nothing to do costs no code generation."""
+        return self._hash(steps) == self._hash(base)
+
+    def _hash(self, steps: list[str]) -> str:
+        key = tuple(steps)
+        if key not in self.hashes:
+            self.env.reset(options={"benchmark": self.env.benchmark})
+            self.hashes[key] = self.env.try_steps(list(steps), ("IrHash",))["IrHash"]
+        return self.hashes[key]
+
+
+def _with_size_transforms(measured: _Candidates, steps: list[str],
+                          finishers: tuple[str, ...]) -> list[str]:
+    """The search's best ``steps`` with each finisher that makes them smaller added, in turn
+    (one compilation each). Judged by ``.text``, a finisher must also not grow what ``size``
+    counts (unwind tables, read-only data): the machine outliner often shrinks ``.text`` and
+    adds more in ``.eh_frame``, and such an object would not ship anyway."""
+    first = measured.measure
+    for finisher in finishers:
+        candidate = [*steps, finisher]
+        try:
+            if not is_codegen_step(finisher) and measured.unchanged(candidate, steps):
+                continue  # nothing to merge or outline here
+            cost, best = measured(candidate), measured(steps)
+        except (CompilerCrash, LlvmError):
+            continue  # LLVM rejects or dies on it here: not a candidate
+        others = [n for n in cost if n not in (first, "IrInstructionCount")]
+        if cost[first] < best[first] and all(cost[n] <= best[n] for n in others):
+            steps = candidate
+    return steps
+
+
+#: How many candidates that turn out to change nothing the per-function phase may try per
+#: compilation it may spend (each costs a pass run on one function and a hash).
+UNCHANGED_PER_COMPILATION = 4
+
+
+def per_function_phase(measured: _Candidates, steps: list[str], compilations: int) -> list[str]:
+    """``steps`` followed by per-function steps that make the module smaller: the largest
+    functions first, each :data:`FUNCTION_SEQUENCES` entry tried on one function at a time
+    (``only<NAME>(...)``), kept when it helps. Candidates run on the module after ``steps``
+    (not from the start); up to ``compilations`` of them are measured, and one that changes
+    nothing (by IR hash) costs no code generation and is not counted (but no more than
+    :data:`UNCHANGED_PER_COMPILATION` such per compilation are tried)."""
+    env, first = measured.env, measured.measure
+    env.reset(options={"benchmark": env.benchmark, "replay": steps})
+    base = env.try_steps([], ("FunctionSizes", "IrHash", *measured.names))
+    sizes = base["FunctionSizes"]
+    spent = tried = 0
+    for function in sorted(sizes, key=lambda f: -sizes[f]):
+        try:
+            candidates = [only_step(function, seq) for seq in FUNCTION_SEQUENCES]
+        except OptgymError:
+            continue  # a name opt's -force-attribute cannot name
+        for step in candidates:
+            tried += 1
+            if spent >= compilations or tried > UNCHANGED_PER_COMPILATION * compilations:
+                return steps
+            try:
+                if env.try_steps([step], ("IrHash",))["IrHash"] == base["IrHash"]:
+                    continue
+                spent += 1
+                cost = env.try_steps([step], measured.names)
+            except (CompilerCrash, LlvmError):
+                continue
+            others = [n for n in measured.names if n not in (first, "IrInstructionCount")]
+            if cost[first] < base[first] and all(cost[n] <= base[n] for n in others):
+                steps = [*steps, step]
+                env.reset(options={"benchmark": env.benchmark, "replay": steps})
+                base = env.try_steps([], ("FunctionSizes", "IrHash", *measured.names))
+                measured.memo[tuple(steps)] = {n: int(base[n]) for n in measured.names}
+    return steps
 
 
 def fit_budget(budget: Budget, compile_seconds: float) -> Budget | None:
@@ -252,15 +396,17 @@ class Measured:
     always_inline_calls: int  # calls to always_inline functions left (clang leaves none)
 
 
-def measure(output: bytes, session: CompilerSession,
-            cost: str = "IrInstructionCount") -> Measured:
-    """Verify a module and measure it (see :class:`Measured`); OptgymError if the verifier
-    objects."""
+def measure(output: bytes, session: CompilerSession, cost: str = "IrInstructionCount",
+            codegen: tuple[str, ...] = ()) -> Measured:
+    """Verify a module and measure it (see :class:`Measured`; objects made with the ``llc-19``
+    options ``codegen`` added); OptgymError if the verifier objects."""
     module = session.load(output, "optgym-opt output")
     try:
         problem = module.verify()
         if problem:
             raise OptgymError(f"the optimized module does not verify: {problem}")
+        if codegen:
+            module.run(join_steps([_codegen_step(o) for o in codegen]))
         values = module.observe("IrInstructionCount", cost, "AlwaysInlineCalls")
         return Measured(int(values["IrInstructionCount"]), int(values[cost]),
                         int(values["AlwaysInlineCalls"]))
@@ -271,8 +417,11 @@ def measure(output: bytes, session: CompilerSession,
 def optimize(data: bytes, source: str | None = None, *, text: bool = False,
              policy: str | None = None, budget: Budget | None = None, seed: int = 0,
              env: LlvmEnv | None = None, objective: str = "instructions",
-             unsafe_passes: bool = False) -> tuple[bytes, Selection]:
+             unsafe_passes: bool = False, codegen: bool = False) -> tuple[bytes, Selection]:
     """Choose passes for a module and apply them with opt-19; returns the output and the choice.
+
+    With ``codegen``, the choice may include options for making the object
+    (``Selection.codegen``, ``llc-19`` options): the caller must make it with them.
 
     The output is verified and measured; -Oz's output is returned instead if it somehow were
     larger than -Oz's by the objective (opt-19 disagreeing with the in-process search), or if it
@@ -283,12 +432,12 @@ def optimize(data: bytes, source: str | None = None, *, text: bool = False,
     env = env or _env(unsafe_passes)
     try:
         choice = select(data, source or "<stdin>", policy=policy, budget=budget, seed=seed,
-                        env=env, objective=objective)
+                        env=env, objective=objective, codegen=codegen)
         output = run_opt(data, source, choice.pipeline, text)
-        ours = measure(output, env.session, OBJECTIVES[objective])
+        ours = measure(output, env.session, OBJECTIVES[objective], choice.codegen)
         if choice.pipeline != OZ_PIPELINE and (
                 ours.cost > choice.oz_cost or _breaks_always_inline(ours, data, source, env)):
-            choice.pipeline = OZ_PIPELINE
+            choice.pipeline, choice.codegen = OZ_PIPELINE, ()
             output = run_opt(data, source, OZ_PIPELINE, text)
             ours = measure(output, env.session, OBJECTIVES[objective])
         choice.instruction_count, choice.cost = ours.instruction_count, ours.cost
@@ -296,6 +445,13 @@ def optimize(data: bytes, source: str | None = None, *, text: bool = False,
     finally:
         if own:
             env.close()
+
+
+def _codegen_step(option: str) -> str:
+    """The code-generation step that adds the ``llc-19`` option."""
+    from optgym.llvm.passes import CODEGEN_STEPS
+
+    return next(step for step, options in CODEGEN_STEPS.items() if option in options)
 
 
 def _breaks_always_inline(ours: Measured, data: bytes, source: str | None,

@@ -17,9 +17,9 @@ from typing import Any, Protocol
 
 from optgym.agents.registry import LazyRegistry
 from optgym.envs.llvm import CompilerEnvState, LlvmEnv
-from optgym.envs.llvm.state import commandline_of
+from optgym.envs.llvm.state import commandline_of_steps
 from optgym.errors import OptgymError
-from optgym.llvm.passes import join_steps
+from optgym.llvm.passes import join_steps, split_codegen
 
 
 @dataclass(frozen=True)
@@ -96,13 +96,18 @@ class SearchResult:
 
     @property
     def pipeline(self) -> str:
-        """The ``-passes=`` text that reproduces the result with `opt-19`."""
-        return join_steps(self.steps)
+        """The ``-passes=`` text that reproduces the result's module with `opt-19`."""
+        return join_steps(split_codegen(self.steps)[0])
+
+    @property
+    def codegen(self) -> tuple[str, ...]:
+        """The ``llc-19`` options of the result's code-generation steps (usually none)."""
+        return split_codegen(self.steps)[1]
 
     @property
     def commandline(self) -> str:
-        """The `opt-19` command line that reproduces the result."""
-        return commandline_of(self.pipeline)
+        """The `opt-19` (and `llc-19`) command line that reproduces the result."""
+        return commandline_of_steps(self.steps)
 
     @property
     def reward(self) -> float:

@@ -99,17 +99,19 @@ class Benchmark:
         """The exit code a correct build returns."""
         return 0
 
-    def run(self, bitcode: bytes | None = None, *, timeout: float = 10.0, args: tuple[str, ...] = ()) -> RunResult:
+    def run(self, bitcode: bytes | None = None, *, timeout: float = 10.0, args: tuple[str, ...] = (),
+            codegen: tuple[str, ...] = ()) -> RunResult:
         """Build an executable from ``bitcode`` (default: this benchmark's own -O0
         bitcode) without re-optimizing its IR, run it once and return what it did.
 
         The executable is made by ``llc-19 -O2`` and linked by ``clang-19``; see
-        :func:`optgym.datasets._util.build_executable` for why. A time-out does not raise:
-        the result says ``timed_out=True``.
+        :func:`optgym.datasets._util.build_executable` for why; ``codegen`` adds llc options
+        (code-generation steps). A time-out does not raise: the result says ``timed_out=True``.
         """
         if not self.runnable:
             raise BenchmarkError(f"{self.uri} is not runnable (dataset {self.dataset} is compile-only)")
-        return build_and_run(self.bitcode if bitcode is None else bitcode, what=self.uri, timeout=timeout, args=args)
+        return build_and_run(self.bitcode if bitcode is None else bitcode, what=self.uri, timeout=timeout, args=args,
+                             codegen=codegen)
 
     def reference_run(self, *, timeout: float = 10.0) -> RunResult:
         """The run of the unoptimized bitcode, memoized; the reference for
@@ -118,9 +120,10 @@ class Benchmark:
             self._reference = self.run(timeout=timeout)
         return self._reference
 
-    def check_output(self, bitcode: bytes, *, timeout: float = 10.0) -> bool:
-        """Whether ``bitcode`` still behaves like this benchmark: same stdout and exit code
-        as the recorded output (or as the -O0 build's, when none is recorded)."""
+    def check_output(self, bitcode: bytes, *, timeout: float = 10.0, codegen: tuple[str, ...] = ()) -> bool:
+        """Whether ``bitcode`` (its object made with the llc options ``codegen`` added) still
+        behaves like this benchmark: same stdout and exit code as the recorded output (or as
+        the -O0 build's, when none is recorded)."""
         expected = self.expected_output
         if expected is None:
             ref = self.reference_run(timeout=timeout)
@@ -129,7 +132,7 @@ class Benchmark:
             expected, expected_rc = ref.stdout, ref.returncode
         else:
             expected_rc = self.expected_returncode
-        result = self.run(bitcode, timeout=timeout)
+        result = self.run(bitcode, timeout=timeout, codegen=codegen)
         return not result.timed_out and result.returncode == expected_rc and result.stdout == expected
 
     @property

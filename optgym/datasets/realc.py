@@ -135,7 +135,8 @@ def fetch_sources(recipe: Recipe, *, progress: bool = False) -> Path:
 
 
 # -- compiling ------------------------------------------------------------------------------
-def _select_files(recipe: Recipe, root: Path) -> list[Path]:
+def select_files(recipe: Recipe, root: Path) -> list[Path]:
+    """The recipe's translation units under the unpacked source root, sorted."""
     chosen: dict[str, Path] = {}
     for pattern in recipe.files:
         for p in root.glob(pattern):
@@ -147,7 +148,7 @@ def _select_files(recipe: Recipe, root: Path) -> list[Path]:
     return [chosen[k] for k in sorted(chosen)]
 
 
-def _write_headers(recipe: Recipe, dataset: str, root: Path) -> Path:
+def write_headers(recipe: Recipe, dataset: str, root: Path) -> Path:
     """Write the recipe's generated headers (its own text, or configured from a template in
     the sources); returns the directory they are in."""
     digest = hashlib.sha256(json.dumps([recipe.headers, recipe.configure]).encode()).hexdigest()[:16]
@@ -302,12 +303,12 @@ def _build_project(recipe: Recipe, dataset: str, *, jobs: int, progress: bool) -
         pr.error = str(exc)
         return pr
     try:
-        gen = _write_headers(recipe, dataset, root)
+        gen = write_headers(recipe, dataset, root)
     except OptgymError as exc:
         pr.error = str(exc)
         return pr
     flags = compile_flags(recipe, root, gen)
-    files = _select_files(recipe, root)
+    files = select_files(recipe, root)
     if not files:
         pr.error = f"{recipe.name}: no file in {root} matches {list(recipe.files)}"
         return pr

@@ -37,6 +37,6 @@ _ENVS: list[tuple[str, str, dict]] = [
     ("optgym/llvm-safe-ic-v0", "optgym.envs.llvm:LlvmEnv",
      {"observation_space": "Autophase", "reward_space": "IrInstructionCountOz",
       "action_space": "flags-safe-pipelines-v0"}),
-    ("optgym/memory-v0", "optgym.envs.memory:MemoryMappingEnv", {}),
-    ("optgym/memory-packing-v0", "optgym.envs.memory:MemoryPackingEnv", {}),
+    ("optgym/memory-v1", "optgym.memory:MemoryMappingEnv", {}),
+    ("optgym/memory-packing-v0", "optgym.memory:MemoryPackingEnv", {}),
 ]

@@ -15,7 +15,7 @@ import shutil
 import statistics
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, SupportsInt
 
@@ -39,8 +39,8 @@ from optgym.envs.llvm.spaces import (
 from optgym.envs.llvm.state import (
     CompilerEnvState,
     ValidationResult,
-    commandline_of,
-    pipeline_of,
+    commandline_of_steps,
+    steps_of,
 )
 from optgym.envs.llvm.validation import validate_state
 from optgym.errors import (
@@ -375,7 +375,7 @@ class LlvmEnv(gymnasium.Env):
             return np.asarray(values[f"{spec.worker}{level}"], dtype=np.int64)
         return self._observe_here(episode, spec)
 
-    def baselines(self, cost: str) -> dict[str, float]:
+    def baselines(self, cost: str) -> Mapping[str, float]:
         """The current benchmark's ``cost`` (``IrInstructionCount``, ``ObjectTextSizeBytes``,
         ``Runtime``) at -O0, -O3 and -Oz, as ``{"IrInstructionCountOz": ..., ...}``."""
         benchmark = self._current("baselines()").benchmark
@@ -452,7 +452,7 @@ class LlvmEnv(gymnasium.Env):
 
     def commandline(self) -> str:
         """An `opt-19` command line that turns the benchmark into the current module."""
-        return commandline_of(pass_table.join_steps(self.actions_taken))
+        return commandline_of_steps(self.actions_taken)
 
     @property
     def state(self) -> CompilerEnvState:
@@ -471,7 +471,7 @@ class LlvmEnv(gymnasium.Env):
         Both optgym's ``opt-19 -passes=...`` and CompilerGym's ``opt -mem2reg ...`` command
         lines are read; a flag LLVM 19 lacks, or an unknown one, raises OptgymError.
         """
-        steps = pass_table.split_steps(pipeline_of(state.commandline))
+        steps = steps_of(state.commandline)
         self.reset(options={"benchmark": state.benchmark, "replay": steps})
         episode = self._current("apply()")
         spec = self.reward_spec
@@ -547,13 +547,13 @@ class LlvmEnv(gymnasium.Env):
             atomic_write(path, self._worker_value(episode, "Bitcode"))
             return str(path)
         if spec.name == "Runtime":
-            return np.asarray(self._runtime(self._worker_value(episode, "Bitcode")),
-                              dtype=np.float64)
+            return np.asarray(self._cost(episode, "Runtime"), dtype=np.float64)
         raise OptgymError(f"observation {spec.name} has no implementation")
 
     def _cost(self, episode: Episode, cost: str) -> float:
-        if cost == "Runtime":
-            return float(self._runtime(self._worker_value(episode, "Bitcode")))
+        if cost == "Runtime":  # built as the episode's code-generation steps say
+            codegen = pass_table.split_codegen(episode.steps)[1]
+            return float(self._runtime(self._worker_value(episode, "Bitcode"), codegen))
         return float(self._worker_value(episode, cost))
 
     def _reward(self, episode: Episode, spec: RewardSpec) -> float:
@@ -566,7 +566,7 @@ class LlvmEnv(gymnasium.Env):
         episode.costs[spec.name] = cost
         return (previous - cost) / spec.scale(baselines)
 
-    def _runtime(self, bitcode: bytes) -> float:
+    def _runtime(self, bitcode: bytes, codegen: Sequence[str] = ()) -> float:
         from optgym.datasets import build_executable, run_executable
 
         benchmark = self._current("a runtime").benchmark
@@ -574,7 +574,7 @@ class LlvmEnv(gymnasium.Env):
             raise BenchmarkError(f"{benchmark.uri} is not runnable; no Runtime observation")
         with tempfile.TemporaryDirectory(prefix="optgym-run-") as tmp:
             exe = Path(tmp) / "a.out"
-            build_executable(bitcode, exe, what=benchmark.uri)
+            build_executable(bitcode, exe, what=benchmark.uri, codegen=tuple(codegen))
             times = []
             for _ in range(self.runtimes_per_observation):
                 run = run_executable(exe, timeout=60.0)
@@ -583,7 +583,7 @@ class LlvmEnv(gymnasium.Env):
                 times.append(run.seconds)
         return statistics.median(times)
 
-    def _baselines_for(self, benchmark: Benchmark, cost: str) -> dict[str, float]:
+    def _baselines_for(self, benchmark: Benchmark, cost: str) -> Mapping[str, float]:
         """The benchmark's ``cost`` at -O0, -O3 and -Oz (see :class:`BaselineCache`)."""
         own = self._loaded is not None and benchmark is self._loaded.benchmark
         return self._baselines.get(

@@ -2,7 +2,9 @@
 
 A state is what a leaderboard row holds: the benchmark, the episode reward, the wall time and
 the `opt-19` command line that reproduces the final module. It round-trips through the result
-CSV format ``benchmark,reward,walltime,commandline``.
+CSV format ``benchmark,reward,walltime,commandline``. When the episode chose code-generation
+options (``codegen<machine-outliner>``), the command line goes on to the ``llc-19`` run that
+makes the object: ``opt-19 ... -o output.bc && llc-19 ... output.bc -o output.o``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,11 @@ from typing import TextIO
 
 from optgym.errors import OptgymError
 from optgym.llvm import passes as pass_table
-from optgym.llvm.toolchain import OPT_TARGET_FLAGS
+from optgym.llvm.toolchain import CODEGEN_FLAGS, OPT_TARGET_FLAGS
+
+#: The code-generation options each code-generation step adds, inverted: option -> step.
+_CODEGEN_OPTIONS = {option: step for step, options in pass_table.CODEGEN_STEPS.items()
+                    for option in options}
 
 
 @dataclass(frozen=True, eq=False)
@@ -103,13 +109,88 @@ class CompilerEnvState:
 
 
 def _check_shape(commandline: str) -> list[str]:
+    """The words of the `opt` command (the first of the line)."""
+    return _commands(commandline)[0]
+
+
+def _commands(commandline: str) -> list[list[str]]:
+    """The words of each command of ``opt ... [&& opt ...] [&& llc-19 ...]``; OptgymError for
+    anything else."""
     try:
         words = shlex.split(commandline)
     except ValueError as exc:
         raise OptgymError(f"malformed command line {commandline!r}: {exc}") from None
-    if not words or not words[0].startswith("opt"):
+    commands: list[list[str]] = [[]]
+    for word in words:
+        if word == "&&":
+            commands.append([])
+        else:
+            commands[-1].append(word)
+    if not commands[0] or not commands[0][0].startswith("opt"):
         raise OptgymError(f"not an opt command line: {commandline!r}")
-    return words
+    tools = [c[0] if c else "" for c in commands]
+    llc_at = [i for i, tool in enumerate(tools) if tool.startswith("llc")]
+    if any(not (t.startswith("opt") or t.startswith("llc")) for t in tools) or (
+            llc_at and llc_at != [len(commands) - 1]):
+        raise OptgymError(f"command line {commandline!r}: only `opt ...` runs, then at most one "
+                          "`&& llc-19 ...` (the code generation), may follow each other")
+    return commands
+
+
+def codegen_of(commandline: str) -> tuple[str, ...]:
+    """The code-generation options a command line's ``llc-19`` run adds to clang -Oz's (those
+    of code-generation steps); () without one. OptgymError for any other llc option."""
+    last = _commands(commandline)[-1]
+    if not last[0].startswith("llc"):
+        return ()
+    words = last[1:]
+    expected_io = [_OUTPUT, "-o", _OBJECT]
+    fixed, rest = words[:len(CODEGEN_FLAGS)], words[len(CODEGEN_FLAGS):]
+    if tuple(fixed) != CODEGEN_FLAGS or rest[-3:] != expected_io:
+        raise OptgymError(f"command line {commandline!r}: the llc-19 run must read "
+                          f"`llc-19 {' '.join(CODEGEN_FLAGS)} [OPTIONS] output.bc -o output.o`")
+    options = tuple(rest[:-3])
+    unknown = [o for o in options if o not in _CODEGEN_OPTIONS]
+    if unknown:
+        raise OptgymError(f"command line {commandline!r}: llc option {unknown[0]!r} is not one "
+                          f"of the code-generation steps' ({', '.join(_CODEGEN_OPTIONS)})")
+    return options
+
+
+def steps_of(commandline: str) -> list[str]:
+    """The steps a command line replays: the ``-passes=`` steps of its opt runs (a pair of
+    ``forceattrs`` runs is one per-function step), then its code-generation steps (code
+    generation follows every IR pass). Read loosely; :func:`commandline_of_steps` of the
+    result gives the line in its one exact form, which is what replays run."""
+    commands = [c for c in _commands(commandline) if c[0].startswith("opt")]
+    if len(commands) == 1:
+        steps = pass_table.split_steps(_pipeline_of_words(commands[0], commandline))
+    else:
+        steps = []
+        for words in commands:
+            removal = [w for w in words if w.startswith("-force-remove-attribute=")]
+            if removal == ["-force-remove-attribute=optnone"]:
+                continue  # the second run of a per-function step: it only undoes the first
+            if "-force-attribute=optnone" in words:
+                steps.append(_only_of_words(words, removal, commandline))
+            else:
+                steps += pass_table.split_steps(_pipeline_of_words(words, commandline))
+    for option in codegen_of(commandline):
+        if _CODEGEN_OPTIONS[option] not in steps:
+            steps.append(_CODEGEN_OPTIONS[option])
+    return steps
+
+
+def _only_of_words(words: list[str], removal: list[str], commandline: str) -> str:
+    """The per-function step of the first ``forceattrs`` run of a pair."""
+    passes = [w[len("-passes="):] for w in words if w.startswith("-passes=")]
+    if len(removal) != 1 or not removal[0].endswith(":optnone") or len(passes) != 1 or \
+            not passes[0].startswith("forceattrs,"):
+        raise OptgymError(f"command line {commandline!r}: a per-function run must read "
+                          "`opt-19 ... -force-attribute=optnone -force-remove-attribute=NAME:"
+                          "optnone -passes=forceattrs,PASSES`")
+    name = removal[0][len("-force-remove-attribute="):-len(":optnone")]
+    return pass_table.only_step(name, pass_table.split_steps(passes[0][len("forceattrs,"):]))
 
 
 def pipeline_of(commandline: str) -> str:
@@ -120,9 +201,17 @@ def pipeline_of(commandline: str) -> str:
     CompilerGym's ``opt -mem2reg -gvn input.bc -o output.bc``, whose flags are translated
     through the pass table (:mod:`optgym.llvm.passes`) into one step each. A flag with no
     LLVM 19 counterpart, an unknown flag, or both forms on one line raise
-    :class:`~optgym.errors.OptgymError`: nothing on the line is silently ignored.
+    :class:`~optgym.errors.OptgymError`: nothing on the line is silently ignored. A line of
+    several opt runs (per-function steps) has no single pipeline: use :func:`steps_of`.
     """
-    words = _check_shape(commandline)
+    commands = [c for c in _commands(commandline) if c[0].startswith("opt")]
+    if len(commands) > 1:
+        raise OptgymError(f"command line {commandline!r} runs opt {len(commands)} times (it "
+                          "has per-function steps); read it with steps_of")
+    return _pipeline_of_words(commands[0], commandline)
+
+
+def _pipeline_of_words(words: list[str], commandline: str) -> str:
     passes: str | None = None
     steps: list[str] = []
     words = words[1:]
@@ -143,7 +232,11 @@ def pipeline_of(commandline: str) -> str:
             raise OptgymError(f"command line {commandline!r}: option {word!r} is not a pass "
                               "flag; only -passes= and CompilerGym's pass flags are understood")
         elif word.startswith("-") and word != "-":
-            steps.append(pass_table.flag_pipeline(word))
+            step = pass_table.flag_pipeline(word)
+            if pass_table.is_codegen_step(step):
+                raise OptgymError(f"command line {commandline!r}: {word} is a code-generation "
+                                  "step, not an opt pass; it belongs to the `&& llc-19 ...` run")
+            steps.append(step)
         i += 1
     if passes is not None and steps:
         raise OptgymError(
@@ -152,10 +245,59 @@ def pipeline_of(commandline: str) -> str:
     return passes if passes is not None else pass_table.join_steps(steps)
 
 
-def commandline_of(pipeline: str) -> str:
-    """The `opt-19` command line that applies ``pipeline`` to ``input.bc``."""
-    passes = f" -passes={shlex.quote(pipeline)}" if pipeline else ""
-    return f"opt-19 {' '.join(OPT_TARGET_FLAGS)}{passes} input.bc -o output.bc"
+#: The file names replays use: the benchmark, the module after each opt run, the object.
+_INPUT, _OUTPUT, _OBJECT = "input.bc", "output.bc", "output.o"
+
+
+def replay_commands(steps: list[str] | tuple[str, ...]) -> list[list[str]]:
+    """The commands, as words (``opt-19``/``llc-19`` and the files ``input.bc``,
+    ``output.bc``, ``output.o``), that turn the benchmark into the state ``steps`` reach: one
+    ``opt-19`` run of the IR steps, two for each per-function step (``forceattrs`` gives
+    every other function ``optnone`` for the first and takes it away in the second), and
+    ``llc-19`` with the options of the code-generation steps. What validation runs."""
+    ir, codegen = pass_table.split_codegen(steps)
+    commands: list[list[str]] = []
+
+    def opt(*args: str) -> None:
+        source = _OUTPUT if commands else _INPUT
+        commands.append(["opt-19", *OPT_TARGET_FLAGS, *args, source, "-o", _OUTPUT])
+
+    pending: list[str] = []
+    for step in ir:
+        only = pass_table.parse_only(step)
+        if only is None:
+            pending.append(step)
+            continue
+        if pending:
+            opt(f"-passes={pass_table.join_steps(pending)}")
+            pending = []
+        name, inner = only
+        opt("-disable-verify", "-force-attribute=optnone", f"-force-remove-attribute={name}:optnone",
+            f"-passes=forceattrs,{pass_table.join_steps(inner)}")
+        opt("-disable-verify", "-force-remove-attribute=optnone", "-passes=forceattrs")
+    if pending or not commands:
+        opt(*([f"-passes={pass_table.join_steps(pending)}"] if pending else []))
+    if codegen:
+        commands.append(["llc-19", *CODEGEN_FLAGS, *codegen, _OUTPUT, "-o", _OBJECT])
+    return commands
+
+
+def _render(words: list[str]) -> str:
+    return " ".join(f"-passes={shlex.quote(w[len('-passes='):])}" if w.startswith("-passes=")
+                    else shlex.quote(w) for w in words)
+
+
+def commandline_of(pipeline: str, codegen: tuple[str, ...] = ()) -> str:
+    """The `opt-19` command line that applies ``pipeline`` to ``input.bc``, followed by the
+    ``llc-19`` run that makes the object when there are ``codegen`` options."""
+    steps = pass_table.split_steps(pipeline) + [_CODEGEN_OPTIONS[o] for o in codegen]
+    return commandline_of_steps(steps)
+
+
+def commandline_of_steps(steps: list[str] | tuple[str, ...]) -> str:
+    """The command line that replays ``steps`` (:func:`replay_commands`, joined by ``&&``):
+    the inverse of :func:`steps_of`."""
+    return " && ".join(_render(words) for words in replay_commands(steps))
 
 
 def states_to_csv(states: list[CompilerEnvState]) -> str:

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
 
 from optgym.datasets import Benchmark
 from optgym.envs.llvm.spaces import RewardSpec
-from optgym.envs.llvm.state import CompilerEnvState, ValidationResult, pipeline_of
+from optgym.envs.llvm.state import CompilerEnvState, ValidationResult, replay_commands, steps_of
 from optgym.errors import CompilerCrash, OptgymError, ParseError
-from optgym.llvm import toolchain
+from optgym.llvm import passes, toolchain
 from optgym.llvm.session import CompilerSession
 
 
@@ -25,7 +24,7 @@ def validate_state(
     session: CompilerSession,
     reward: RewardSpec | None,
     resolve: Callable[[str], Benchmark],
-    baselines: Callable[[Benchmark, str], dict[str, float]],
+    baselines: Callable[[Benchmark, str], Mapping[str, float]],
     honor_always_inline: bool = False,
 ) -> ValidationResult:
     """Replay ``state`` with `opt-19` and check what it claims.
@@ -46,32 +45,33 @@ def validate_state(
 
 def _validate(
     state: CompilerEnvState, session: CompilerSession, reward: RewardSpec | None,
-    resolve: Callable[[str], Benchmark], baselines: Callable[[Benchmark, str], dict[str, float]],
+    resolve: Callable[[str], Benchmark], baselines: Callable[[Benchmark, str], Mapping[str, float]],
     honor_always_inline: bool,
 ) -> ValidationResult:
     result = ValidationResult(state)
     try:
         benchmark = resolve(state.benchmark)
-        pipeline = pipeline_of(state.commandline)
+        steps = steps_of(state.commandline)
+        codegen = [s for s in steps if passes.is_codegen_step(s)]
     except OptgymError as exc:
         result.errors.append(str(exc))
         result.actions_replay_failed = True
         return result
     with tempfile.TemporaryDirectory(prefix="optgym-validate-") as tmp:
-        source, out = Path(tmp) / "input.bc", Path(tmp) / "output.bc"
-        source.write_bytes(benchmark.bitcode)
-        if pipeline:
-            proc = subprocess.run(
-                [*toolchain.opt_argv(pipeline), str(source), "-o", str(out)],
-                capture_output=True, text=True, cwd=tmp,  # side files stay in the scratch dir
-            )
+        (Path(tmp) / "input.bc").write_bytes(benchmark.bitcode)
+        for words in replay_commands(steps):
+            if not words[0].startswith("opt"):
+                continue  # the objects are made below, in the worker, by the same llc-19
+            # The words are our own rendering of the steps, never the submitted text; tools
+            # by absolute path, files inside the scratch directory.
+            argv = [toolchain.opt(), *(str(Path(tmp) / w) if w.endswith(".bc") else w
+                                       for w in words[1:])]
+            proc = subprocess.run(argv, capture_output=True, text=True, cwd=tmp)
             if proc.returncode != 0:
                 result.errors.append(f"opt-19 failed: {proc.stderr.strip()[-500:]}")
                 result.actions_replay_failed = True
                 return result
-        else:
-            shutil.copy(source, out)
-        optimized = out.read_bytes()
+        optimized = (Path(tmp) / "output.bc").read_bytes()
     try:
         module = session.load(optimized, f"{state.benchmark} (replayed)")
     except (ParseError, CompilerCrash) as exc:
@@ -79,6 +79,8 @@ def _validate(
         result.actions_replay_failed = True
         return result
     try:
+        if codegen:  # the objects are made by llc-19 with the line's options, as it says
+            module.run(passes.join_steps(codegen))
         result.instruction_count = module.instruction_count()
         result.always_inline_calls = int(module.observe("AlwaysInlineCalls")["AlwaysInlineCalls"])
         if honor_always_inline and result.always_inline_calls:
@@ -106,7 +108,7 @@ def _validate(
         module.close()
     if benchmark.runnable:
         result.output_checked = result.benchmark_semantics_validated = True
-        if not benchmark.check_output(optimized):
+        if not benchmark.check_output(optimized, codegen=passes.split_codegen(codegen)[1]):
             result.benchmark_semantics_validation_failed = True
             result.errors.append("the optimized program's output differs from the -O0 build's")
     return result
