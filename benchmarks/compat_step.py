@@ -1,20 +1,27 @@
 """What CompilerGym's API costs on top of the Gymnasium env: step time side by side.
 
 The same random action sequences run on three faces of one implementation, interleaved in
-rounds (each face first in turn) so that machine load falls on all alike: the Gymnasium env itself (``LlvmEnv``), the
-``gymnasium.make`` wrapper stack, and ``optgym.compat.make`` (CompilerGym's API). Observation
-Autophase, reward IrInstructionCountOz (``llvm-autophase-ic-v0``), csmith modules of about 300
-and 3,000 instructions. Prints median and mean step times and the compat / Gymnasium ratio.
+rounds (each face first in turn) so that machine load falls on all alike: the plain
+Gymnasium env (``LlvmEnv``), the ``gymnasium.make`` wrapper stack, and ``optgym.compat.make``
+(CompilerGym's API: spaces by name, its views, four-tuple steps). Observation Autophase,
+reward IrInstructionCountOz (``llvm-autophase-ic-v0``), csmith modules of about 300 and
+3,000 instructions. Each size is measured twice: on a quiet machine, and with load beside
+it (``--load N`` busy processes, default one per core less one, spinning for the whole
+measurement). Prints median and mean step times and each face's ratio to ``LlvmEnv``.
 
-    .venv/bin/python benchmarks/compat_step.py [--steps N] [--rounds R]
+    .venv/bin/python benchmarks/compat_step.py [--steps N] [--rounds R] [--load N]
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
+import os
 import statistics
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -28,18 +35,10 @@ from optgym import compat  # noqa: E402
 from optgym.cache import cache_root  # noqa: E402
 from optgym.envs.llvm import LlvmEnv  # noqa: E402
 
-
-def _episode_times(env, reset, step, actions) -> list[float]:
-    reset(env)
-    times = []
-    for action in actions:
-        t = time.perf_counter()
-        step(env, action)
-        times.append(time.perf_counter() - t)
-    return times
-
-
-FACES = {
+Env = gym.Env
+#: Each face: how it is made, reset and stepped.
+FACES: dict[str, tuple[Callable[[str], Env], Callable[[Env], object],
+                       Callable[[Env, int], object]]] = {
     "LlvmEnv": (lambda uri: LlvmEnv(uri), lambda e: e.reset(), lambda e, a: e.step(a)),
     "gym.make": (lambda uri: gym.make("optgym/llvm-autophase-ic-v0", benchmark=uri,
                                       max_episode_steps=-1),
@@ -49,7 +48,44 @@ FACES = {
 }
 
 
+def _episode_times(env: Env, reset: Callable[[Env], object],
+                   step: Callable[[Env, int], object], actions: list[int]) -> list[float]:
+    reset(env)
+    times = []
+    for action in actions:
+        t = time.perf_counter()
+        step(env, action)
+        times.append(time.perf_counter() - t)
+    return times
+
+
+def _spin(stop: multiprocessing.synchronize.Event) -> None:
+    x = 0
+    while not stop.is_set():
+        for _ in range(10_000):
+            x = (x * 31 + 7) % 1_000_003
+
+
+@contextmanager
+def load(processes: int) -> Iterator[None]:
+    """``processes`` busy processes for the duration of the block."""
+    ctx = multiprocessing.get_context("spawn")
+    stop = ctx.Event()
+    workers = [ctx.Process(target=_spin, args=(stop,), daemon=True) for _ in range(processes)]
+    for w in workers:
+        w.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        for w in workers:
+            w.join(timeout=10)
+            if w.is_alive():
+                w.kill()
+
+
 def measure(size: str, steps: int, rounds: int) -> dict[str, list[float]]:
+    """Step times of each face on a module of ``size``, interleaved in ``rounds``."""
     sized_module(size)
     uri = f"file://{cache_root() / 'benchmarks' / f'{size}.bc'}"
     envs = {name: make(uri) for name, (make, _, _) in FACES.items()}
@@ -72,15 +108,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=40, help="steps per episode")
     parser.add_argument("--rounds", type=int, default=25, help="episodes per face and size")
+    parser.add_argument("--load", type=int, default=max((os.cpu_count() or 2) - 1, 1),
+                        help="busy processes beside the loaded measurement")
     args = parser.parse_args()
-    print(f"{'module':<8} {'face':<10} {'median ms':>10} {'mean ms':>9} {'vs LlvmEnv':>11}")
-    for size in ("small", "medium"):
-        times = measure(size, args.steps, args.rounds)
-        base = statistics.median(times["LlvmEnv"])
-        for name, values in times.items():
-            median = statistics.median(values)
-            print(f"{size:<8} {name:<10} {median * 1e3:>10.3f} "
-                  f"{statistics.fmean(values) * 1e3:>9.3f} {median / base:>10.2f}x")
+    print(f"{'machine':<8} {'module':<8} {'face':<10} {'median ms':>10} {'mean ms':>9} "
+          f"{'vs LlvmEnv':>11}")
+    for condition in ("quiet", "loaded"):
+        for size in ("small", "medium"):
+            if condition == "loaded":
+                with load(args.load):
+                    times = measure(size, args.steps, args.rounds)
+            else:
+                times = measure(size, args.steps, args.rounds)
+            base = statistics.median(times["LlvmEnv"])
+            for name, values in times.items():
+                median = statistics.median(values)
+                print(f"{condition:<8} {size:<8} {name:<10} {median * 1e3:>10.3f} "
+                      f"{statistics.fmean(values) * 1e3:>9.3f} {median / base:>10.3f}x",
+                      flush=True)
 
 
 if __name__ == "__main__":

@@ -215,7 +215,7 @@ def run_episodes(args: argparse.Namespace, table: Table) -> None:  # noqa: C901 
                 table.count("steps")
                 error = info.get("error")
                 events[-1] += f" -> {type(error).__name__ if error else 'ok'} " \
-                              f"{int(env.observation['IrInstructionCount'])}"
+                              f"{int(env.observe('IrInstructionCount'))}"
                 if idle_killed:  # an error naming our SIGKILL blames a pass that never ran
                     ok = error is None or "SIGKILL" not in str(error)
                     table.add("worker SIGKILLed while idle: next step runs", ok, took,
@@ -237,11 +237,11 @@ def run_episodes(args: argparse.Namespace, table: Table) -> None:  # noqa: C901 
                               isinstance(error, CompilerCrash), took)
                 if terminated:
                     break
-            final = int(env.observation["IrInstructionCount"])
+            final = int(env.observe("IrInstructionCount"))
             reference.reset(options={"benchmark": uri})
             for pipeline in env.actions_taken:
                 reference.step(reference.actions.index(pipeline))
-            replay = int(reference.observation["IrInstructionCount"])
+            replay = int(reference.observe("IrInstructionCount"))
             table.add("episodes: final module equals a fresh replay", replay == final,
                       note="" if replay == final else f"DESYNC {uri}: {final} != {replay}")
             if replay != final and args.verbose:

@@ -25,14 +25,19 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from optgym.cache import atomic_write
 from optgym.datasets.core import Benchmark
 from optgym.errors import CompilerCrash, LlvmError, OptgymError
-from optgym.llvm.passes import is_codegen_step, join_steps, split_codegen
+from optgym.llvm.passes import is_codegen_step, join_steps, only_step, split_codegen
 from optgym.llvm.toolchain import OPT_TARGET_FLAGS
 from optgym.scratch import scratch_dir
+
+if TYPE_CHECKING:  # imported when used: optgym-opt starts fast
+    from optgym.agents.base import Budget, Policy, SearchResult
+    from optgym.envs.llvm import LlvmEnv
+    from optgym.llvm.session import CompilerSession
 
 #: The search policy used when no learned model ships: the best at small compilation budgets
 #: in ``benchmarks/policies_report.py`` (45 compilations: oz-climb 1.129x -Oz, evolve 1.123x).
@@ -48,6 +53,17 @@ OBJECTIVES = {"instructions": "IrInstructionCount", "text": "ObjectTextSizeBytes
 #: outliner in code generation. See :data:`optgym.llvm.passes.SIZE_TRANSFORMS`.
 IR_FINISHERS = ("mergefunc", "iroutliner")
 CODEGEN_FINISHERS = ("codegen<machine-outliner>",)
+#: Function-pass sequences the per-function phase tries on one function at a time, after the
+#: module-level sequence (the cleanups of -Oz's function simplification pipeline, in short
+#: forms): a module-level sequence suits some of a module's functions better than others.
+FUNCTION_SEQUENCES: tuple[tuple[str, ...], ...] = (
+    ("function(instcombine<no-verify-fixpoint>)", "function(simplifycfg)"),
+    ("function(sroa)", "function(early-cse<memssa>)", "function(gvn)",
+     "function(instcombine<no-verify-fixpoint>)", "function(simplifycfg)"),
+    ("function(jump-threading)", "function(correlated-propagation)", "function(simplifycfg)"),
+    ("function(loop-mssa(licm))", "function(loop(loop-deletion))", "function(simplifycfg)"),
+    ("function(dse)", "function(adce)", "function(simplifycfg)"),
+)
 
 _HELP = f"""\
 usage: optgym-opt [options] [INPUT] [-o OUTPUT] [-S]
@@ -137,14 +153,17 @@ def default_policy() -> str:
 
 
 def select(data: bytes, name: str = "<stdin>", *, policy: str | None = None,
-           budget: Any = None, seed: int = 0, env: Any = None, objective: str = "instructions",
-           unsafe_passes: bool = False, codegen: bool = False) -> Selection:
+           budget: Budget | None = None, seed: int = 0, env: LlvmEnv | None = None,
+           objective: str = "instructions", unsafe_passes: bool = False, codegen: bool = False,
+           per_function: int = 0) -> Selection:
     """Search a pipeline for the module ``data`` (IR text or bitcode); never worse than -Oz by
     ``objective`` (``instructions`` or ``text``, see :data:`OBJECTIVES`).
 
     The policy searches first, then LLVM's size transformations are tried on its best sequence
     (:data:`IR_FINISHERS`, and with ``codegen`` the code-generation ones, for callers that
-    make the object themselves: optgym-cc); both come out of ``budget``'s compilations.
+    make the object themselves: optgym-cc), and with ``per_function`` that many compilations
+    go to per-function sequences (:func:`per_function_phase`); all come out of ``budget``'s
+    compilations.
     Raises :class:`~optgym.errors.BenchmarkError` when the module does not load. ``env`` is
     an :class:`~optgym.envs.llvm.LlvmEnv` to reuse (its compiler worker), else one is made.
     """
@@ -159,7 +178,7 @@ def select(data: bytes, name: str = "<stdin>", *, policy: str | None = None,
     env = env or _env(unsafe_passes)
     try:
         env.reset(options={"benchmark": benchmark})
-        o0 = int(env.observation["IrInstructionCount"])
+        o0 = int(env.observe("IrInstructionCount"))
         measure_name = OBJECTIVES[objective]
         measured = _Candidates(env, measure_name)
         started = time.monotonic()
@@ -170,7 +189,7 @@ def select(data: bytes, name: str = "<stdin>", *, policy: str | None = None,
                              "oz (module too large to search)", 0, 0.0, objective,
                              oz[measure_name], oz[measure_name])
         finishers = IR_FINISHERS + (CODEGEN_FINISHERS if codegen else ())
-        search_budget = _reserve(budget, len(finishers))
+        search_budget = _reserve(budget, len(finishers) + per_function)
         try:
             result = _search(env, name, seed, search_budget, objective)
         except OptgymError as exc:
@@ -182,7 +201,9 @@ def select(data: bytes, name: str = "<stdin>", *, policy: str | None = None,
             env.reset(options={"benchmark": env.benchmark})
             result = _search(env, name, seed, search_budget, objective)
         steps = _with_size_transforms(measured, result.steps, finishers)
-        compilations = result.compilations + len(finishers)
+        if per_function:
+            steps = per_function_phase(measured, steps, per_function)
+        compilations = result.compilations + len(finishers) + per_function
         ours = measured(steps)
         if ours[measure_name] >= oz[measure_name]:
             # ties go to -Oz: LLVM's own pipeline, and its usual code quality
@@ -196,7 +217,7 @@ def select(data: bytes, name: str = "<stdin>", *, policy: str | None = None,
             env.close()
 
 
-def _env(unsafe_passes: bool) -> Any:
+def _env(unsafe_passes: bool) -> LlvmEnv:
     from optgym.envs.llvm import LlvmEnv
     from optgym.llvm.passes import FLAGS, SAFE_FLAGS
 
@@ -208,10 +229,11 @@ def _env(unsafe_passes: bool) -> Any:
 #: Policies made in this process, by (name, seed, thread): a policy keeps nothing from one search
 #: to the next but what it loaded (a model), so a process that optimizes many modules (the build
 #: server, optgym-cc with several files) loads each once. Per thread, since a search sets ``cost``.
-_POLICIES: dict[tuple[str, int, int], Any] = {}
+_POLICIES: dict[tuple[str, int, int], Policy] = {}
 
 
-def _search(env: Any, name: str, seed: int, budget: Any, objective: str) -> Any:
+def _search(env: LlvmEnv, name: str, seed: int, budget: Budget, objective: str
+            ) -> SearchResult:
     from optgym.agents.parallel import make_policy
 
     key = (name, seed, threading.get_ident())
@@ -223,7 +245,7 @@ def _search(env: Any, name: str, seed: int, budget: Any, objective: str) -> Any:
     return chosen.search(env, budget)
 
 
-def _reserve(budget: Any, compilations: int) -> Any:
+def _reserve(budget: Budget, compilations: int) -> Budget:
     """``budget`` less ``compilations`` for what follows the search (at least one is left)."""
     from optgym.agents.base import Budget
 
@@ -237,7 +259,7 @@ class _Candidates:
     the objective's measure, the instruction count, and (judged by ``.text``) what ``size``
     counts."""
 
-    def __init__(self, env: Any, measure: str):
+    def __init__(self, env: LlvmEnv, measure: str):
         self.env = env
         self.measure = measure
         self.names = tuple(dict.fromkeys((measure, "IrInstructionCount") + (
@@ -287,7 +309,49 @@ def _with_size_transforms(measured: _Candidates, steps: list[str],
     return steps
 
 
-def fit_budget(budget: Any, compile_seconds: float) -> Any:
+#: How many candidates that turn out to change nothing the per-function phase may try per
+#: compilation it may spend (each costs a pass run on one function and a hash).
+UNCHANGED_PER_COMPILATION = 4
+
+
+def per_function_phase(measured: _Candidates, steps: list[str], compilations: int) -> list[str]:
+    """``steps`` followed by per-function steps that make the module smaller: the largest
+    functions first, each :data:`FUNCTION_SEQUENCES` entry tried on one function at a time
+    (``only<NAME>(...)``), kept when it helps. Candidates run on the module after ``steps``
+    (not from the start); up to ``compilations`` of them are measured, and one that changes
+    nothing (by IR hash) costs no code generation and is not counted (but no more than
+    :data:`UNCHANGED_PER_COMPILATION` such per compilation are tried)."""
+    env, first = measured.env, measured.measure
+    env.reset(options={"benchmark": env.benchmark, "replay": steps})
+    base = env.try_steps([], ("FunctionSizes", "IrHash", *measured.names))
+    sizes = base["FunctionSizes"]
+    spent = tried = 0
+    for function in sorted(sizes, key=lambda f: -sizes[f]):
+        try:
+            candidates = [only_step(function, seq) for seq in FUNCTION_SEQUENCES]
+        except OptgymError:
+            continue  # a name opt's -force-attribute cannot name
+        for step in candidates:
+            tried += 1
+            if spent >= compilations or tried > UNCHANGED_PER_COMPILATION * compilations:
+                return steps
+            try:
+                if env.try_steps([step], ("IrHash",))["IrHash"] == base["IrHash"]:
+                    continue
+                spent += 1
+                cost = env.try_steps([step], measured.names)
+            except (CompilerCrash, LlvmError):
+                continue
+            others = [n for n in measured.names if n not in (first, "IrInstructionCount")]
+            if cost[first] < base[first] and all(cost[n] <= base[n] for n in others):
+                steps = [*steps, step]
+                env.reset(options={"benchmark": env.benchmark, "replay": steps})
+                base = env.try_steps([], ("FunctionSizes", "IrHash", *measured.names))
+                measured.memo[tuple(steps)] = {n: int(base[n]) for n in measured.names}
+    return steps
+
+
+def fit_budget(budget: Budget, compile_seconds: float) -> Budget | None:
     """Shrink a search budget to the module: one compilation takes about ``compile_seconds``
     (timed on -Oz), and search plus the final opt-19 run must fit in ``$OPTGYM_OPT_MAX_SECONDS``
     (default 120; 0 for no cap). Large modules get fewer compilations; None when not even a
@@ -333,7 +397,7 @@ class Measured:
     always_inline_calls: int  # calls to always_inline functions left (clang leaves none)
 
 
-def measure(output: bytes, session: Any, cost: str = "IrInstructionCount",
+def measure(output: bytes, session: CompilerSession, cost: str = "IrInstructionCount",
             codegen: tuple[str, ...] = ()) -> Measured:
     """Verify a module and measure it (see :class:`Measured`; objects made with the ``llc-19``
     options ``codegen`` added); OptgymError if the verifier objects."""
@@ -352,8 +416,8 @@ def measure(output: bytes, session: Any, cost: str = "IrInstructionCount",
 
 
 def optimize(data: bytes, source: str | None = None, *, text: bool = False,
-             policy: str | None = None, budget: Any = None, seed: int = 0,
-             env: Any = None, objective: str = "instructions",
+             policy: str | None = None, budget: Budget | None = None, seed: int = 0,
+             env: LlvmEnv | None = None, objective: str = "instructions",
              unsafe_passes: bool = False, codegen: bool = False) -> tuple[bytes, Selection]:
     """Choose passes for a module and apply them with opt-19; returns the output and the choice.
 
@@ -391,7 +455,8 @@ def _codegen_step(option: str) -> str:
     return next(step for step, options in CODEGEN_STEPS.items() if option in options)
 
 
-def _breaks_always_inline(ours: Measured, data: bytes, source: str | None, env: Any) -> bool:
+def _breaks_always_inline(ours: Measured, data: bytes, source: str | None,
+                          env: LlvmEnv) -> bool:
     """Whether an output keeps more calls to always_inline functions than -Oz's output."""
     if not ours.always_inline_calls:
         return False

@@ -480,7 +480,7 @@ def test_runtime_folders_of_a_killed_process_are_removed_by_the_next_run(tmp_pat
             env.reset()
             print("running", flush=True)
             while True:
-                env.observation["Runtime"]
+                env.observe("Runtime")
     """)
     tmp = tmp_path / "tmp"
     tmp.mkdir()

@@ -1,6 +1,7 @@
 """``file://`` benchmarks: one .c, .ll or .bc file on disk.
 
-``.c`` is compiled like the built-in programs (what clang -Oz hands its optimizer) and cached
+``.c`` is compiled like the built-in programs (what clang -Oz hands its optimizer), with any
+compile flags the URI's query names (``file:///x.c?copt=-std=gnu89&copt=-DN=4``), and cached
 by content hash under ``<cache>/files/``; ``.ll`` and ``.bc`` (LLVM 19 reads bitcode from older
 LLVMs) get clang -Oz's function attributes unless ``OPTGYM_KEEP_ATTRIBUTES=1`` (see
 :func:`optgym.datasets._util.user_module`). A ``.c`` file is runnable (it
@@ -11,8 +12,9 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Sequence
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote, urlencode
 
 from optgym.cache import read_entry
 from optgym.datasets._util import (
@@ -53,14 +55,18 @@ def load_file_bitcode(path: Path, *, what: str, extra_flags: tuple[str, ...] = (
 
 
 class FileBenchmark(Benchmark):
-    """A benchmark read from a file named by a ``file://`` URI."""
+    """A benchmark read from a file named by a ``file://`` URI; a C file's compile flags are
+    part of its URI (``?copt=FLAG&copt=FLAG``), so the URI still names the module."""
 
-    def __init__(self, path: Path) -> None:
-        super().__init__(path.as_uri(), "file", str(path), runnable=path.suffix.lower() == ".c")
+    def __init__(self, path: Path, flags: Sequence[str] = ()) -> None:
+        self.flags = tuple(flags)
+        query = "?" + urlencode([("copt", f) for f in self.flags]) if self.flags else ""
+        super().__init__(path.as_uri() + query, "file", str(path),
+                         runnable=path.suffix.lower() == ".c")
         self.path = path
 
     def _load_bitcode(self) -> bytes:
-        return load_file_bitcode(self.path, what=self.uri)
+        return load_file_bitcode(self.path, what=self.uri, extra_flags=self.flags)
 
 
 def _read_regular(path: Path, what: str) -> bytes:
@@ -83,10 +89,19 @@ def _read_regular(path: Path, what: str) -> bytes:
 
 def file_benchmark(uri_path: str) -> FileBenchmark:
     """The benchmark for the path part of a ``file://`` URI (relative paths are resolved
-    against the working directory)."""
-    path = Path(unquote(uri_path)).expanduser()
+    against the working directory), with the compile flags its ``?copt=`` query gives."""
+    raw, _, query = uri_path.partition("?")
+    fields = parse_qs(query, keep_blank_values=True) if query else {}
+    unknown = sorted(set(fields) - {"copt"})
+    if unknown:
+        raise BenchmarkError(f"file://{uri_path}: unknown URI parameter {unknown[0]!r}; "
+                             "only copt= (a compile flag for a .c file) is understood")
+    flags = fields.get("copt", [])
+    path = Path(unquote(raw)).expanduser()
     if path.suffix.lower() not in SUFFIXES:
         raise BenchmarkError(f"file://{uri_path}: unsupported file type; expected a .c, .ll or .bc file")
+    if flags and path.suffix.lower() != ".c":
+        raise BenchmarkError(f"file://{uri_path}: copt= flags apply to a .c file only")
     path = path.resolve()
     try:
         mode = path.stat().st_mode
@@ -95,4 +110,4 @@ def file_benchmark(uri_path: str) -> FileBenchmark:
     if not stat.S_ISREG(mode):
         raise BenchmarkError(f"file://{uri_path}: {path} is {file_kind(mode)}; only regular "
                              "files are read")
-    return FileBenchmark(path)
+    return FileBenchmark(path, flags)
