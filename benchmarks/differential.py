@@ -8,6 +8,11 @@ Every runnable built-in program and N csmith programs are built three ways and r
    benchmark's bitcode, then clang -Oz's code generator;
 3. ``optgym-cc -Oz -c`` on the C source (the real command), linked by clang-19.
 
+With ``--transforms`` each program is also built with each of LLVM's size transformations
+forced on after -Oz (``mergefunc``, ``iroutliner``, the machine outliner, and all three):
+``opt-19 -passes='default<Oz>,...'``, then ``llc-19`` with the code-generation options. A
+transformation joins the drop-ins' safe set only when these builds show no difference.
+
 Exit status and standard output must equal the reference's. The script also reports what the
 drop-ins saved: IR instructions of optgym-opt's module against opt-19 -Oz's (its promise) and
 clang-19 -Oz's, and ``.text`` bytes of optgym-cc's object against clang-19 -Oz's (geomeans, and
@@ -31,11 +36,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from optgym.datasets import RunResult, cache_root, get_benchmark, get_dataset
+from optgym.datasets import RunResult, cache_root, count_instructions, get_benchmark, get_dataset
 from optgym.envs.llvm import LlvmEnv
 from optgym.errors import OptgymError
-from optgym.llvm.passes import SAFE_FLAGS
-from optgym.opt import optimize
+from optgym.llvm.passes import SAFE_FLAGS, SIZE_TRANSFORMS, join_steps, split_codegen
+from optgym.llvm.toolchain import clang_optimize
+from optgym.opt import optimize, run_opt
 
 OPTGYM_CC = str(Path(sys.executable).parent / "optgym-cc")
 TIMEOUT = 10.0
@@ -61,9 +67,30 @@ def _outcome(result: RunResult) -> tuple[int | None, str]:
     return (None if result.timed_out else result.returncode), result.stdout
 
 
-def check(uri: str, env: LlvmEnv, work: Path, budget: int | None = None) -> tuple[list[dict], dict]:
+#: The forced builds of ``--transforms``: each size transformation after -Oz, then all of them.
+FORCED = [[a.pipeline] for a in SIZE_TRANSFORMS] + [[a.pipeline for a in SIZE_TRANSFORMS]]
+
+
+def check_transforms(benchmark, expected: tuple[int | None, str]) -> list[dict]:
+    """Differences of the forced size-transformation builds of one program."""
+    problems = []
+    for extra in FORCED:
+        ir, codegen = split_codegen(["default<Oz>", *extra])
+        module = run_opt(benchmark.bitcode, None, join_steps(ir), False)
+        got = _outcome(benchmark.run(module, timeout=TIMEOUT, codegen=codegen))
+        if got != expected:
+            problems.append({"drop-in": "forced " + "+".join(extra), "module": module,
+                             "pipeline": join_steps(ir) + " " + " ".join(codegen),
+                             "expected": expected, "got": got})
+    return problems
+
+
+def check(uri: str, env: LlvmEnv, work: Path, budget: int | None = None,
+          transforms: str = "") -> tuple[list[dict], dict]:
     """The differences (as reproducer records) of one program ([] when all builds agree), and
-    the sizes: -Oz's and optgym-opt's IR instructions, clang -Oz's and optgym-cc's .text."""
+    the sizes: -Oz's and optgym-opt's IR instructions, clang -Oz's and optgym-cc's .text.
+    ``transforms``: "" (the drop-ins only), "also" (and the forced size transformations) or
+    "only" (just those)."""
     from optgym.agents.base import Budget
 
     benchmark = get_benchmark(uri)
@@ -72,6 +99,11 @@ def check(uri: str, env: LlvmEnv, work: Path, budget: int | None = None) -> tupl
     subprocess.run(["clang-19", "-O0", "-w", *flags, str(source), "-o", str(ref_exe), "-lm"],
                    check=True)
     expected = _run(ref_exe)
+    if transforms == "only":
+        problems = check_transforms(benchmark, expected)
+        for p in problems:
+            p["uri"], p["source"] = uri, source
+        return problems, {}
     problems = []
 
     optimized, choice = optimize(benchmark.bitcode, policy=None, env=env,
@@ -95,11 +127,14 @@ def check(uri: str, env: LlvmEnv, work: Path, budget: int | None = None) -> tupl
         if got != expected:
             problems.append({"drop-in": "optgym-cc", "pipeline": cc.stderr.strip(),
                              "module": b"", "expected": expected, "got": got})
+    if transforms:
+        problems += check_transforms(benchmark, expected)
     for p in problems:
         p["uri"], p["source"] = uri, source
     # optgym-opt promises "never larger than opt-19 -Oz" (choice.oz_cost, the objective being
-    # instructions); clang-19 -Oz (choice.oz_count) can differ from it by a few instructions.
-    sizes = {"oz_ir": choice.oz_count, "opt_oz_ir": choice.oz_cost,
+    # instructions); clang-19 -Oz can differ from it by a few instructions.
+    clang_oz = count_instructions(clang_optimize(benchmark.bitcode, "z", what=uri))
+    sizes = {"oz_ir": clang_oz, "opt_oz_ir": choice.oz_cost,
              "opt_ir": choice.instruction_count}
     match = re.search(r"\.text (\d+) bytes against clang -Oz's (\d+): (.*)", cc.stderr)
     if match:
@@ -113,21 +148,23 @@ def check(uri: str, env: LlvmEnv, work: Path, budget: int | None = None) -> tupl
 _ENV: LlvmEnv | None = None
 
 
-def _check_in_worker(task: tuple[str, int | None]) -> tuple[str, tuple[list[dict], dict] | str]:
+def _check_in_worker(task: tuple[str, int | None, str]
+                     ) -> tuple[str, tuple[list[dict], dict] | str]:
     global _ENV
     if _ENV is None:
         _ENV = LlvmEnv(observation_space=None, action_space=SAFE_FLAGS.name)
-    uri, budget = task
+    uri, budget, transforms = task
     with tempfile.TemporaryDirectory(prefix="optgym-diff-") as tmp:
         try:
-            return uri, check(uri, _ENV, Path(tmp), budget)
+            return uri, check(uri, _ENV, Path(tmp), budget, transforms)
         except (OptgymError, subprocess.CalledProcessError) as exc:
             return uri, str(exc)
 
 
 def save(problem: dict, out: Path, index: int) -> Path:
     """Write one reproducer directory."""
-    d = out / f"{index:04d}-{problem['drop-in']}-{problem['uri'].rsplit('/', 1)[-1]}"
+    tag = problem["drop-in"].replace(" ", "-").replace("<", "").replace(">", "")
+    d = out / f"{index:04d}-{tag}-{problem['uri'].rsplit('/', 1)[-1]}"
     d.mkdir(parents=True, exist_ok=True)
     (d / "source.c").write_bytes(Path(problem["source"]).read_bytes())
     if problem["module"]:
@@ -138,6 +175,11 @@ def save(problem: dict, out: Path, index: int) -> Path:
     return d
 
 
+def _builds(transforms: str) -> int:
+    """Builds compared per program."""
+    return {"": 2, "also": 2 + len(FORCED), "only": len(FORCED)}[transforms]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -146,6 +188,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=int, default=None,
                         help="compilations per program for both drop-ins (default: theirs)")
     parser.add_argument("--jobs", type=int, default=2, help="programs checked at once (default 2)")
+    parser.add_argument("--transforms", choices=("also", "only"), default="",
+                        help="also (or only) build each program with each size transformation "
+                             "forced on after -Oz, and all of them: the test that admits them "
+                             "to the safe set")
     parser.add_argument("--out", type=Path, default=None,
                         help="where reproducers go (default <cache>/differential)")
     args = parser.parse_args(argv)
@@ -156,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     differences = errors = 0
     all_sizes: list[dict] = []
     started = time.monotonic()
-    tasks = [(uri, args.budget) for uri in uris]
+    tasks = [(uri, args.budget, args.transforms) for uri in uris]
     with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
         for i, (uri, outcome) in enumerate(pool.imap_unordered(_check_in_worker, tasks), 1):
             problems: list[dict] = []
@@ -165,7 +211,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{uri}: could not check: {outcome}", file=sys.stderr)
             else:
                 problems, sizes = outcome
-                all_sizes.append(sizes)
+                if sizes:
+                    all_sizes.append(sizes)
             for p in problems:
                 differences += 1
                 print(f"DIFFERENCE {p['drop-in']} {uri}: reproducer in {save(p, out, differences)}")
@@ -173,7 +220,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"[{i}/{len(uris)}] {differences} differences, {errors} not checked, "
                       f"{time.monotonic() - started:.0f} s", flush=True)
     print(f"programs: {len(uris)} ({len(uris) - len(seeds)} built-in, {len(seeds)} csmith); "
-          f"builds compared: {2 * (len(uris) - errors)}; behaviour differences: {differences}; "
+          f"builds compared: {_builds(args.transforms) * (len(uris) - errors)}; "
+          f"behaviour differences: {differences}; "
           f"not checked: {errors}")
     ir = [s["oz_ir"] / max(s["opt_ir"], 1) for s in all_sizes]
     opt_ir = [s["opt_oz_ir"] / max(s["opt_ir"], 1) for s in all_sizes]

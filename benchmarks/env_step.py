@@ -54,7 +54,7 @@ def measure(size: str, steps: int) -> dict[str, float]:
         fork_times.append(time.perf_counter() - t)
         fork.close()
     total = time.perf_counter() - start
-    count = int(env.observation["IrInstructionCountO0"])
+    count = int(env.observe("IrInstructionCountO0"))
     env.close()
     return {
         "instrs": count,

@@ -13,6 +13,11 @@ optimizer) goes, per file, like this:
 4. the reference ``clang-19 <your flags> -Oz -c`` object is built too, and whichever of the two
    has less ``.text`` (ties and any larger ``size`` text go to clang) is written.
 
+Step 2 runs in the build server (:mod:`optgym.ccserver`), which the first compile step of a build
+starts and later ones reuse, so Python, the model and the compiler worker start once per build;
+a server that cannot be reached, crashes or hangs means clang's object ships. Set
+``OPTGYM_CC_SERVER=0`` to choose passes in the compile step's own process instead.
+
 Any other invocation (linking, ``-E``, ``-S``, C++, assembly, another ``-O`` level,
 ``--version``) is ``clang-19`` with the same arguments.
 
@@ -21,7 +26,11 @@ would take longer than ``OPTGYM_CC_TIME_FACTOR`` (default 10) times what clang -
 file: a build stays a small multiple of clang's), ``OPTGYM_CC_SECONDS`` (seconds per file,
 instead), ``OPTGYM_CC_POLICY`` (default: as optgym-opt),
 ``OPTGYM_CC_UNSAFE_PASSES=1`` (every pass of CompilerGym's action space),
-``OPTGYM_CC_VERBOSE=1`` (print each file's choice and its .text against clang -Oz's).
+``OPTGYM_CC_VERBOSE=1`` (print each file's choice and its .text against clang -Oz's),
+``OPTGYM_CC_SERVER=0`` (no build server), ``OPTGYM_CC_SERVER_IDLE`` (seconds a server waits for
+the next file before it exits; default 30), ``OPTGYM_CC_SERVER_JOBS`` (files it optimizes at once;
+default the CPU count), ``OPTGYM_CC_SERVER_TIMEOUT`` (seconds a compile step waits for the
+server's answer before it ships clang's object; default a generous multiple of the budget).
 """
 
 from __future__ import annotations
@@ -29,13 +38,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from optgym.cache import atomic_write
 from optgym.errors import OptgymError
+from optgym.scratch import scratch_dir
 
 if TYPE_CHECKING:
     from optgym.agents.base import Budget
@@ -63,6 +73,9 @@ environment:
   OPTGYM_CC_POLICY=NAME     policy choosing the passes (default: as optgym-opt)
   OPTGYM_CC_UNSAFE_PASSES=1 allow passes that can change a program's behaviour
   OPTGYM_CC_VERBOSE=1       print each file's .text against clang -Oz's and the pipeline
+  OPTGYM_CC_SERVER=0        choose passes in each compile step's own process, instead of in
+                            the build server the first step starts (it exits after
+                            OPTGYM_CC_SERVER_IDLE seconds without a file, default 30)
 """
 
 #: Options that stop clang before it makes an object file, or ask for something else: such
@@ -88,8 +101,11 @@ def _clang() -> str:
 
 
 def _passthrough(args: list[str]) -> int:
+    from optgym import interrupts
+
     clang = _clang()
     sys.stdout.flush()
+    interrupts.release()
     os.execv(clang, [clang, *args])
     return 0  # not reached
 
@@ -175,13 +191,72 @@ def _without_dependency_files(options: list[str]) -> list[str]:
     return kept
 
 
-def compile_file(source: str, output: Path, options: list[str], *, env: object = None) -> int:
-    """One C file to one object file: the smaller of ours and clang -Oz's; clang's exit code."""
+@dataclass
+class _Choice:
+    """The passes chosen for one file, however they were chosen."""
+
+    bitcode: bytes
+    pipeline: str
+    codegen: tuple[str, ...]
+    policy: str
+
+
+class _InProcess:
+    """Chooses passes in this process (``OPTGYM_CC_SERVER=0``): one compiler worker for all
+    the files of the compile step, started on first use."""
+
+    def __init__(self) -> None:
+        self.env: Any = None
+
+    def choose(self, bitcode: Path, budget: Budget) -> _Choice:
+        from optgym.opt import optimize
+
+        if self.env is None:
+            from optgym.envs.llvm import LlvmEnv
+            from optgym.llvm.passes import FLAGS, SAFE_FLAGS
+
+            actions = FLAGS if _flag("OPTGYM_CC_UNSAFE_PASSES") else SAFE_FLAGS
+            # What ships keeps always_inline's promise, even with every pass allowed.
+            self.env = LlvmEnv(observation_space=None, action_space=actions.name,
+                               honor_always_inline=True)
+        output, choice = optimize(bitcode.read_bytes(), str(bitcode),
+                                  policy=os.environ.get("OPTGYM_CC_POLICY") or None,
+                                  budget=budget, env=self.env, objective="text", codegen=True,
+                                  unsafe_passes=_flag("OPTGYM_CC_UNSAFE_PASSES"))
+        return _Choice(output, choice.pipeline, choice.codegen, choice.policy)
+
+    def close(self) -> None:
+        if self.env is not None:
+            self.env.close()
+
+
+def _from_server(bitcode: Path, budget: Budget) -> _Choice | None:
+    """The build server's choice for one file; None when it could not give one in time."""
+    from optgym import ccserver
+
+    request = ccserver.Request(bitcode.read_bytes(), str(bitcode),
+                               os.environ.get("OPTGYM_CC_POLICY") or None,
+                               budget.compilations, budget.seconds,
+                               _flag("OPTGYM_CC_UNSAFE_PASSES"))
+    # A search stops at its budget; past several times that, the server is hung.
+    deadline = float(os.environ.get("OPTGYM_CC_SERVER_TIMEOUT") or 0) or (
+        60.0 + 5.0 * (budget.seconds or 0.0) + 5.0 * (budget.compilations or 0))
+    reply = ccserver.request(request, deadline)
+    if reply is None:
+        return None
+    return _Choice(reply.bitcode, reply.pipeline, reply.codegen, reply.policy)
+
+
+def compile_file(source: str, output: Path, options: list[str], *,
+                 chooser: _InProcess | None = None) -> int:
+    """One C file to one object file: the smaller of ours and clang -Oz's; clang's exit code.
+
+    Passes are chosen by ``chooser`` when given (in this process), else by the build server.
+    """
     from optgym.llvm.core import elf_size_text, elf_text_size
-    from optgym.opt import optimize
 
     clang = _clang()
-    with tempfile.TemporaryDirectory(prefix="optgym-cc-") as tmp:
+    with scratch_dir("optgym-cc-") as tmp:
         bitcode = Path(tmp) / "input.bc"
         front = [clang, *_frontend_options(options, output), "-Oz", "-Xclang",
                  "-disable-llvm-passes", "-emit-llvm", "-c", source, "-o", str(bitcode)]
@@ -196,14 +271,15 @@ def compile_file(source: str, output: Path, options: list[str], *, env: object =
         if code != 0:
             return code
         budget = default_budget(time.monotonic() - started)
-        optimized, choice = optimize(bitcode.read_bytes(), str(bitcode),
-                                     policy=os.environ.get("OPTGYM_CC_POLICY") or None,
-                                     budget=budget, env=env, objective="text",
-                                     unsafe_passes=_flag("OPTGYM_CC_UNSAFE_PASSES"))
+        choice = (chooser.choose(bitcode, budget) if chooser is not None
+                  else _from_server(bitcode, budget))
+        if choice is None:  # no server could answer: clang's own object, as clang would
+            return _ship(output, reference.read_bytes())
         opt_bc = Path(tmp) / "optimized.bc"
-        opt_bc.write_bytes(optimized)
+        opt_bc.write_bytes(choice.bitcode)
         ours = Path(tmp) / "optgym.o"
         back = [clang, *_codegen_options(options), "-Wno-unused-command-line-argument", "-Oz",
+                *(w for o in choice.codegen for w in ("-mllvm", o)),
                 "-Xclang", "-disable-llvm-passes", "-c", str(opt_bc), "-o", str(ours)]
         code = subprocess.run(back).returncode
         if code != 0:
@@ -214,9 +290,22 @@ def compile_file(source: str, output: Path, options: list[str], *, env: object =
         if _flag("OPTGYM_CC_VERBOSE"):
             print(f"optgym-cc: {source}: .text {elf_text_size(mine)} bytes against clang -Oz's "
                   f"{elf_text_size(theirs)}: "
-                  + (f"-passes='{choice.pipeline}' ({choice.policy})" if better else "clang -Oz's"),
+                  + (f"-passes='{choice.pipeline}'"
+                     + "".join(f" -mllvm {o}" for o in choice.codegen)
+                     + f" ({choice.policy})" if better else "clang -Oz's"),
                   file=sys.stderr)
-        atomic_write(output, mine if better else theirs)
+        return _ship(output, mine if better else theirs)
+
+
+def _ship(output: Path, data: bytes) -> int:
+    """Write the object, whole (a signal arriving meanwhile waits for it; after it, the step has
+    succeeded); not at all if the step was interrupted (see :mod:`optgym.interrupts`)."""
+    from optgym import interrupts
+
+    if interrupts.received():  # an interrupt whose exception was swallowed on its way out
+        return interrupts.exit_code()
+    with interrupts.committing():
+        atomic_write(output, data)
     return 0
 
 
@@ -249,8 +338,21 @@ def _flag(name: str) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run ``optgym-cc`` with clang's arguments; returns the exit code."""
-    args = list(sys.argv[1:] if argv is None else argv)
+    """Run ``optgym-cc`` with clang's arguments; returns the exit code.
+
+    Ctrl-C exits 130 and SIGTERM or SIGHUP (``timeout``, ``make``, CI runners) 128 + its
+    number, leaving no object half-written, no worker and no temporary directory behind.
+    """
+    from optgym import interrupts
+
+    with interrupts.handled(program=argv is None):
+        try:
+            return _main(list(sys.argv[1:] if argv is None else argv))
+        except KeyboardInterrupt as exc:  # Terminated included
+            return interrupts.exit_code(exc)
+
+
+def _main(args: list[str]) -> int:
     if args in (["--help"], ["-h"]):
         print(HELP, end="")
         return 0
@@ -258,26 +360,26 @@ def main(argv: list[str] | None = None) -> int:
     if split is None:
         return _passthrough(args)
     options, sources, output = split
-    from optgym.opt import start_workers
+    from optgym import ccserver
 
-    start_workers(os.environ.get("OPTGYM_CC_POLICY") or None)  # they load while clang runs
-    from optgym.envs.llvm import LlvmEnv
-    from optgym.llvm.passes import FLAGS, SAFE_FLAGS
+    if not ccserver.enabled():
+        from optgym.opt import start_workers
 
-    actions = FLAGS if _flag("OPTGYM_CC_UNSAFE_PASSES") else SAFE_FLAGS
-    # One compiler worker for every file of the step; what ships keeps always_inline's promise.
-    env = LlvmEnv(observation_space=None, action_space=actions.name, honor_always_inline=True)
+        start_workers(os.environ.get("OPTGYM_CC_POLICY") or None)  # they load while clang runs
+
+    chooser = None if ccserver.enabled() else _InProcess()
     try:
         for source in sources:
             target = Path(output) if output else Path(Path(source).stem + ".o")
-            code = compile_file(source, target, options, env=env)
+            code = compile_file(source, target, options, chooser=chooser)
             if code != 0:
                 return code
     except OptgymError as exc:
         print(f"optgym-cc: {exc}", file=sys.stderr)
         return 1
     finally:
-        env.close()
+        if chooser is not None:
+            chooser.close()
     return 0
 
 

@@ -19,17 +19,25 @@ from __future__ import annotations
 import functools
 import os
 import shlex
+import stat
 import subprocess
 import sys
-import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from optgym.cache import atomic_write
-from optgym.errors import OptgymError
+from optgym.errors import CompilerCrash, LlvmError, OptgymError
+from optgym.llvm.passes import is_codegen_step, join_steps, only_step, split_codegen
 from optgym.llvm.toolchain import OPT_TARGET_FLAGS
+from optgym.scratch import scratch_dir
+
+if TYPE_CHECKING:  # imported when used: optgym-opt starts fast
+    from optgym.agents.base import Budget, Policy, SearchResult
+    from optgym.envs.llvm import LlvmEnv
+    from optgym.llvm.session import CompilerSession
 
 #: The search policy used when no learned model ships: the best at small compilation budgets
 #: in ``benchmarks/policies_report.py`` (45 compilations: oz-climb 1.129x -Oz, evolve 1.123x).
@@ -39,6 +47,23 @@ DEFAULT_BUDGET = 60
 OZ_PIPELINE = "default<Oz>"
 #: What a selection minimizes, by ``--objective`` name: the worker observation that measures it.
 OBJECTIVES = {"instructions": "IrInstructionCount", "text": "ObjectTextSizeBytes"}
+#: LLVM's size transformations tried after the search, each on the best sequence so far (one
+#: compilation each; kept when it makes the result smaller): merging identical functions and
+#: outlining similar IR regions, and (where the object is ours to make: optgym-cc) the machine
+#: outliner in code generation. See :data:`optgym.llvm.passes.SIZE_TRANSFORMS`.
+IR_FINISHERS = ("mergefunc", "iroutliner")
+CODEGEN_FINISHERS = ("codegen<machine-outliner>",)
+#: Function-pass sequences the per-function phase tries on one function at a time, after the
+#: module-level sequence (the cleanups of -Oz's function simplification pipeline, in short
+#: forms): a module-level sequence suits some of a module's functions better than others.
+FUNCTION_SEQUENCES: tuple[tuple[str, ...], ...] = (
+    ("function(instcombine<no-verify-fixpoint>)", "function(simplifycfg)"),
+    ("function(sroa)", "function(early-cse<memssa>)", "function(gvn)",
+     "function(instcombine<no-verify-fixpoint>)", "function(simplifycfg)"),
+    ("function(jump-threading)", "function(correlated-propagation)", "function(simplifycfg)"),
+    ("function(loop-mssa(licm))", "function(loop(loop-deletion))", "function(simplifycfg)"),
+    ("function(dse)", "function(adce)", "function(simplifycfg)"),
+)
 
 _HELP = f"""\
 usage: optgym-opt [options] [INPUT] [-o OUTPUT] [-S]
@@ -63,7 +88,7 @@ options:
                        --seconds is given)
   --seconds S          wall-clock seconds the policy may spend; the whole run is capped by
                        $OPTGYM_OPT_MAX_SECONDS (default 120; 0: no cap): a large module gets
-                       fewer compilations, or plain -Oz when not even a few fit
+                       fewer compilations, and past the cap the output is plain opt-19 -Oz's
   --seed N             random seed of the policy (default 0)
   --objective WHAT     minimize 'instructions' (IR instructions, the default: what an opt user
                        measures, and cheap to evaluate) or 'text' (.text bytes of the object
@@ -92,6 +117,8 @@ class Selection:
     objective: str = "instructions"
     cost: int = 0  # the objective's measure of the chosen pipeline
     oz_cost: int = 0  # and of -Oz
+    #: ``llc-19`` options the object must be made with (code-generation steps chosen)
+    codegen: tuple[str, ...] = ()
 
     @property
     def oz_ratio(self) -> float:
@@ -155,11 +182,17 @@ def default_policy() -> str:
 
 
 def select(data: bytes, name: str = "<stdin>", *, policy: str | None = None,
-           budget: Any = None, seed: int = 0, env: Any = None, objective: str = "instructions",
-           unsafe_passes: bool = False) -> Selection:
+           budget: Budget | None = None, seed: int = 0, env: LlvmEnv | None = None,
+           objective: str = "instructions", unsafe_passes: bool = False, codegen: bool = False,
+           per_function: int = 0) -> Selection:
     """Search a pipeline for the module ``data`` (IR text or bitcode); never worse than -Oz by
     ``objective`` (``instructions`` or ``text``, see :data:`OBJECTIVES`).
 
+    The policy searches first, then LLVM's size transformations are tried on its best sequence
+    (:data:`IR_FINISHERS`, and with ``codegen`` the code-generation ones, for callers that
+    make the object themselves: optgym-cc), and with ``per_function`` that many compilations
+    go to per-function sequences (:func:`per_function_phase`); all come out of ``budget``'s
+    compilations.
     Raises :class:`~optgym.errors.BenchmarkError` when the module does not load. ``env`` is
     an :class:`~optgym.envs.llvm.LlvmEnv` to reuse (its compiler worker), else one is made.
     """
@@ -174,14 +207,20 @@ def select(data: bytes, name: str = "<stdin>", *, policy: str | None = None,
     env = env or _env(unsafe_passes)
     try:
         env.reset(options={"benchmark": benchmark})
+        o0 = int(env.observe("IrInstructionCount"))
+        measure_name = OBJECTIVES[objective]
+        measured = _Candidates(env, measure_name)
         started = time.monotonic()
-        oz = int(env.observation["IrInstructionCountOz"])  # runs -O3 and -Oz once each
-        budget = fit_budget(budget, (time.monotonic() - started) / 2)
+        oz = measured([OZ_PIPELINE])  # -Oz as opt-19 -Oz makes it: the promise
+        budget = fit_budget(budget, time.monotonic() - started)
         if budget is None:  # the module is too large to search within the time cap
-            return Selection(OZ_PIPELINE, oz, int(env.observation["IrInstructionCountO0"]), oz,
-                             "oz (module too large to search)", 0, 0.0, objective)
+            return Selection(OZ_PIPELINE, oz["IrInstructionCount"], o0, oz["IrInstructionCount"],
+                             "oz (module too large to search)", 0, 0.0, objective,
+                             oz[measure_name], oz[measure_name])
+        finishers = IR_FINISHERS + (CODEGEN_FINISHERS if codegen else ())
+        search_budget = _reserve(budget, len(finishers) + per_function)
         try:
-            result = _search(env, name, seed, budget, objective)
+            result = _search(env, name, seed, search_budget, objective)
         except OptgymError as exc:
             if policy is not None or name == DEFAULT_SEARCH:
                 raise
@@ -189,23 +228,25 @@ def select(data: bytes, name: str = "<stdin>", *, policy: str | None = None,
             print(f"optgym-opt: {name} failed ({exc}); using {DEFAULT_SEARCH}", file=sys.stderr)
             name = DEFAULT_SEARCH
             env.reset(options={"benchmark": env.benchmark})
-            result = _search(env, name, seed, budget, objective)
-        oz = int(env.observation["IrInstructionCountOz"])
-        measure_name = OBJECTIVES[objective]
-        ours = _cost(env, result.steps, measure_name)
-        oz_cost = _cost(env, [OZ_PIPELINE], measure_name)
-        if ours < oz_cost:
-            pipeline, count = result.pipeline, result.instruction_count
-        else:  # ties go to -Oz: LLVM's own pipeline, and its usual code quality
-            pipeline, count, ours = OZ_PIPELINE, oz, oz_cost
-        return Selection(pipeline, count, result.o0_count, oz, name, result.compilations,
-                         result.walltime, objective, ours, oz_cost)
+            result = _search(env, name, seed, search_budget, objective)
+        steps = _with_size_transforms(measured, result.steps, finishers)
+        if per_function:
+            steps = per_function_phase(measured, steps, per_function)
+        compilations = result.compilations + len(finishers) + per_function
+        ours = measured(steps)
+        if ours[measure_name] >= oz[measure_name]:
+            # ties go to -Oz: LLVM's own pipeline, and its usual code quality
+            steps, ours = [OZ_PIPELINE], oz
+        ir, llc = split_codegen(steps)
+        return Selection(join_steps(ir), ours["IrInstructionCount"], o0,
+                         oz["IrInstructionCount"], name, compilations, result.walltime,
+                         objective, ours[measure_name], oz[measure_name], llc)
     finally:
         if own:
             env.close()
 
 
-def _env(unsafe_passes: bool) -> Any:
+def _env(unsafe_passes: bool) -> LlvmEnv:
     from optgym.envs.llvm import LlvmEnv
     from optgym.llvm.passes import FLAGS, SAFE_FLAGS
 
@@ -214,22 +255,132 @@ def _env(unsafe_passes: bool) -> Any:
                    action_space=(FLAGS if unsafe_passes else SAFE_FLAGS).name)
 
 
-def _search(env: Any, name: str, seed: int, budget: Any, objective: str) -> Any:
+#: Policies made in this process, by (name, seed, thread): a policy keeps nothing from one search
+#: to the next but what it loaded (a model), so a process that optimizes many modules (the build
+#: server, optgym-cc with several files) loads each once. Per thread, since a search sets ``cost``.
+_POLICIES: dict[tuple[str, int, int], Policy] = {}
+
+
+def _search(env: LlvmEnv, name: str, seed: int, budget: Budget, objective: str
+            ) -> SearchResult:
     from optgym.agents.parallel import make_policy
 
-    chosen = make_policy(name, seed)
+    key = (name, seed, threading.get_ident())
+    if key not in _POLICIES:
+        _POLICIES[key] = make_policy(name, seed)
+    chosen = _POLICIES[key]
     if hasattr(chosen, "cost"):  # policies that can judge candidates by the objective itself
         chosen.cost = OBJECTIVES[objective]
     return chosen.search(env, budget)
 
 
-def _cost(env: Any, steps: list[str], measure: str) -> int:
-    """The objective's measure of a sequence from the unoptimized module (one compilation)."""
-    env.reset(options={"benchmark": env.benchmark})
-    return int(env.try_steps(steps, (measure,))[measure])
+def _reserve(budget: Budget, compilations: int) -> Budget:
+    """``budget`` less ``compilations`` for what follows the search (at least one is left)."""
+    from optgym.agents.base import Budget
+
+    if budget.compilations is None:
+        return budget
+    return Budget(compilations=max(1, budget.compilations - compilations), seconds=budget.seconds)
 
 
-def fit_budget(budget: Any, compile_seconds: float) -> Any:
+class _Candidates:
+    """Measures of pass sequences from the unoptimized module, each sequence compiled once:
+    the objective's measure, the instruction count, and (judged by ``.text``) what ``size``
+    counts."""
+
+    def __init__(self, env: LlvmEnv, measure: str):
+        self.env = env
+        self.measure = measure
+        self.names = tuple(dict.fromkeys((measure, "IrInstructionCount") + (
+            ("ObjectSizeTextBytes",) if measure == "ObjectTextSizeBytes" else ())))
+        self.memo: dict[tuple[str, ...], dict[str, int]] = {}
+        self.hashes: dict[tuple[str, ...], str] = {}
+
+    def __call__(self, steps: list[str]) -> dict[str, int]:
+        key = tuple(steps)
+        if key not in self.memo:
+            self.env.reset(options={"benchmark": self.env.benchmark})
+            values = self.env.try_steps(list(steps), self.names)
+            self.memo[key] = {n: int(values[n]) for n in self.names}
+        return self.memo[key]
+
+    def unchanged(self, steps: list[str], base: list[str]) -> bool:
+        """Whether ``steps`` (``base`` and more IR passes) leave ``base``'s module as it was:
+        checked on the IR alone, so a pass with nothing to do costs no code generation."""
+        return self._hash(steps) == self._hash(base)
+
+    def _hash(self, steps: list[str]) -> str:
+        key = tuple(steps)
+        if key not in self.hashes:
+            self.env.reset(options={"benchmark": self.env.benchmark})
+            self.hashes[key] = self.env.try_steps(list(steps), ("IrHash",))["IrHash"]
+        return self.hashes[key]
+
+
+def _with_size_transforms(measured: _Candidates, steps: list[str],
+                          finishers: tuple[str, ...]) -> list[str]:
+    """The search's best ``steps`` with each finisher that makes them smaller added, in turn
+    (one compilation each). Judged by ``.text``, a finisher must also not grow what ``size``
+    counts (unwind tables, read-only data): the machine outliner often shrinks ``.text`` and
+    adds more in ``.eh_frame``, and such an object would not ship anyway."""
+    first = measured.measure
+    for finisher in finishers:
+        candidate = [*steps, finisher]
+        try:
+            if not is_codegen_step(finisher) and measured.unchanged(candidate, steps):
+                continue  # nothing to merge or outline here
+            cost, best = measured(candidate), measured(steps)
+        except (CompilerCrash, LlvmError):
+            continue  # LLVM rejects or dies on it here: not a candidate
+        others = [n for n in cost if n not in (first, "IrInstructionCount")]
+        if cost[first] < best[first] and all(cost[n] <= best[n] for n in others):
+            steps = candidate
+    return steps
+
+
+#: How many candidates that turn out to change nothing the per-function phase may try per
+#: compilation it may spend (each costs a pass run on one function and a hash).
+UNCHANGED_PER_COMPILATION = 4
+
+
+def per_function_phase(measured: _Candidates, steps: list[str], compilations: int) -> list[str]:
+    """``steps`` followed by per-function steps that make the module smaller: the largest
+    functions first, each :data:`FUNCTION_SEQUENCES` entry tried on one function at a time
+    (``only<NAME>(...)``), kept when it helps. Candidates run on the module after ``steps``
+    (not from the start); up to ``compilations`` of them are measured, and one that changes
+    nothing (by IR hash) costs no code generation and is not counted (but no more than
+    :data:`UNCHANGED_PER_COMPILATION` such per compilation are tried)."""
+    env, first = measured.env, measured.measure
+    env.reset(options={"benchmark": env.benchmark, "replay": steps})
+    base = env.try_steps([], ("FunctionSizes", "IrHash", *measured.names))
+    sizes = base["FunctionSizes"]
+    spent = tried = 0
+    for function in sorted(sizes, key=lambda f: -sizes[f]):
+        try:
+            candidates = [only_step(function, seq) for seq in FUNCTION_SEQUENCES]
+        except OptgymError:
+            continue  # a name opt's -force-attribute cannot name
+        for step in candidates:
+            tried += 1
+            if spent >= compilations or tried > UNCHANGED_PER_COMPILATION * compilations:
+                return steps
+            try:
+                if env.try_steps([step], ("IrHash",))["IrHash"] == base["IrHash"]:
+                    continue
+                spent += 1
+                cost = env.try_steps([step], measured.names)
+            except (CompilerCrash, LlvmError):
+                continue
+            others = [n for n in measured.names if n not in (first, "IrInstructionCount")]
+            if cost[first] < base[first] and all(cost[n] <= base[n] for n in others):
+                steps = [*steps, step]
+                env.reset(options={"benchmark": env.benchmark, "replay": steps})
+                base = env.try_steps([], ("FunctionSizes", "IrHash", *measured.names))
+                measured.memo[tuple(steps)] = {n: int(base[n]) for n in measured.names}
+    return steps
+
+
+def fit_budget(budget: Budget, compile_seconds: float) -> Budget | None:
     """Shrink a search budget to the module: one compilation takes about ``compile_seconds``
     (timed on -Oz), and search plus the final opt-19 run must fit in ``$OPTGYM_OPT_MAX_SECONDS``
     (default 120; 0 for no cap). Large modules get fewer compilations; None when not even a
@@ -254,7 +405,7 @@ def run_opt(data: bytes, source: str | None, pipeline: str, text: bool) -> bytes
     when there is one, so the module's name is what plain opt would record)."""
     from optgym.llvm import toolchain
 
-    with tempfile.TemporaryDirectory(prefix="optgym-opt-") as tmp:
+    with scratch_dir("optgym-opt-") as tmp:
         out = Path(tmp) / ("out.ll" if text else "out.bc")
         argv = [*toolchain.opt_argv(pipeline), source or "-", "-o", str(out)]
         if text:
@@ -275,14 +426,17 @@ class Measured:
     always_inline_calls: int  # calls to always_inline functions left (clang leaves none)
 
 
-def measure(output: bytes, session: Any, cost: str = "IrInstructionCount") -> Measured:
-    """Verify a module and measure it (see :class:`Measured`); OptgymError if the verifier
-    objects."""
+def measure(output: bytes, session: CompilerSession, cost: str = "IrInstructionCount",
+            codegen: tuple[str, ...] = ()) -> Measured:
+    """Verify a module and measure it (see :class:`Measured`; objects made with the ``llc-19``
+    options ``codegen`` added); OptgymError if the verifier objects."""
     module = session.load(output, "optgym-opt output")
     try:
         problem = module.verify()
         if problem:
             raise OptgymError(f"the optimized module does not verify: {problem}")
+        if codegen:
+            module.run(join_steps([_codegen_step(o) for o in codegen]))
         values = module.observe("IrInstructionCount", cost, "AlwaysInlineCalls")
         return Measured(int(values["IrInstructionCount"]), int(values[cost]),
                         int(values["AlwaysInlineCalls"]))
@@ -291,10 +445,13 @@ def measure(output: bytes, session: Any, cost: str = "IrInstructionCount") -> Me
 
 
 def optimize(data: bytes, source: str | None = None, *, text: bool = False,
-             policy: str | None = None, budget: Any = None, seed: int = 0,
-             env: Any = None, objective: str = "instructions",
-             unsafe_passes: bool = False) -> tuple[bytes, Selection]:
+             policy: str | None = None, budget: Budget | None = None, seed: int = 0,
+             env: LlvmEnv | None = None, objective: str = "instructions",
+             unsafe_passes: bool = False, codegen: bool = False) -> tuple[bytes, Selection]:
     """Choose passes for a module and apply them with opt-19; returns the output and the choice.
+
+    With ``codegen``, the choice may include options for making the object
+    (``Selection.codegen``, ``llc-19`` options): the caller must make it with them.
 
     The output is verified and measured; -Oz's output is returned instead if it somehow were
     larger than -Oz's by the objective (opt-19 disagreeing with the in-process search), or if it
@@ -305,12 +462,12 @@ def optimize(data: bytes, source: str | None = None, *, text: bool = False,
     env = env or _env(unsafe_passes)
     try:
         choice = select(data, source or "<stdin>", policy=policy, budget=budget, seed=seed,
-                        env=env, objective=objective)
+                        env=env, objective=objective, codegen=codegen)
         output = run_opt(data, source, choice.pipeline, text)
-        ours = measure(output, env.session, OBJECTIVES[objective])
+        ours = measure(output, env.session, OBJECTIVES[objective], choice.codegen)
         if choice.pipeline != OZ_PIPELINE and (
                 ours.cost > choice.oz_cost or _breaks_always_inline(ours, data, source, env)):
-            choice.pipeline = OZ_PIPELINE
+            choice.pipeline, choice.codegen = OZ_PIPELINE, ()
             output = run_opt(data, source, OZ_PIPELINE, text)
             ours = measure(output, env.session, OBJECTIVES[objective])
         choice.instruction_count, choice.cost = ours.instruction_count, ours.cost
@@ -320,7 +477,15 @@ def optimize(data: bytes, source: str | None = None, *, text: bool = False,
             env.close()
 
 
-def _breaks_always_inline(ours: Measured, data: bytes, source: str | None, env: Any) -> bool:
+def _codegen_step(option: str) -> str:
+    """The code-generation step that adds the ``llc-19`` option."""
+    from optgym.llvm.passes import CODEGEN_STEPS
+
+    return next(step for step, options in CODEGEN_STEPS.items() if option in options)
+
+
+def _breaks_always_inline(ours: Measured, data: bytes, source: str | None,
+                          env: LlvmEnv) -> bool:
     """Whether an output keeps more calls to always_inline functions than -Oz's output."""
     if not ours.always_inline_calls:
         return False
@@ -408,8 +573,22 @@ def _parse(argv: list[str]) -> tuple[dict[str, Any], list[str], list[str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run ``optgym-opt``; returns the exit code (or replaces the process with opt-19)."""
-    args = list(sys.argv[1:] if argv is None else argv)
+    """Run ``optgym-opt``; returns the exit code (or replaces the process with opt-19).
+
+    Ctrl-C exits 130 and SIGTERM or SIGHUP 128 + its number, at any moment, having written
+    nothing and left no worker or temporary file behind (:mod:`optgym.interrupts`).
+    """
+    from optgym import interrupts
+
+    with interrupts.handled(program=argv is None):
+        started = time.monotonic()
+        try:
+            return _main(list(sys.argv[1:] if argv is None else argv), started)
+        except KeyboardInterrupt as exc:  # Terminated (SIGTERM, SIGHUP) included
+            return interrupts.exit_code(exc)
+
+
+def _main(args: list[str], started: float) -> int:
     try:
         own, inputs, foreign = _parse(args)
     except OptgymError as exc:
@@ -424,25 +603,28 @@ def main(argv: list[str] | None = None) -> int:
             print(f"optgym-opt: {' '.join(foreign)} runs opt-19's own passes; it cannot be "
                   f"combined with --{mine[0] if mine else 'print-pipeline'}", file=sys.stderr)
             return 2
+        from optgym import interrupts
         from optgym.llvm import toolchain
 
         opt = toolchain.opt()
         sys.stdout.flush()
+        interrupts.release()
         os.execv(opt, [opt, *args])  # exactly opt-19 with the same arguments
     if len(inputs) > 1:
         print(f"optgym-opt: one input file at a time, not {len(inputs)}", file=sys.stderr)
         return 2
-    try:
-        start_workers(own.get("policy"))
-        return _search_mode(own, inputs[0] if inputs else "-")
-    except KeyboardInterrupt:
-        return 130
+    start_workers(own.get("policy"))  # they load LLVM while the module is read
+    return _search_mode(own, inputs[0] if inputs else "-", started)
 
 
-def _search_mode(own: dict[str, Any], source: str) -> int:
+def _search_mode(own: dict[str, Any], source: str, started: float | None = None) -> int:
+    """Search, within ``$OPTGYM_OPT_MAX_SECONDS`` of ``started``: past it, or when the search
+    fails, the output is plain ``opt-19 -Oz``'s (or opt's own error), as if optgym-opt were
+    opt."""
+    from optgym import interrupts, limits
     from optgym.agents.base import Budget
-    from optgym.errors import BenchmarkError
 
+    started = time.monotonic() if started is None else started
     to_terminal = own["output"] in (None, "-") and sys.stdout.isatty()
     if to_terminal and not own["text"] and not own["force"]:
         # What opt does: refuse to print bitcode to a terminal, and succeed doing nothing.
@@ -462,6 +644,7 @@ def _search_mode(own: dict[str, Any], source: str) -> int:
             seconds=float(own["seconds"]) if "seconds" in own else None,
         )
         seed = int(own.get("seed", 0))
+        cap = limits.get("OPTGYM_OPT_MAX_SECONDS")
     except (ValueError, OptgymError) as exc:
         print(f"optgym-opt: bad budget: {exc}", file=sys.stderr)
         return 2
@@ -469,50 +652,76 @@ def _search_mode(own: dict[str, Any], source: str) -> int:
         print(f"optgym-opt: --objective must be one of {', '.join(OBJECTIVES)}, "
               f"not {own['objective']!r}", file=sys.stderr)
         return 2
-    if source == "-":
-        data, path = sys.stdin.buffer.read(), None
-    else:
-        try:
-            data, path = Path(source).read_bytes(), source
-        except OSError as exc:
-            print(f"optgym-opt: {source}: {exc.strerror}", file=sys.stderr)
-            return 1
-    if not data.strip():  # what opt-19 does with an empty file: an empty module
-        return _finish(own, run_opt(data, path, OZ_PIPELINE, own["text"]), OZ_PIPELINE)
-    try:
-        output, choice = optimize(data, path, text=own["text"], policy=own.get("policy"),
-                                  budget=budget, seed=seed,
-                                  objective=own.get("objective", "instructions"),
-                                  unsafe_passes=own["unsafe_passes"])
-    except BenchmarkError:
-        return _diagnose(data, path)
-    except OptgymError as exc:
-        print(f"optgym-opt: {exc}", file=sys.stderr)
+    data, path = _read_input(source)
+    if data is None:
         return 1
+    shown = os.fsdecode(path) if path else "<stdin>"
+    if not data.strip():  # what opt-19 does with an empty file: an empty module
+        return _plain_oz(own, data, path)
+    try:
+        with interrupts.deadline(cap - (time.monotonic() - started) if cap else None):
+            output, choice = optimize(data, path, text=own["text"], policy=own.get("policy"),
+                                      budget=budget, seed=seed,
+                                      objective=own.get("objective", "instructions"),
+                                      unsafe_passes=own["unsafe_passes"])
+    except interrupts.DeadlineReached:
+        return _plain_oz(own, data, path, f"{shown}: the search did not finish within "
+                                          f"OPTGYM_OPT_MAX_SECONDS={cap:g} s")
+    except OptgymError as exc:  # the module does not load, or our machinery failed on it
+        return _plain_oz(own, data, path, f"{shown}: {str(exc).splitlines()[0]}")
     return _finish(own, output, choice.pipeline)
 
 
+def _read_input(source: str) -> tuple[bytes | None, str | None]:
+    """The input's bytes, and its path when opt-19 can read it again (a regular file: a pipe
+    or a FIFO is read once, and then handed to opt-19 on its standard input)."""
+    if source == "-":
+        return sys.stdin.buffer.read(), None
+    try:
+        with open(source, "rb") as f:
+            regular = stat.S_ISREG(os.fstat(f.fileno()).st_mode)
+            return f.read(), source if regular else None
+    except OSError as exc:
+        print(f"optgym-opt: {source}: {exc.strerror}", file=sys.stderr)
+        return None, None
+
+
 def _finish(own: dict[str, Any], output: bytes, pipeline: str) -> int:
+    from optgym import interrupts
+
+    if interrupts.received():  # an interrupt whose exception was swallowed on its way out
+        return interrupts.exit_code()
     if own["print_pipeline"]:
         print(" ".join([*OPT_TARGET_FLAGS, shlex.quote(f"-passes={pipeline}")]),
               file=sys.stderr)
     try:
-        write_output(output, own["output"])
+        with interrupts.committing():  # written whole, or not at all
+            write_output(output, own["output"])
     except OptgymError as exc:
         print(f"optgym-opt: {exc}", file=sys.stderr)
         return 1
     return 0
 
 
-def _diagnose(data: bytes, path: str | None) -> int:
-    """Invalid input: LLVM's own diagnostic (from opt-19 reading it), and opt's exit code."""
+def _plain_oz(own: dict[str, Any], data: bytes, path: str | None, why: str = "") -> int:
+    """What plain ``opt-19 -Oz`` makes of the input (optgym-opt's -Oz: with
+    ``--relocation-model=pic``): its output, or its own diagnostic and exit code. ``why``,
+    when given, is said on stderr: what made optgym-opt fall back to it."""
     from optgym.llvm import toolchain
 
-    proc = subprocess.run([toolchain.opt(), "-disable-output", path or "-"],
-                          input=None if path else data, capture_output=True)
-    message = proc.stderr.decode("utf-8", "replace")
-    sys.stderr.write(message or f"optgym-opt: {path or '<stdin>'}: not a valid LLVM module\n")
-    return proc.returncode or 1
+    with scratch_dir("optgym-opt-") as tmp:
+        out = tmp / ("out.ll" if own["text"] else "out.bc")
+        argv = [*toolchain.opt_argv(OZ_PIPELINE), path or "-", "-o", str(out)]
+        if own["text"]:
+            argv.append("-S")
+        proc = subprocess.run(argv, input=None if path else data, capture_output=True)
+        if proc.returncode != 0:
+            sys.stderr.buffer.write(proc.stderr or b"optgym-opt: opt-19 -Oz failed\n")
+            sys.stderr.flush()
+            return proc.returncode if proc.returncode > 0 else 128 - proc.returncode
+        if why:
+            print(f"optgym-opt: {why}; writing plain opt-19 -Oz's output", file=sys.stderr)
+        return _finish(own, out.read_bytes(), OZ_PIPELINE)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from optgym.llvm.cli import DEMO_IR
+# optgym-cc's build servers started by tests leave soon after the suite, not 30 s later.
+os.environ.setdefault("OPTGYM_CC_SERVER_IDLE", "5")
+
+from optgym.llvm.cli import DEMO_IR  # noqa: E402
 from optgym.llvm.session import CompilerSession
 from optgym.llvm.toolchain import FRONTEND_FLAGS
 

@@ -17,9 +17,9 @@ from typing import Any, Protocol
 
 from optgym.agents.registry import LazyRegistry
 from optgym.envs.llvm import CompilerEnvState, LlvmEnv
-from optgym.envs.llvm.state import commandline_of
+from optgym.envs.llvm.state import commandline_of_steps
 from optgym.errors import OptgymError
-from optgym.llvm.passes import join_steps
+from optgym.llvm.passes import join_steps, split_codegen
 
 
 @dataclass(frozen=True)
@@ -96,13 +96,18 @@ class SearchResult:
 
     @property
     def pipeline(self) -> str:
-        """The ``-passes=`` text that reproduces the result with `opt-19`."""
-        return join_steps(self.steps)
+        """The ``-passes=`` text that reproduces the result's module with `opt-19`."""
+        return join_steps(split_codegen(self.steps)[0])
+
+    @property
+    def codegen(self) -> tuple[str, ...]:
+        """The ``llc-19`` options of the result's code-generation steps (usually none)."""
+        return split_codegen(self.steps)[1]
 
     @property
     def commandline(self) -> str:
-        """The `opt-19` command line that reproduces the result."""
-        return commandline_of(self.pipeline)
+        """The `opt-19` (and `llc-19`) command line that reproduces the result."""
+        return commandline_of_steps(self.steps)
 
     @property
     def reward(self) -> float:
@@ -142,9 +147,9 @@ def result_from_env(env: LlvmEnv, steps: list[str], clock: BudgetClock, policy: 
     return SearchResult(
         benchmark=env.benchmark.uri,
         steps=steps,
-        instruction_count=int(env.observation["IrInstructionCount"]),
-        o0_count=int(env.observation["IrInstructionCountO0"]),
-        oz_count=int(env.observation["IrInstructionCountOz"]),
+        instruction_count=int(env.observe("IrInstructionCount")),
+        o0_count=int(env.observe("IrInstructionCountO0")),
+        oz_count=int(env.observe("IrInstructionCountOz")),
         compilations=clock.compilations,
         walltime=clock.elapsed,
         policy=policy,
@@ -227,15 +232,9 @@ class CompilerGymPolicy:
         from optgym.compat.env import CompilerGymEnv
 
         clock = budget.clock()
-        observation = env.observation_space_spec.name if env.observation_space_spec else None
-        reward = env.reward_space.name
-        view = CompilerGymEnv(env, env_id="llvm-ic-v0", benchmark=env.benchmark,
-                              observation_space=None, reward_space=reward, owns=False)
-        try:
-            self._fn(view)
-        finally:  # the policy may have changed the spaces of the caller's env
-            env.observation_space = observation
-            env.reward_space = reward
+        view = CompilerGymEnv(env.benchmark, env_id="llvm-ic-v0",
+                              reward_space=env.reward_spec.name, gymnasium_env=env, owns=False)
+        self._fn(view)
         steps = list(env.actions_taken)
         clock.spend()
         return result_from_env(env, steps, clock, self.name)

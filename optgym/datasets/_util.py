@@ -15,7 +15,6 @@ import hashlib
 import os
 import signal
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from optgym.cache import cache_root as optgym_cache_root
 from optgym.errors import BenchmarkError
 from optgym.llvm import toolchain
 from optgym.llvm.toolchain import FRONTEND_FLAGS, tool
+from optgym.scratch import scratch_dir
 
 #: Bumped whenever the layout or content of cached files changes, so old caches are ignored.
 #: v2: bitcode carries clang -Oz's attributes (was -O0 without optnone).
@@ -209,20 +209,23 @@ class RunResult:
     timed_out: bool = False
 
 
-def build_executable(bitcode: bytes, out_path: Path, *, what: str, link_flags: Sequence[str] = ("-lm",)) -> None:
+def build_executable(bitcode: bytes, out_path: Path, *, what: str, link_flags: Sequence[str] = ("-lm",),
+                     codegen: Sequence[str] = ()) -> None:
     """Turn bitcode into an executable without touching its IR.
 
     The object comes from clang -Oz's code generator (:func:`optgym.llvm.toolchain.object_file`'s
-    flags: ``llc-19 -O2``, PIC) and ``clang-19`` only links it. llc runs no IR optimization
-    pipeline, so the behaviour and the instructions we measure are the ones the passes
-    produced, and the code is the code that ``.text`` sizes are measured on.
+    flags: ``llc-19 -O2``, PIC, plus ``codegen``: the options of code-generation steps) and
+    ``clang-19`` only links it. llc runs no IR optimization pipeline, so the behaviour and the
+    instructions we measure are the ones the passes produced, and the code is the code that
+    ``.text`` sizes are measured on.
     """
     workdir = out_path.parent
     bc_path = workdir / "benchmark.bc"
     obj_path = workdir / "benchmark.o"
     bc_path.write_bytes(bitcode)
     run_tool(
-        [tool("llc"), *toolchain.CODEGEN_FLAGS, str(bc_path), "-o", str(obj_path)], what=what
+        [tool("llc"), *toolchain.CODEGEN_FLAGS, *codegen, str(bc_path), "-o", str(obj_path)],
+        what=what,
     )
     run_tool([tool("clang"), str(obj_path), "-o", str(out_path), *link_flags], what=what)
 
@@ -283,9 +286,11 @@ def run_executable(exe: Path, *, timeout: float, args: Sequence[str] = ()) -> Ru
     )
 
 
-def build_and_run(bitcode: bytes, *, what: str, timeout: float, args: Sequence[str] = ()) -> RunResult:
-    """Build ``bitcode`` into a throw-away executable and run it once."""
-    with tempfile.TemporaryDirectory(prefix="optgym-run-") as d:
+def build_and_run(bitcode: bytes, *, what: str, timeout: float, args: Sequence[str] = (),
+                  codegen: Sequence[str] = ()) -> RunResult:
+    """Build ``bitcode`` into a throw-away executable (``codegen``: more llc options) and run it
+    once."""
+    with scratch_dir("optgym-run-") as d:
         exe = Path(d) / "benchmark"
-        build_executable(bitcode, exe, what=what)
+        build_executable(bitcode, exe, what=what, codegen=codegen)
         return run_executable(exe, timeout=timeout, args=args)

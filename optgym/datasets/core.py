@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from optgym.datasets._util import RunResult, build_and_run, check_split, split_of
-from optgym.errors import BenchmarkError
+from optgym.errors import BenchmarkError, UnknownBenchmarkError
 
 __all__ = [
     "Benchmark",
@@ -67,6 +67,16 @@ class Benchmark:
     def __hash__(self) -> int:
         return hash(self.uri)
 
+    def __getstate__(self) -> dict[str, object]:
+        # A lock cannot be pickled (a benchmark travels to worker processes and Ray tasks).
+        state = dict(self.__dict__)
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     def _load_bitcode(self) -> bytes:
         raise NotImplementedError
 
@@ -89,17 +99,19 @@ class Benchmark:
         """The exit code a correct build returns."""
         return 0
 
-    def run(self, bitcode: bytes | None = None, *, timeout: float = 10.0, args: tuple[str, ...] = ()) -> RunResult:
+    def run(self, bitcode: bytes | None = None, *, timeout: float = 10.0, args: tuple[str, ...] = (),
+            codegen: tuple[str, ...] = ()) -> RunResult:
         """Build an executable from ``bitcode`` (default: this benchmark's own -O0
         bitcode) without re-optimizing its IR, run it once and return what it did.
 
         The executable is made by ``llc-19 -O2`` and linked by ``clang-19``; see
-        :func:`optgym.datasets._util.build_executable` for why. A time-out does not raise:
-        the result says ``timed_out=True``.
+        :func:`optgym.datasets._util.build_executable` for why; ``codegen`` adds llc options
+        (code-generation steps). A time-out does not raise: the result says ``timed_out=True``.
         """
         if not self.runnable:
             raise BenchmarkError(f"{self.uri} is not runnable (dataset {self.dataset} is compile-only)")
-        return build_and_run(self.bitcode if bitcode is None else bitcode, what=self.uri, timeout=timeout, args=args)
+        return build_and_run(self.bitcode if bitcode is None else bitcode, what=self.uri, timeout=timeout, args=args,
+                             codegen=codegen)
 
     def reference_run(self, *, timeout: float = 10.0) -> RunResult:
         """The run of the unoptimized bitcode, memoized; the reference for
@@ -108,9 +120,10 @@ class Benchmark:
             self._reference = self.run(timeout=timeout)
         return self._reference
 
-    def check_output(self, bitcode: bytes, *, timeout: float = 10.0) -> bool:
-        """Whether ``bitcode`` still behaves like this benchmark: same stdout and exit code
-        as the recorded output (or as the -O0 build's, when none is recorded)."""
+    def check_output(self, bitcode: bytes, *, timeout: float = 10.0, codegen: tuple[str, ...] = ()) -> bool:
+        """Whether ``bitcode`` (its object made with the llc options ``codegen`` added) still
+        behaves like this benchmark: same stdout and exit code as the recorded output (or as
+        the -O0 build's, when none is recorded)."""
         expected = self.expected_output
         if expected is None:
             ref = self.reference_run(timeout=timeout)
@@ -119,7 +132,7 @@ class Benchmark:
             expected, expected_rc = ref.stdout, ref.returncode
         else:
             expected_rc = self.expected_returncode
-        result = self.run(bitcode, timeout=timeout)
+        result = self.run(bitcode, timeout=timeout, codegen=codegen)
         return not result.timed_out and result.returncode == expected_rc and result.stdout == expected
 
     @property
@@ -189,7 +202,7 @@ class Dataset:
         if name not in set(self._names()):
             known = self._names()
             hint = ", ".join(known[:10]) + (", ..." if len(known) > 10 else "")
-            raise BenchmarkError(f"{self.uri_prefix}/{name}: no such benchmark in {self.name} (it has: {hint or 'none'})")
+            raise UnknownBenchmarkError(f"{self.uri_prefix}/{name}: no such benchmark in {self.name} (it has: {hint or 'none'})")
         return self._make_benchmark(name)
 
     def benchmarks(self, split: str | None = None) -> Iterator[Benchmark]:
@@ -247,7 +260,7 @@ class GeneratorDataset(Dataset):
         except ValueError:
             seed = -1
         if not 0 <= seed <= self.max_seed or not name.isdigit():
-            raise BenchmarkError(f"{self.uri_prefix}/{name}: the path must be a seed, an integer in [0, {self.max_seed}]")
+            raise UnknownBenchmarkError(f"{self.uri_prefix}/{name}: the path must be a seed, an integer in [0, {self.max_seed}]")
         return seed
 
     def benchmark(self, name: str) -> Benchmark:
@@ -347,7 +360,7 @@ def get_dataset(name: str) -> Dataset:
     datasets = _all_datasets()
     if bare in datasets:
         return datasets[bare]
-    raise BenchmarkError(f"unknown dataset {name!r}; known datasets: {', '.join(sorted(datasets))}")
+    raise UnknownBenchmarkError(f"unknown dataset {name!r}; known datasets: {', '.join(sorted(datasets))}")
 
 
 def parse_uri(uri: str) -> tuple[str | None, str, str]:
@@ -380,7 +393,7 @@ def get_benchmark(uri: str | Path) -> Benchmark:
         return file_benchmark(path)
     if scheme not in (None, "benchmark", "generator"):
         known = ", ".join(d.uri_prefix for d in list_datasets())
-        raise BenchmarkError(f"{uri}: unknown URI scheme {scheme!r}; use benchmark://, generator:// or file:// (known datasets: {known})")
+        raise UnknownBenchmarkError(f"{uri}: unknown URI scheme {scheme!r}; use benchmark://, generator:// or file:// (known datasets: {known})")
     ds = get_dataset(dataset_name)
     if scheme is not None and scheme != ds.scheme:
         raise BenchmarkError(f"{uri}: dataset {ds.name} uses {ds.scheme}://, not {scheme}://")

@@ -18,14 +18,7 @@ def register_envs() -> None:
             gymnasium.register(
                 id=env_id, entry_point=entry_point, kwargs=kwargs,
                 max_episode_steps=LLVM_MAX_EPISODE_STEPS if llvm else None,
-                # Outermost, so that `env.observation_space = "InstCount"` reaches the env.
-                additional_wrappers=(_NAMED_SPACES,) if llvm else (),
             )
-
-
-_NAMED_SPACES = gymnasium.envs.registration.WrapperSpec(
-    "NamedSpaces", "optgym.envs.llvm.env:NamedSpaces", {}
-)
 
 #: Episodes are truncated after this many steps unless ``gymnasium.make(..., max_episode_steps=N)``.
 LLVM_MAX_EPISODE_STEPS = 200
@@ -44,6 +37,6 @@ _ENVS: list[tuple[str, str, dict]] = [
     ("optgym/llvm-safe-ic-v0", "optgym.envs.llvm:LlvmEnv",
      {"observation_space": "Autophase", "reward_space": "IrInstructionCountOz",
       "action_space": "flags-safe-pipelines-v0"}),
-    ("optgym/memory-v0", "optgym.envs.memory:MemoryMappingEnv", {}),
-    ("optgym/memory-packing-v0", "optgym.envs.memory:MemoryPackingEnv", {}),
+    ("optgym/memory-v1", "optgym.memory:MemoryMappingEnv", {}),
+    ("optgym/memory-packing-v0", "optgym.memory:MemoryPackingEnv", {}),
 ]

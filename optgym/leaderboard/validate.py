@@ -17,7 +17,7 @@ from pathlib import Path
 
 from optgym import LLVM_VERSION, limits
 from optgym.envs.llvm import CompilerEnvState, LlvmEnv
-from optgym.envs.llvm.state import commandline_of, pipeline_of
+from optgym.envs.llvm.state import commandline_of, commandline_of_steps, steps_of
 from optgym.errors import OptgymError
 from optgym.leaderboard.results import ResultHeader, read_results
 from optgym.leaderboard.tasks import Task, budget_from_json, get_task
@@ -191,16 +191,17 @@ def _check_row(env: LlvmEnv, task: Task, state: CompilerEnvState, walltime_limit
                ) -> RowCheck:
     row = RowCheck(state)
     try:
-        pipeline = pipeline_of(state.commandline)
+        steps = steps_of(state.commandline)
     except OptgymError as exc:
         row.errors.append(str(exc))
         return row
-    problem = _foreign_step(task, pipeline)
+    problem = _foreign_step(task, steps)
     if problem:
         row.errors.append(problem)
         return row
-    if state.commandline != commandline_of(pipeline):
-        # Only -passes= is replayed; anything else on the line would be claimed but not checked.
+    if state.commandline != commandline_of_steps(steps):
+        # Only -passes= (and code-generation steps' llc options) are replayed; anything else on
+        # the line would be claimed but not checked.
         row.errors.append(f"command line {state.commandline!r} is not of the form "
                           f"{commandline_of('PIPELINE')!r}")
         return row
@@ -214,8 +215,8 @@ def _check_row(env: LlvmEnv, task: Task, state: CompilerEnvState, walltime_limit
     try:
         env.reset(options={"benchmark": state.benchmark})
         prefix = task.baseline_prefix
-        row.o0_cost = float(env.observation[f"{prefix}O0"])
-        row.oz_cost = float(env.observation[f"{prefix}Oz"])
+        row.o0_cost = float(env.observe(f"{prefix}O0"))
+        row.oz_cost = float(env.observe(f"{prefix}Oz"))
         result = env.validate(state)
     except OptgymError as exc:
         row.errors.append(f"replay failed: {exc}")
@@ -228,8 +229,8 @@ def _check_row(env: LlvmEnv, task: Task, state: CompilerEnvState, walltime_limit
     return row
 
 
-def _foreign_step(task: Task, pipeline: str) -> str | None:
-    """Why ``pipeline`` is not a sequence of the task's actions, or None when it is.
+def _foreign_step(task: Task, steps: list[str]) -> str | None:
+    """Why ``steps`` is not a sequence of the task's actions, or None when it is.
 
     Only the action space's passes are replayed: any other pass (``dot-cfg`` writes files,
     ``print`` floods the log) is refused by name before anything runs, and a name LLVM does
@@ -237,13 +238,21 @@ def _foreign_step(task: Task, pipeline: str) -> str | None:
     """
     actions = pass_table.action_set(task.action_space)
     allowed = {a.pipeline for a in actions}
-    for step in pass_table.split_steps(pipeline):
-        if step in allowed:
-            continue
+    for step in steps:
+        only = pass_table.parse_only(step)
+        if step in allowed or (only and all(s in allowed for s in only[1])):
+            continue  # a per-function step is made of the task's function passes
         names = [n for n in re.split(r"[(),]+", re.sub(r"<[^<>]*>", "", step))
                  if n and n not in _PASS_MANAGERS]
         unknown = [n for n in names if n not in _llvm_pass_names()]
-        if unknown:
+        if only:
+            foreign = next(s for s in only[1] if s not in allowed)
+            why = (f"the per-function step on {only[0]} runs {foreign!r}, which is not one of "
+                   f"the {len(actions)} actions of {actions.name}")
+        elif pass_table.is_codegen_step(step):
+            why = (f"code-generation step {step!r} (the llc-19 options of the line) is not one "
+                   f"of the {len(actions)} actions of {actions.name}")
+        elif unknown:
             why = f"unknown pass {unknown[0]!r} (opt-{LLVM_VERSION} --print-passes has no such pass)"
         else:
             why = f"step {step!r} is not one of the {len(actions)} actions of {actions.name}"

@@ -18,7 +18,7 @@ from ctypes import POINTER, byref, c_char_p, c_int, c_size_t, c_uint, c_void_p
 import numpy as np
 
 from optgym.errors import LlvmError, ParseError, PipelineError
-from optgym.llvm import native, toolchain
+from optgym.llvm import native, passes, toolchain
 
 _ref = c_void_p  # every LLVM handle is an opaque pointer
 _Stats = ctypes.c_int64 * 4
@@ -55,6 +55,7 @@ def lib() -> ctypes.CDLL:
             _ref, [_ref, c_char_p, c_char_p, c_char_p, c_int, c_int, c_int]
         ),
         "LLVMGetFirstFunction": (_ref, [_ref]),
+        "LLVMGetNamedFunction": (_ref, [_ref, c_char_p]),
         "LLVMGetNextFunction": (_ref, [_ref]),
         "LLVMIsDeclaration": (c_int, [_ref]),
         "LLVMGetModuleContext": (_ref, [_ref]),
@@ -128,13 +129,19 @@ def _target_machine(triple: bytes) -> int:
 
 
 class Module:
-    """One LLVM module owned by this process; disposed when garbage-collected or closed."""
+    """One LLVM module owned by this process; disposed when garbage-collected or closed.
 
-    __slots__ = ("_ref", "_machine", "__weakref__")
+    ``codegen`` holds the ``llc-19`` options its object file is generated with, beyond clang
+    -Oz's (set by code-generation steps such as ``codegen<machine-outliner>``).
+    """
 
-    def __init__(self, ref: int):
+    __slots__ = ("_ref", "_machine", "codegen", "_object", "__weakref__")
+
+    def __init__(self, ref: int, codegen: tuple[str, ...] = ()):
         self._ref = ref
         self._machine: int | None = None  # the target machine for its triple, once looked up
+        self.codegen = codegen
+        self._object: tuple[bytes, bytes] | None = None  # (content key, object) of the last
 
     @classmethod
     def parse(cls, data: bytes, name: str = "module") -> Module:
@@ -143,7 +150,9 @@ class Module:
             raise ParseError(f"{name}: empty input is not an LLVM module")
         llvm = lib()
         # LLVM's text parser needs a NUL terminator; bitcode ignores trailing bytes after it.
-        buf = llvm.LLVMCreateMemoryBufferWithMemoryRangeCopy(data, len(data), name.encode())
+        # The name as the OS gave it: a file name need not be UTF-8 (surrogate escapes are bytes).
+        buf = llvm.LLVMCreateMemoryBufferWithMemoryRangeCopy(
+            data, len(data), name.encode("utf-8", "surrogateescape"))
         mod, msg = _ref(), c_void_p()
         if llvm.LLVMParseIRInContext(_context(), buf, byref(mod), byref(msg)):
             raise ParseError(f"{name}: {_take_message(msg.value).strip() or 'invalid LLVM IR'}")
@@ -151,7 +160,7 @@ class Module:
 
     def clone(self) -> Module:
         """An independent deep copy of this module."""
-        return Module(lib().LLVMCloneModule(self._ref))
+        return Module(lib().LLVMCloneModule(self._ref), self.codegen)
 
     def _globals(self, first: str, following: str) -> list[tuple[int, str]]:
         """(handle, name) of every function or global variable, in module order."""
@@ -225,8 +234,19 @@ class Module:
 
         It is LLVM-C's ``LLVMRunPasses`` (the native helper's copy, which also tells the
         report): a pass that changed nothing says so, and every pass that changes the module
-        must say it did, or LLVM's own analysis caching would go wrong.
+        must say it did, or LLVM's own analysis caching would go wrong. A pipeline of steps
+        (:func:`optgym.llvm.passes.join_steps`) may hold per-function steps
+        (``only<NAME>(...)``) and code-generation steps (``codegen<machine-outliner>``), which
+        add their options to :attr:`codegen`.
         """
+        if "only<" in pipeline:
+            return self._run_with_per_function_steps(pipeline)
+        if "codegen<" in pipeline:
+            steps, options = passes.split_codegen(passes.split_steps(pipeline))
+            changed = self.run_passes(passes.join_steps(steps)) if steps else False
+            added = tuple(o for o in options if o not in self.codegen)
+            self.codegen = (*self.codegen, *added)
+            return changed or bool(added)
         helper = native.load()
         reported = c_int()
         err = helper.optgym_run_passes(self.ref, pipeline.encode(), self._tm(), 0,
@@ -247,6 +267,54 @@ class Module:
             text = ctypes.string_at(msg).decode("utf-8", "replace")
             llvm.LLVMDisposeErrorMessage(msg)
             raise PipelineError(f"pipeline {pipeline!r}: {text}")
+
+    def _run_with_per_function_steps(self, pipeline: str) -> bool:
+        """Run steps some of which are per-function (``only<NAME>(...)``), in order; whether
+        some pass reported a change."""
+        pending: list[str] = []
+        changed = False
+        for step in passes.split_steps(pipeline):
+            only = passes.parse_only(step)
+            if only is None:
+                pending.append(step)
+                continue
+            if pending:
+                changed |= self.run_passes(passes.join_steps(pending))
+                pending = []
+            changed |= self._run_on_function(*only)
+        if pending:
+            changed |= self.run_passes(passes.join_steps(pending))
+        return changed
+
+    def _run_on_function(self, name: str, steps: list[str]) -> bool:
+        """Run function passes on one function: every other function gets ``optnone`` (which
+        the pass manager skips) for the run, as ``opt-19 -passes=forceattrs
+        -force-attribute=optnone -force-remove-attribute=NAME:optnone`` gives it."""
+        llvm = lib()
+        target = llvm.LLVMGetNamedFunction(self.ref, name.encode())
+        if not target or llvm.LLVMIsDeclaration(target):
+            raise LlvmError(f"per-function step: the module defines no function {name!r}")
+        fn_index = 0xFFFFFFFF  # LLVMAttributeFunctionIndex
+        optnone = llvm.LLVMGetEnumAttributeKindForName(b"optnone", 7)
+        functions = []
+        fn = llvm.LLVMGetFirstFunction(self.ref)
+        while fn:
+            if llvm.LLVMGetEnumAttributeAtIndex(fn, fn_index, optnone):
+                raise LlvmError("per-function steps need a module without optnone functions "
+                                "(their optnone could not be told from the one they add)")
+            functions.append(fn)
+            fn = llvm.LLVMGetNextFunction(fn)
+        attribute = llvm.LLVMCreateEnumAttribute(llvm.LLVMGetModuleContext(self.ref), optnone, 0)
+        for fn in functions:
+            if fn != target:
+                llvm.LLVMAddAttributeAtIndex(fn, fn_index, attribute)
+        try:
+            return self.run_passes(passes.join_steps(steps))
+        finally:
+            fn = llvm.LLVMGetFirstFunction(self.ref)  # passes may have added or removed some
+            while fn:
+                llvm.LLVMRemoveEnumAttributeAtIndex(fn, fn_index, optnone)
+                fn = llvm.LLVMGetNextFunction(fn)
 
     def _tm(self) -> int:
         if self._machine is None:  # no pass changes a module's target triple
@@ -269,8 +337,12 @@ class Module:
         return _take_message(lib().LLVMPrintModuleToString(self.ref))
 
     def hash(self) -> str:
-        """A hex digest identifying the module's content (of its bitcode)."""
-        return hashlib.blake2b(self.bitcode(), digest_size=16).hexdigest()
+        """A hex digest identifying the module's content (its bitcode and code-generation
+        options)."""
+        h = hashlib.blake2b(self.bitcode(), digest_size=16)
+        for option in self.codegen:
+            h.update(b"\0" + option.encode())
+        return h.hexdigest()
 
     def counts(self) -> tuple[int, int, int]:
         """(instructions, basic blocks, defined functions)."""
@@ -282,21 +354,32 @@ class Module:
         """A cheap structural fingerprint for telling whether a pass changed this module.
 
         Comparable only before and after a pass on this same in-memory module; see the native
-        helper for what it covers. Use :meth:`hash` for a content hash.
+        helper for what it covers (and the code-generation options). Use :meth:`hash` for a
+        content hash.
         """
-        return native.load().optgym_fingerprint(self.ref)
+        fingerprint = native.load().optgym_fingerprint(self.ref)
+        return fingerprint ^ (hash(self.codegen) & 0xFFFFFFFFFFFFFFFF) if self.codegen else fingerprint
 
     def step_stats(self) -> tuple[int, tuple[int, int, int]]:
         """:meth:`fingerprint` and :meth:`counts` from one walk of the module: what a step
         needs to tell whether a pass changed the module and how many instructions it left."""
         out = _Stats()
         native.load().optgym_step_stats(self.ref, out)
-        return out[0], (out[1], out[2], out[3])
+        fingerprint = out[0] ^ (hash(self.codegen) & 0xFFFFFFFFFFFFFFFF) if self.codegen \
+            else out[0]
+        return fingerprint, (out[1], out[2], out[3])
 
     def always_inline_calls(self) -> int:
         """Call sites clang's always-inliner would inline that are still calls (see the native
         helper): above clang -Oz's number, a result breaks the promise of ``always_inline``."""
         return native.load().optgym_always_inline_calls(self.ref)
+
+    def function_sizes(self) -> dict[str, int]:
+        """Instructions of each defined function, by name, in module order."""
+        names = self.defined_functions()
+        out = (ctypes.c_int64 * max(len(names), 1))()
+        native.load().optgym_function_counts(self.ref, out, len(names))
+        return {name: out[i] for i, name in enumerate(names)}
 
     def instruction_count(self) -> int:
         """Number of instructions in all functions (CompilerGym's IrInstructionCount)."""
@@ -321,8 +404,15 @@ class Module:
         Generated by ``llc-19`` (:func:`optgym.llvm.toolchain.object_file`) rather than
         in-process: LLVM-C's target machines lack some of llc's and clang's target options,
         which moves ``.text`` by a few bytes, and sizes must agree with ``clang-19 -Oz -c``.
+        :attr:`codegen`'s options are added. The last object is kept until the module
+        changes, so several measures of one state cost one code generation.
         """
-        return toolchain.object_file(self.bitcode(), what="module", error=LlvmError)
+        bitcode = self.bitcode()
+        key = hashlib.blake2b(repr(self.codegen).encode() + bitcode, digest_size=16).digest()
+        if self._object is None or self._object[0] != key:
+            self._object = (key, toolchain.object_file(bitcode, what="module", error=LlvmError,
+                                                        options=self.codegen))
+        return self._object[1]
 
     def set_size_attributes(self) -> None:
         """Give every function definition what clang -Oz gives it: ``optsize`` and
@@ -351,6 +441,11 @@ class Module:
     def object_text_size(self) -> int:
         """Bytes of executable code (``.text*`` sections) in the module's object file."""
         return elf_text_size(self.object_file())
+
+    def object_size_text(self) -> int:
+        """The ``text`` column of ``size`` for the module's object file: code, read-only data
+        and unwind tables (what a user of ``size`` sees)."""
+        return elf_size_text(self.object_file())
 
 
 def _elf_sections(obj: bytes) -> list[tuple[bytes, int, int, int]]:

@@ -9,9 +9,10 @@ CompilerGym's order, so an index sequence from CompilerGym maps by flag name, no
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from optgym.errors import OptgymError
+from optgym.errors import OptgymError, UnknownNameError
 
 FLAG_TABLE: tuple[tuple[str, str | None, str], ...] = (
     ("-add-discriminators", "add-discriminators", ""),
@@ -150,7 +151,7 @@ MODULE_PASSES = frozenset({
     "always-inline", "attributor", "called-value-propagation", "canonicalize-aliases",
     "constmerge", "coro-cleanup", "coro-early", "cross-dso-cfi", "deadargelim",
     "elim-avail-extern", "forceattrs", "globaldce", "globalopt", "globalsplit", "hotcoldsplit",
-    "inferattrs", "ipsccp", "mergefunc", "name-anon-globals", "partial-inliner",
+    "inferattrs", "ipsccp", "iroutliner", "mergefunc", "name-anon-globals", "partial-inliner",
     "rewrite-statepoints-for-gc", "rpo-function-attrs", "sancov-module", "strip",
     "strip-dead-prototypes", "strip-debug-declare", "strip-nondebug",
 })
@@ -160,6 +161,73 @@ LOOP_PASSES = frozenset({
     "loop-predication", "loop-reduce", "loop-rotate", "loop-simplifycfg", "loop-unroll-and-jam",
     "loop-versioning-licm",
 })
+
+
+#: Steps that set an option of code generation (``llc-19``) instead of running an IR pass: the
+#: step's text, and the ``llc-19`` options it adds. They change the object, not the module, so
+#: a state's command line carries them to ``llc-19`` (see :mod:`optgym.envs.llvm.state`).
+CODEGEN_STEPS: dict[str, tuple[str, ...]] = {
+    # LLVM's machine outliner: repeated machine-instruction sequences become calls to one copy.
+    # On by default at -Oz for AArch64; on x86-64 only when asked for.
+    "codegen<machine-outliner>": ("-enable-machine-outliner",),
+}
+
+
+def is_codegen_step(step: str) -> bool:
+    """Whether a step sets a code-generation option rather than running an IR pass."""
+    return step.startswith("codegen<")
+
+
+def codegen_step(step: str) -> tuple[str, ...]:
+    """The ``llc-19`` options of a code-generation step; OptgymError for an unknown one."""
+    try:
+        return CODEGEN_STEPS[step]
+    except KeyError:
+        raise OptgymError(f"unknown code-generation step {step!r}; known: "
+                          f"{', '.join(CODEGEN_STEPS)}") from None
+
+
+def split_codegen(steps: list[str] | tuple[str, ...]) -> tuple[list[str], tuple[str, ...]]:
+    """``steps`` as (IR steps, in order; ``llc-19`` options of the code-generation steps, in
+    order, each once). Code generation follows every IR pass, so where a code-generation step
+    stands among the IR steps does not matter."""
+    ir, llc = [], []
+    for step in steps:
+        if is_codegen_step(step):
+            llc.extend(o for o in codegen_step(step) if o not in llc)
+        else:
+            ir.append(step)
+    return ir, tuple(llc)
+
+
+#: A per-function step: the function passes in parentheses run on the named function only,
+#: ``only<NAME>(function(sroa),invalidate<all>,function(gvn))``. In-process and in the replay
+#: (two ``opt-19`` runs: ``forceattrs`` gives every other function ``optnone``, which the pass
+#: manager's optnone instrumentation skips, then takes it away) the module is the same.
+_ONLY = re.compile(r"^only<([A-Za-z_.$][A-Za-z0-9_.$]*)>\((.+)\)$")
+
+
+def only_step(function: str, steps: list[str] | tuple[str, ...]) -> str:
+    """The per-function step that runs ``steps`` (function passes) on ``function`` only;
+    OptgymError for a name opt's ``-force-attribute`` cannot name, or a step that is not a
+    function pass."""
+    if not re.fullmatch(r"[A-Za-z_.$][A-Za-z0-9_.$]*", function):
+        raise OptgymError(f"function {function!r}: per-function steps need a plain C name")
+    for step in steps:
+        if not step.startswith("function(") or "only<" in step:
+            raise OptgymError(f"{step!r} is not a function pass; a per-function step runs "
+                              "function passes only")
+    if not steps:
+        raise OptgymError(f"a per-function step on {function} needs at least one pass")
+    return f"only<{function}>({join_steps(list(steps))})"
+
+
+def parse_only(step: str) -> tuple[str, list[str]] | None:
+    """``(function, its steps)`` of a per-function step, or None for any other step."""
+    match = _ONLY.match(step)
+    if not match:
+        return None
+    return match[1], split_steps(match[2])
 
 
 def qualify(text: str) -> str:
@@ -194,8 +262,24 @@ def join_steps(steps: list[str] | tuple[str, ...]) -> str:
 
 
 def split_steps(pipeline: str) -> list[str]:
-    """Inverse of :func:`join_steps`."""
-    return [s for s in pipeline.split(f",{STEP_SEPARATOR},") if s] if pipeline else []
+    """Inverse of :func:`join_steps` (a separator inside parentheses, as in a per-function
+    step's own steps, belongs to that step)."""
+    separator = f",{STEP_SEPARATOR},"
+    steps, depth, start, i = [], 0, 0, 0
+    while i < len(pipeline):
+        char = pipeline[i]
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif depth == 0 and pipeline.startswith(separator, i):
+            steps.append(pipeline[start:i])
+            i += len(separator)
+            start = i
+            continue
+        i += 1
+    steps.append(pipeline[start:])
+    return [s for s in steps if s]
 
 
 #: Whole standard pipelines, added in the larger action set.
@@ -245,7 +329,7 @@ class ActionSet:
         for i, action in enumerate(self.actions):
             if action.flag == flag or action.pipeline == flag:
                 return i
-        raise OptgymError(f"{flag!r} is not an action of {self.name}")
+        raise UnknownNameError(f"{flag!r} is not an action of {self.name}")
 
     def pipeline(self, indices: list[int] | tuple[int, ...]) -> str:
         """The ``-passes=`` text that reproduces applying these actions one step at a time."""
@@ -330,9 +414,15 @@ SAFE_FLAGS = ActionSet(
 
 
 def is_safe_pipeline(pipeline: str) -> bool:
-    """Whether every step of a ``-passes=`` string is a safe action (or a whole -O pipeline)."""
-    allowed = {a.pipeline for a in SAFE_FLAGS.actions} | {p for _, p in PIPELINE_TABLE}
-    return all(step in allowed for step in split_steps(pipeline))
+    """Whether every step of a ``-passes=`` string is a safe action (or a whole -O pipeline),
+    the steps of per-function steps included."""
+    allowed = {a.pipeline for a in SAFE_FLAGS_AND_PIPELINES_V1.actions + SAFE_FLAGS.actions}
+
+    def safe(step: str) -> bool:
+        only = parse_only(step)
+        return all(s in allowed for s in only[1]) if only else step in allowed
+
+    return all(safe(step) for step in split_steps(pipeline))
 
 
 #: The safe flags plus the standard -O pipelines: what the shipped PPO model acts with.
@@ -366,18 +456,45 @@ def with_always_inline(steps: list[str] | tuple[str, ...]) -> list[str]:
         return steps
     return [ALWAYS_INLINE, *steps]
 
-ACTION_SETS = {s.name: s for s in (FLAGS, FLAGS_AND_PIPELINES, SAFE_FLAGS, SAFE_FLAGS_AND_PIPELINES)}
+
+#: LLVM's size transformations that clang -Oz leaves off unless asked for, as actions: merging
+#: identical functions (``clang -fmerge-functions``; a function whose address may be compared
+#: keeps its own symbol, as a thunk), outlining similar IR regions into functions (``-mllvm
+#: -ir-outliner``), and LLVM's machine outliner in code generation (``-mllvm
+#: -enable-machine-outliner``, a code-generation step: it changes the object, not the module).
+SIZE_TRANSFORMS: tuple[Action, ...] = (
+    Action("-mergefunc", "mergefunc"),
+    Action("-iroutliner", "iroutliner"),
+    Action("-machine-outliner", "codegen<machine-outliner>"),
+)
+
+#: flags-safe-v0 plus LLVM's size transformations, admitted after differential testing
+#: (``benchmarks/differential.py --transforms``): what the drop-ins search. flags-safe-v0 stays
+#: as it was, because the shipped PPO model's action indices are its.
+SAFE_FLAGS_V1 = ActionSet(
+    "flags-safe-v1",
+    tuple(a for a in SAFE_FLAGS.actions if a.flag != "-mergefunc") + SIZE_TRANSFORMS, safe=True
+)
+#: flags-safe-v1 plus the standard -O pipelines.
+SAFE_FLAGS_AND_PIPELINES_V1 = ActionSet(
+    "flags-safe-pipelines-v1",
+    SAFE_FLAGS_V1.actions + tuple(Action(f, p) for f, p in PIPELINE_TABLE), safe=True,
+)
+
+ACTION_SETS = {s.name: s for s in (FLAGS, FLAGS_AND_PIPELINES, SAFE_FLAGS, SAFE_FLAGS_AND_PIPELINES,
+                                   SAFE_FLAGS_V1, SAFE_FLAGS_AND_PIPELINES_V1)}
 
 
 def flag_pipeline(flag: str) -> str:
-    """The LLVM 19 step a CompilerGym flag (``-mem2reg``) or a standard pipeline flag (``-Oz``)
-    runs; a flag left out of LLVM 19 or unknown raises an error that names it and says why."""
-    for action in FLAGS_AND_PIPELINES.actions:
+    """The LLVM 19 step a CompilerGym flag (``-mem2reg``), a standard pipeline flag (``-Oz``)
+    or a size transformation (``-iroutliner``, :data:`SIZE_TRANSFORMS`) runs; a flag left out of
+    LLVM 19 or unknown raises an error that names it and says why."""
+    for action in FLAGS_AND_PIPELINES.actions + SIZE_TRANSFORMS:
         if action.flag == flag:
             return action.pipeline
     if flag in LEFT_OUT:
-        raise OptgymError(f"flag {flag} has no LLVM 19 counterpart: {LEFT_OUT[flag]}")
-    raise OptgymError(
+        raise UnknownNameError(f"flag {flag} has no LLVM 19 counterpart: {LEFT_OUT[flag]}")
+    raise UnknownNameError(
         f"unknown flag {flag!r}: not one of CompilerGym's LLVM flags nor -O1/-O2/-O3/-Os/-Oz "
         "(`optgym llvm actions` lists them)"
     )
@@ -401,6 +518,6 @@ def action_set(name: str | ActionSet | list[str] | tuple[str, ...]) -> ActionSet
     try:
         return ACTION_SETS[name]
     except (KeyError, TypeError):
-        raise OptgymError(
+        raise UnknownNameError(
             f"unknown action set {name!r}; known: {', '.join(ACTION_SETS)}, or a list of flags"
         ) from None

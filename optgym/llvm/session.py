@@ -13,14 +13,19 @@ garbage collection, interpreter exit and the parent's death all end it.
 from __future__ import annotations
 
 import atexit
+import fcntl
 import hashlib
 import itertools
 import os
+import select
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import threading
+import time
 import weakref
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,9 +33,11 @@ from typing import Any
 from optgym import errors
 from optgym.llvm import native
 from optgym.llvm.handoff import Handoff, wait_readable
-from optgym.llvm.worker import read_message, write_message
+from optgym.llvm.worker import frame_message, read_message, write_message
 
 DEFAULT_TIMEOUT = 60.0
+#: How long a new worker may take to start (load LLVM) whatever the request's time-out.
+START_SECONDS = 10.0
 _LIVE_SESSIONS: weakref.WeakSet[CompilerSession] = weakref.WeakSet()
 
 
@@ -149,14 +156,16 @@ class CompilerSession:
         self._proc, self._stderr = _take_spare() or _spawn()
         self._fd_in = self._proc.stdout.fileno()
         self._fd_out = self._proc.stdin.fileno()
+        os.set_blocking(self._fd_out, False)  # sends wait with a time-out (see _exchange)
         self._greeted = False
         self.handoff.new_worker(self._proc.pid)
 
-    def _await_greeting(self) -> None:
-        """Read the worker's start-up status; ToolchainError if it could not start."""
+    def _await_greeting(self, timeout: float) -> None:
+        """Read the worker's start-up status; ToolchainError if it could not start, and
+        TimeoutError if it says nothing within ``timeout`` (a frozen worker)."""
+        if not wait_readable(self._fd_in, timeout):
+            raise TimeoutError
         try:
-            if not wait_readable(self._fd_in, 120.0):
-                raise _WorkerDied("no greeting within 120 s")
             status = read_message(self._fd_in)
         except (_WorkerDied, EOFError, OSError) as exc:
             reason = str(exc) if isinstance(exc, _WorkerDied) else self._death_reason()
@@ -244,11 +253,23 @@ class CompilerSession:
             raise _WorkerDied(self._death_reason()) from exc
 
     def _exchange(self, method: str, args: tuple, timeout: float) -> Any:
-        """Send one request and read its reply (no recovery: that is :meth:`_call`'s job)."""
-        if not self._greeted:
-            self._await_greeting()
+        """Send one request and read its reply (no recovery: that is :meth:`_call`'s job).
+
+        A worker that stops reading (frozen) times the request out while it is still being
+        sent, as one that does not answer does: a large module does not fit the pipe.
+        """
         spin = self.handoff.before_request()
-        write_message(self._fd_out, (method, args, spin))
+        view = memoryview(frame_message((method, args, spin)))
+        deadline = time.monotonic() + timeout
+        while view:
+            try:
+                view = view[os.write(self._fd_out, view):]
+            except BlockingIOError:
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([], [self._fd_out], [], left)[1]:
+                    raise TimeoutError from None
+        if not self._greeted:  # the request waits in the pipe while the worker starts
+            self._await_greeting(max(deadline - time.monotonic(), START_SECONDS))
         return self._receive(timeout)
 
     def _call(self, method: str, *args: Any, what: str = "",
@@ -259,25 +280,34 @@ class CompilerSession:
             if self._desynced:
                 self._restart()
             try:
-                reply = self._exchange(method, args, self.timeout)
+                try:
+                    reply = self._exchange(method, args, self.timeout)
+                except (_WorkerDied, BrokenPipeError) as died:
+                    if isinstance(died, _WorkerDied) and not self._unread_request():
+                        raise
+                    # The worker died before it had read this request (it was killed while
+                    # idle): nothing of it ran, so no pass is to blame. A new worker gets it.
+                    self._restart()
+                    reply = self._exchange(method, args, self.timeout)
             except TimeoutError:
                 # Described before the restart, while the recipe still names the failing state.
                 module, module_hash = _describe(handle)
                 self._restart()
                 raise errors.PassTimeout(
-                    f"{what or method} ran past the {self.timeout:g} s time-out on module "
-                    f"{module}; the worker was killed and restarted",
-                    passes=what or None,
+                    f"{what or method} ran past the {self.timeout:g} s time-out{module}; the "
+                    "worker was killed and restarted",
+                    passes=what if method in _PASS_REQUESTS else None,
                     module_hash=module_hash,
                 ) from None
             except (_WorkerDied, BrokenPipeError) as died:
                 reason = str(died) if isinstance(died, _WorkerDied) else self._death_reason()
                 module, module_hash = _describe(handle)
                 self._restart()
+                doing = f"running {what}" if method in _PASS_REQUESTS else what or method
                 raise errors.CompilerCrash(
-                    f"LLVM crashed running {what or method} on module {module} "
-                    f"({reason}); the worker was restarted and the module restored",
-                    passes=what or None,
+                    f"LLVM crashed {doing}{module} ({reason}); the worker was restarted and "
+                    "the module restored",
+                    passes=what if method in _PASS_REQUESTS else None,
                     module_hash=module_hash,
                 ) from None
             except BaseException:
@@ -293,6 +323,15 @@ class CompilerSession:
             raise getattr(errors, kind, errors.LlvmError)(message) if hasattr(
                 errors, kind
             ) else errors.LlvmError(f"{kind}: {message}")
+
+    def _unread_request(self) -> bool:
+        """Whether a dead worker left part of the last request unread in its pipe (FIONREAD
+        counts the bytes still there): then it died before running it."""
+        try:
+            unread = fcntl.ioctl(self._fd_out, termios.FIONREAD, b"\0\0\0\0")
+        except OSError:
+            return False
+        return struct.unpack("i", unread)[0] > 0
 
     def _abandon_worker(self) -> None:
         """End the worker now; the next request starts a fresh one rebuilt from the recipes."""
@@ -400,7 +439,7 @@ class ModuleHandle:
     def observe(self, *names: str) -> dict[str, Any]:
         """Compute observations (see :mod:`optgym.llvm.observers`) of the current module."""
         self._check()
-        return self.session._call("observe", self.id, names, handle=self)
+        return self.session._call("observe", self.id, names, what="observing", handle=self)
 
     def fork(self) -> ModuleHandle:
         """An independent copy of this module in the same worker."""
@@ -409,14 +448,14 @@ class ModuleHandle:
         recipe = _Recipe(self._recipe.data, self._recipe.name, list(self._recipe.pipelines),
                          self._recipe.data_digest)
         child = ModuleHandle(s, next(s._ids), recipe)
-        s._call("clone", self.id, child.id)
+        s._call("clone", self.id, child.id, what="cloning", handle=self)
         s._handles[child.id] = child
         return child
 
     def verify(self) -> str | None:
         """None if the module passes LLVM's verifier, else the verifier's message."""
         self._check()
-        return self.session._call("verify", self.id)
+        return self.session._call("verify", self.id, what="verifying", handle=self)
 
     def ir(self) -> str:
         """The module as LLVM IR text."""
@@ -447,7 +486,7 @@ class ModuleHandle:
         s._handles.pop(self.id, None)
         if s._proc is not None and not self._lost:
             try:
-                s._call("free", self.id)
+                s._call("free", self.id, what="freeing", handle=self)
             except errors.OptgymError:
                 pass
 
@@ -458,12 +497,17 @@ class ModuleHandle:
             pass
 
 
+#: Requests that run passes: their ``what`` is the pipeline, which errors carry as ``passes``.
+_PASS_REQUESTS = frozenset({"run", "pipeline_result"})
+
+
 def _describe(handle: ModuleHandle | None) -> tuple[str, str | None]:
-    """How an error names a module: its name, state hash and history; and the hash alone."""
+    """How an error names a module (" on module NAME (state HASH: history)", or nothing for a
+    request about no module); and the state hash alone."""
     if handle is None:
-        return "?", None
+        return "", None
     digest = handle._recipe.digest()
-    return (f"{handle.name} (state {digest}: input bytes + "
+    return (f" on module {handle.name} (state {digest}: input bytes + "
             f"{len(handle._recipe.pipelines)} pipelines applied)", digest)
 
 

@@ -171,10 +171,11 @@ def clang_optimize(bitcode: bytes, level: str = "z", *, what: str = "module",
 
 
 def object_file(bitcode: bytes, *, what: str = "module",
-                error: type[OptgymError] = ToolchainError) -> bytes:
-    """The ELF object clang -Oz's code generator makes of a module, IR left as it is."""
-    return run_tool([tool("llc"), *CODEGEN_FLAGS, "-", "-o", "-"], what=what, input=bitcode,
-                    error=error)
+                error: type[OptgymError] = ToolchainError, options: Sequence[str] = ()) -> bytes:
+    """The ELF object clang -Oz's code generator makes of a module, IR left as it is
+    (``options``: more ``llc-19`` options, from code-generation steps)."""
+    return run_tool([tool("llc"), *CODEGEN_FLAGS, *options, "-", "-o", "-"], what=what,
+                    input=bitcode, error=error)
 
 
 def opt() -> str:

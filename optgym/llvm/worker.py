@@ -30,10 +30,15 @@ def read_message(fd: int) -> Any:
     return pickle.loads(_read_exact(fd, _HEADER.unpack(header)[0]))
 
 
+def frame_message(obj: Any) -> bytes:
+    """One framed pickle: its length, then the pickle."""
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    return _HEADER.pack(len(data)) + data
+
+
 def write_message(fd: int, obj: Any) -> None:
     """Write one framed pickle to ``fd``."""
-    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    view = memoryview(_HEADER.pack(len(data)) + data)
+    view = memoryview(frame_message(obj))
     while view:
         view = view[os.write(fd, view) :]
 
