@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import signal
 import subprocess
 import threading
 import time
@@ -16,6 +17,12 @@ import pytest
 
 # optgym-cc's build servers started by tests leave soon after the suite, not 30 s later.
 os.environ.setdefault("OPTGYM_CC_SERVER_IDLE", "5")
+
+# The tests send Ctrl-C as a terminal does. A runner that starts pytest in the background (a
+# shell's `cmd &` ignores SIGINT) would pass the ignored SIGINT on to every tool they start; a
+# handled SIGINT here is reset to the default in each child at exec, as under a terminal.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 from optgym.llvm.cli import DEMO_IR  # noqa: E402
 from optgym.llvm.session import CompilerSession
