@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -249,13 +250,56 @@ def mark(data: bytes, decisions: Mapping[Chain, bool], name: str = "input") -> t
 def replay(marked: bytes, replay_file_text: str, *, what: str = "module",
            timeout: float = 600.0) -> bytes:
     """Run :func:`replay_argv` (the real opt-19) on a marked module; its output bitcode."""
+    return _replay(marked, replay_file_text, what, timeout, ())[0]
+
+
+#: opt-19's options that report each inlining decision (LLVM's remarks, on stderr).
+REMARK_OPTIONS = ("-pass-remarks=inline", "-pass-remarks-missed=inline")
+_REMARK = re.compile(r"optgym-callsites:(\d+):0: '([^']+)' (inlined into|not inlined into) "
+                     r"'([^']+)'(.*)")
+
+
+def replay_with_remarks(marked: bytes, replay_file_text: str, names: CallNames, *,
+                        what: str = "module", timeout: float = 600.0
+                        ) -> tuple[bytes, dict[Chain, bool]]:
+    """:func:`replay`, and what LLVM's inliner decided on the call sites it reports: every
+    inlining (with the call site's chain), and each call it left in the function it was
+    written in (a copy left elsewhere is not named by LLVM's remark, so it is not here)."""
+    output, stderr = _replay(marked, replay_file_text, what, timeout, REMARK_OPTIONS)
+    decided: dict[Chain, bool] = {}
+    for line in stderr.splitlines():
+        m = _REMARK.search(line)
+        if not m:
+            continue
+        at = re.search(r"at callsite (.*);", m.group(5))
+        if m.group(3) == "inlined into" and at:
+            try:
+                chain = tuple(int(part.split(":")[-2]) - 1 for part in at.group(1).split(" @ "))
+            except (ValueError, IndexError):
+                continue
+            decided[chain] = True
+        elif m.group(3) == "not inlined into":
+            call = int(m.group(1)) - 1
+            if 0 <= call < len(names.function) and names.function[call] == m.group(4):
+                decided.setdefault((call,), False)
+    return output, decided
+
+
+def _replay(marked: bytes, replay_file_text: str, what: str, timeout: float,
+            extra: tuple[str, ...]) -> tuple[bytes, str]:
     with tempfile.TemporaryDirectory(prefix="optgym-inline-") as tmp:
         src, rep, out = Path(tmp, "marked.bc"), Path(tmp, "decisions.txt"), Path(tmp, "out.bc")
         src.write_bytes(marked)
         rep.write_text(replay_file_text)
-        toolchain.run_tool(replay_argv(str(rep), str(src), str(out)), what=what, timeout=timeout,
-                           error=LlvmError)
-        return out.read_bytes()
+        argv = [*replay_argv(str(rep), str(src), str(out)), *extra]
+        try:
+            proc = subprocess.run(argv, capture_output=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise LlvmError(f"{what}: opt-19 timed out after {timeout:g} s") from None
+        if proc.returncode != 0:
+            diag = toolchain.truncate_diagnostics(proc.stderr.decode("utf-8", "replace"))
+            raise LlvmError(f"{what}: opt-19 failed with exit code {proc.returncode}:\n{diag}")
+        return out.read_bytes(), proc.stderr.decode("utf-8", "replace")
 
 
 def decisions_from_args(inline: Iterable[str], never: Iterable[str]) -> dict[Chain, bool]:

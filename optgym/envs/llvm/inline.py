@@ -384,6 +384,9 @@ class Compiled:
     instruction_count: int
     text_size: int | None  # .text bytes, when asked for
     always_inline_calls: int
+    #: what LLVM's inliner reported deciding (with ``remarks``; see
+    #: :func:`optgym.llvm.inlining.replay_with_remarks`)
+    llvm_decisions: dict[Chain, bool] | None = None
 
 
 @dataclass
@@ -482,12 +485,19 @@ class InlineCompiler:
         return prepared
 
     def compile(self, prepared: _Prepared, decisions: Mapping[Chain, bool], *,
-                text: bool = False, what: str = "module") -> Compiled:
+                text: bool = False, what: str = "module", remarks: bool = False) -> Compiled:
         """The module with ``decisions`` through clang -Oz's pipeline (the real opt-19, as the
         replay runs it), measured: instructions, ``.text`` when ``text``, and the calls to
-        ``always_inline`` functions it keeps."""
-        output = inlining.replay(prepared.marked, inlining.replay_text(decisions, prepared.names),
-                                 what=what, timeout=self.compile_timeout)
+        ``always_inline`` functions it keeps; with ``remarks``, also what LLVM decided."""
+        replay_text = inlining.replay_text(decisions, prepared.names)
+        llvm_decisions = None
+        if remarks:
+            output, llvm_decisions = inlining.replay_with_remarks(
+                prepared.marked, replay_text, prepared.names, what=what,
+                timeout=self.compile_timeout)
+        else:
+            output = inlining.replay(prepared.marked, replay_text, what=what,
+                                     timeout=self.compile_timeout)
         handle = self.session.load(output, f"{what} (inlined)")
         try:
             values = handle.observe("IrInstructionCount", "AlwaysInlineCalls")
@@ -497,7 +507,7 @@ class InlineCompiler:
         if text:
             size = elf_text_size(toolchain.object_file(output, what=what, error=BenchmarkError))
         return Compiled(output, int(values["IrInstructionCount"]), size,
-                        int(values["AlwaysInlineCalls"]))
+                        int(values["AlwaysInlineCalls"]), llvm_decisions)
 
 
 # -- the environment ---------------------------------------------------------------------------
