@@ -35,7 +35,7 @@ import shlex
 import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -187,6 +187,12 @@ def parse_commandline(line: str) -> tuple[dict[Chain, bool], str]:
 
 # -- in the compiler worker -------------------------------------------------------------------
 
+#: What the features describe: the module after clang -Oz's simplification before its inliner,
+#: and then each function's own simplification as clang -Oz runs it (without inlining), so
+#: that a callee looks about as small as it does when the inliner considers it.
+FEATURE_VIEW = f"{passes.CLANG_OZ_PREINLINE},{passes.CLANG_OZ_SIMPLIFY_NO_INLINE}"
+
+
 def _marked(module: Module) -> Module:
     marked = module.clone()
     try:
@@ -207,7 +213,7 @@ def call_sites_observation(module: Module) -> dict[str, object]:
     try:
         original = marked.call_site_table()
         call_functions = marked.call_functions()
-        marked.run_passes(passes.CLANG_OZ_PREINLINE)
+        marked.run_passes(FEATURE_VIEW)
         simplified = marked.call_site_table()
     finally:
         marked.close()
@@ -259,14 +265,35 @@ _REMARK = re.compile(r"optgym-callsites:(\d+):0: '([^']+)' (inlined into|not inl
                      r"'([^']+)'(.*)")
 
 
+@dataclass
+class LlvmDecisions:
+    """What LLVM's inliner reported deciding in one compilation: the call sites it inlined
+    (by chain), and the calls it left, by the call they copy and the function they are in (a
+    remark for a call left in place does not give the rest of its chain)."""
+
+    inlined: set[Chain] = field(default_factory=set)
+    declined: set[tuple[int, str]] = field(default_factory=set)
+
+    def get(self, chain: Chain, caller: str) -> bool | None:
+        """Whether LLVM inlined the call site (in function ``caller``), if it said."""
+        if chain in self.inlined:
+            return True
+        if (chain[0], caller) in self.declined:
+            return False
+        return None
+
+    def update(self, other: LlvmDecisions) -> None:
+        """Add what another compilation reported."""
+        self.inlined |= other.inlined
+        self.declined |= other.declined
+
+
 def replay_with_remarks(marked: bytes, replay_file_text: str, names: CallNames, *,
                         what: str = "module", timeout: float = 600.0
-                        ) -> tuple[bytes, dict[Chain, bool]]:
-    """:func:`replay`, and what LLVM's inliner decided on the call sites it reports: every
-    inlining (with the call site's chain), and each call it left in the function it was
-    written in (a copy left elsewhere is not named by LLVM's remark, so it is not here)."""
+                        ) -> tuple[bytes, LlvmDecisions]:
+    """:func:`replay`, and what LLVM's inliner reported deciding (:class:`LlvmDecisions`)."""
     output, stderr = _replay(marked, replay_file_text, what, timeout, REMARK_OPTIONS)
-    decided: dict[Chain, bool] = {}
+    decided = LlvmDecisions()
     for line in stderr.splitlines():
         m = _REMARK.search(line)
         if not m:
@@ -277,11 +304,9 @@ def replay_with_remarks(marked: bytes, replay_file_text: str, names: CallNames, 
                 chain = tuple(int(part.split(":")[-2]) - 1 for part in at.group(1).split(" @ "))
             except (ValueError, IndexError):
                 continue
-            decided[chain] = True
+            decided.inlined.add(chain)
         elif m.group(3) == "not inlined into":
-            call = int(m.group(1)) - 1
-            if 0 <= call < len(names.function) and names.function[call] == m.group(4):
-                decided.setdefault((call,), False)
+            decided.declined.add((int(m.group(1)) - 1, m.group(4)))
     return output, decided
 
 

@@ -459,6 +459,11 @@ CLANG_OZ_PIPELINE = ",".join(CLANG_OZ_STEPS)
 #: Its module simplification before the call-graph inliner runs (up to and including the
 #: always-inliner): what the inliner's first call sites look like.
 CLANG_OZ_PREINLINE = ",".join(CLANG_OZ_STEPS[:CLANG_OZ_STEPS.index(ALWAYS_INLINE) + 1])
+#: The call-graph part of :data:`CLANG_OZ_STEPS` without its inliner: what each function's
+#: own simplification makes of it, bottom-up, as the inliner would find it as a callee.
+CLANG_OZ_SIMPLIFY_NO_INLINE = next(
+    s for s in CLANG_OZ_STEPS if s.startswith("cgscc(")).replace(
+    "cgscc(devirt<4>(inline,", "cgscc(devirt<4>(", 1)
 
 
 def honors_always_inline(first_step: str) -> bool:

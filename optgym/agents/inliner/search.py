@@ -18,7 +18,7 @@ from typing import Any
 
 from optgym.envs.llvm.inline import CallSite, Compiled, InlineCompiler, InlineEpisode
 from optgym.errors import LlvmError, OptgymError
-from optgym.llvm.inlining import Chain
+from optgym.llvm.inlining import Chain, LlvmDecisions
 
 
 @dataclass(frozen=True, order=True)
@@ -40,7 +40,7 @@ class Evaluator:
     text: bool = True
     remarks: bool = True
     compilations: int = 0
-    known: dict[Chain, bool] = field(default_factory=dict)
+    known: LlvmDecisions = field(default_factory=LlvmDecisions)
     _memo: dict[frozenset, Cost] = field(default_factory=dict)
     _outputs: dict[str, Cost] = field(default_factory=dict)
 
@@ -98,17 +98,9 @@ def walk(prepared: Any, choose: Callable[[InlineEpisode, CallSite], bool | None]
     None leaves it to LLVM (the model then follows LLVM's heuristic as it approximates it).
     Returns the episode and the decisions that were made (None ones left out)."""
     episode = InlineEpisode(prepared.observation, prepared.names)
-    made: dict[Chain, bool] = {}
     while episode.current is not None:
-        site = episode.current
-        choice = choose(episode, site)
-        if choice is None:
-            episode.decide(episode.heuristic_inlines(site))
-        else:
-            made[site.chain] = bool(choice)
-            episode.decide(bool(choice))
-            made[site.chain] = episode.decisions[site.chain]  # the growth cap may say no
-    return episode, made
+        episode.decide(choose(episode, episode.current))
+    return episode, dict(episode.decisions)
 
 
 def heuristic_decisions(prepared: Any) -> dict[Chain, bool]:
@@ -131,20 +123,20 @@ def _effective(evaluator: Evaluator, decisions: Mapping[Chain, bool],
                episode: InlineEpisode, site: CallSite) -> bool:
     if site.chain in decisions:
         return decisions[site.chain]
-    if site.chain in evaluator.known:
-        return evaluator.known[site.chain]
-    return episode.heuristic_inlines(site)
+    known = evaluator.known.get(site.chain, episode.functions[site.caller].name)
+    return episode.heuristic_inlines(site) if known is None else known
 
 
 def _sites(evaluator: Evaluator, decisions: Mapping[Chain, bool]
-           ) -> list[tuple[Chain, bool, str]]:
+           ) -> list[tuple[Chain, bool, str, bool]]:
     """Call sites the model reaches under ``decisions`` (each decided as LLVM did where it
-    told us), with their decision and callee's name."""
-    out: list[tuple[Chain, bool, str]] = []
+    told us), with their decision, callee's name and whether LLVM reported reaching them."""
+    out: list[tuple[Chain, bool, str, bool]] = []
 
     def choose(episode: InlineEpisode, site: CallSite) -> bool:
         value = _effective(evaluator, decisions, episode, site)
-        out.append((site.chain, value, episode.functions[site.callee].name))
+        reached = evaluator.known.get(site.chain, episode.functions[site.caller].name) is not None
+        out.append((site.chain, value, episode.functions[site.callee].name, reached))
         return value
 
     walk(evaluator.prepared, choose)
@@ -172,10 +164,10 @@ def greedy(evaluator: Evaluator, budget: int | None = None) -> SearchResult:
     progress = True
     while progress:
         progress = False
-        for chain, value, _ in _sites(evaluator, best_decisions):
+        for chain, value, _, reached in _sites(evaluator, best_decisions):
             if budget is not None and evaluator.compilations >= budget:
                 return SearchResult(best_decisions, best, evaluator.compilations, trace)
-            if chain in done or (chain not in evaluator.known and chain not in best_decisions):
+            if chain in done or not (reached or chain in best_decisions):
                 continue  # a call site LLVM did not reach: flipping it changes nothing
             done.add(chain)
             candidate = {**best_decisions, chain: not value}
@@ -207,7 +199,7 @@ def local_search(evaluator: Evaluator, budget: int, rng: random.Random,
     stale = 0
     while evaluator.compilations < budget and stale < 2000:
         sites = _sites(evaluator, current)
-        reached = [s for s in sites if s[0] in evaluator.known or s[0] in current]
+        reached = [s[:3] for s in sites if s[3] or s[0] in current]
         if not reached:
             break
         candidate = _move(rng, current, reached)

@@ -205,6 +205,12 @@ class InlineEpisode:
             return MANDATORY
         if site.caller == site.callee:
             return RECURSIVE
+        # a call that was not a direct call of this function in the module as written (a
+        # call through a pointer that simplification resolved) has no name LLVM's replay can
+        # match: LLVM decides it
+        if any(self._callee_of_call(c) is None for c in site.chain) or \
+                self._callee_of_call(site.chain[0]) != callee.name:
+            return NOT_INLINABLE
         # LLVM's inline history: never inline a function into a copy of its own body
         if any(self._callee_of_call(c) == callee.name for c in site.chain[1:]):
             return RECURSIVE
@@ -224,7 +230,7 @@ class InlineEpisode:
                 caller = self.functions[site.caller]
                 if caller.deleted:
                     continue
-                if self.status(site) == OFFERED and site.chain not in self.decisions:
+                if self.status(site) == OFFERED:
                     self.current = site
                     return
                 caller.calls.append(site)
@@ -238,20 +244,26 @@ class InlineEpisode:
                 self._work.extend(f.calls)
                 f.calls = []
 
-    def decide(self, inline: bool) -> float:
+    def decide(self, inline: bool | None) -> float:
         """Record the decision for :attr:`current` and move on; returns the change in the
         module's instruction count that the model estimates for it, against what LLVM's
-        heuristic (as approximated) would have done. An inlining that would take the module
-        past :data:`GROWTH_CAP` times its starting size is recorded as not inlined."""
+        heuristic (as approximated) would have done. ``None`` leaves the call site to LLVM:
+        nothing is recorded, and the model goes on as if LLVM's heuristic (as approximated)
+        had decided it. An inlining asked for that would take the module past
+        :data:`GROWTH_CAP` times its starting size is recorded as not inlined."""
         site = self.current
         if site is None:
             raise OptgymError("the episode is over: no call site is left to decide")
         estimate = self.size_change(site)
         heuristic = self.heuristic_inlines(site)
-        if inline and self.size + estimate > GROWTH_CAP * max(self.initial_size, 1):
+        recorded = inline is not None
+        if inline is None:
+            inline = heuristic
+        if recorded and inline and self.size + estimate > GROWTH_CAP * max(self.initial_size, 1):
             inline = False
             self.capped += 1
-        self.decisions[site.chain] = bool(inline)
+        if recorded:
+            self.decisions[site.chain] = bool(inline)
         self.steps += 1
         if inline:
             self.size += estimate
@@ -386,7 +398,7 @@ class Compiled:
     always_inline_calls: int
     #: what LLVM's inliner reported deciding (with ``remarks``; see
     #: :func:`optgym.llvm.inlining.replay_with_remarks`)
-    llvm_decisions: dict[Chain, bool] | None = None
+    llvm_decisions: inlining.LlvmDecisions | None = None
 
 
 @dataclass
@@ -577,7 +589,9 @@ class InliningEnv(gymnasium.Env):
     node, for graph policies.
 
     ## Action
-    ``Discrete(2)``: 1 inlines the call site, 0 does not.
+    ``Discrete(2)``: 1 inlines the call site, 0 does not. With ``allow_defer=True``,
+    ``Discrete(3)``: 2 leaves the call site to LLVM's heuristic (MLGO's ``inlining_default``:
+    nothing is recorded, so an episode of 2s is clang -Oz).
 
     ## Reward
     The fraction of clang-19 -Oz's size the decisions save: IR instructions
@@ -608,7 +622,7 @@ class InliningEnv(gymnasium.Env):
     def __init__(self, benchmark: Any = None, *, dataset: str = "builtin-v0",
                  split: str | None = None, reward_space: str = "IrInstructionCount",
                  timeout: float = 60.0, render_mode: str | None = None,
-                 compiler: InlineCompiler | None = None):
+                 allow_defer: bool = False, compiler: InlineCompiler | None = None):
         super().__init__()
         if reward_space not in REWARD_SPACES:
             raise OptgymError(f"unknown reward space {reward_space!r} for the inlining "
@@ -621,7 +635,8 @@ class InliningEnv(gymnasium.Env):
         self.render_mode = render_mode
         self.reward_space_name = reward_space
         self.observation_space = spaces.Box(-np.inf, np.inf, (N_FEATURES,), np.float32)
-        self.action_space = spaces.Discrete(2)
+        self.allow_defer = bool(allow_defer)
+        self.action_space = spaces.Discrete(3 if self.allow_defer else 2)
         self.dataset_name, self.split = dataset, split
         self._fixed_benchmark = benchmark
         self.compiler = compiler or InlineCompiler(timeout=timeout)
@@ -665,7 +680,8 @@ class InliningEnv(gymnasium.Env):
         action = self._check_action(action)
         reward = 0.0
         if self.episode.current is not None:
-            reward = -self.episode.decide(bool(action)) / max(self._prepared.oz_count, 1)
+            choice = None if action == 2 else bool(action)
+            reward = -self.episode.decide(choice) / max(self._prepared.oz_count, 1)
         terminated = self.episode.current is None
         if terminated:
             exact = self._finish()
@@ -692,8 +708,9 @@ class InliningEnv(gymnasium.Env):
             action = action.reshape(()).item()
         if isinstance(action, (bool, np.bool_)) or not isinstance(action, (int, np.integer)):
             raise ValueError(f"action {action!r} is not 0 or 1")
-        if int(action) not in (0, 1):
-            raise ValueError(f"action {action!r} is not 0 (do not inline) or 1 (inline)")
+        if int(action) not in range(self.action_space.n):
+            raise ValueError(f"action {action!r} is not 0 (do not inline), 1 (inline)"
+                             + (" or 2 (LLVM decides)" if self.allow_defer else ""))
         return int(action)
 
     def _info(self) -> dict[str, Any]:
