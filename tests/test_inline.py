@@ -280,3 +280,32 @@ def test_policy_files_round_trip(tmp_path: Path) -> None:
     shipped = shipped_policy()
     if shipped is not None:
         assert shipped.metadata.get("recipe") == "inliner"
+
+
+def test_leaderboard_inlining_task(tmp_path: Path) -> None:
+    from optgym.agents.base import Budget
+    from optgym.leaderboard.evaluate import evaluate_to_file
+    from optgym.leaderboard.tasks import Task, get_task, register_task
+    from optgym.leaderboard.validate import validate_file
+
+    assert get_task("realc-test-inline-v0").environment == "inline"
+    task = register_task(Task("test-inline-v0", "two builtin programs", "builtin-v0",
+                              ("json_lite", "huffman"), "ObjectTextSizeOz", Budget(seconds=60),
+                              honor_always_inline=True, environment="inline"), replace=True)
+    csv_path, _ = evaluate_to_file(task, "heuristic", tmp_path / "h.csv", progress=False)
+    report = validate_file(csv_path, progress=False)
+    assert report.ok and report.geomean_oz_ratio is not None
+    oz_path, _ = evaluate_to_file(task, "oz", tmp_path / "oz.csv", progress=False)
+    assert validate_file(oz_path, progress=False).geomean_oz_ratio == 1.0
+    # a row whose reward was edited, or whose command line runs more, is refused
+    text = csv_path.read_text().splitlines()
+    header, first = text[0], text[1].split(",")
+    first[1] = repr(float(first[1]) + 0.05)
+    (tmp_path / "bad.csv").write_text("\n".join([header, ",".join(first), *text[2:]]) + "\n")
+    (tmp_path / "bad.json").write_text((tmp_path / "h.json").read_text())
+    assert not validate_file(tmp_path / "bad.csv", progress=False).ok
+    evil = csv_path.read_text().replace("-o output.bc", "-o output.bc -print-after-all", 1)
+    (tmp_path / "evil.csv").write_text(evil)
+    (tmp_path / "evil.json").write_text((tmp_path / "h.json").read_text())
+    with pytest.raises(OptgymError):
+        validate_file(tmp_path / "evil.csv", progress=False)

@@ -558,6 +558,7 @@ class InliningValidation:
     instruction_count: int | None = None
     text_size: int | None = None
     always_inline_calls: int | None = None
+    oz_cost: int | None = None  # clang -Oz's, in the reward's unit
 
     @property
     def ok(self) -> bool:
@@ -772,6 +773,7 @@ class InliningEnv(gymnasium.Env):
             self._prepared = saved_prepared
         result.instruction_count = compiled.instruction_count
         result.text_size = compiled.text_size
+        result.oz_cost = prepared.oz_text if self.text else prepared.oz_count
         result.always_inline_calls = compiled.always_inline_calls
         if state.reward is not None and abs(result.reproduced_reward - state.reward) > 1e-9:
             result.errors.append(f"reward {state.reward:.6f} was not reproduced: replay gives "
