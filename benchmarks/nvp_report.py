@@ -66,6 +66,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _stats import paired_ratio
+
 BUDGETS = (2, 5, 10, 45)
 ROW_ORDER = ["nvp", "nvp-autophase", "nvp, logit order", "training-set greedy order",
              "coreset order", "random"]
@@ -185,20 +187,11 @@ def print_table(title: str, table: dict[str, Any]) -> None:
 BASELINES = ("coreset order", "training-set greedy order")
 
 
-def paired(rows: list[dict[str, Any]], ours: str, theirs: str, budget: int,
-           resamples: int = 2000) -> dict[str, Any]:
-    """Policy ``ours`` against ``theirs`` on the same (non-empty) programs at ``budget``: the geomean of
-    theirs / ours (above 1: ours smaller), its 95% bootstrap interval over programs (seeded, so
-    a report is reproducible), and the programs where each is strictly smaller."""
-    import numpy as np
-
+def paired(rows: list[dict[str, Any]], ours: str, theirs: str, budget: int) -> dict[str, Any]:
+    """Policy ``ours`` against ``theirs`` on the same (non-empty) programs at ``budget``
+    (:func:`_stats.paired_ratio`)."""
     counts = [policy_counts(r, budget) for r in rows]
-    diff = np.array([math.log(max(c[theirs], 1) / max(c[ours], 1)) for c in counts])
-    rng = np.random.default_rng(0)
-    means = diff[rng.integers(0, len(diff), (resamples, len(diff)))].mean(axis=1)
-    low, high = np.percentile(means, [2.5, 97.5])
-    return {"ratio": math.exp(diff.mean()), "low": math.exp(low), "high": math.exp(high),
-            "ours smaller": int((diff > 0).sum()), "theirs smaller": int((diff < 0).sum())}
+    return paired_ratio([c[ours] for c in counts], [c[theirs] for c in counts])
 
 
 def compare(title: str, rows: list[dict[str, Any]]) -> dict[str, Any]:

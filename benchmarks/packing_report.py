@@ -19,14 +19,14 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from optgym.agents.memory.packing import (
+from optgym.memory.agents.packing import (
     greedy_best_fit,
     load_minimalloc_csv,
     pack,
     packing_height,
     validate_packing,
 )
-from optgym.envs.memory.minimalloc import DATA_DIR
+from optgym.memory.minimalloc import DATA_DIR
 
 DEFAULT_DATA = DATA_DIR
 

@@ -20,7 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "optgym.agents.cli",
     "optgym.agents.train_cli",
     "optgym.leaderboard.cli",
-    "optgym.agents.memory.cli",
+    "optgym.memory.cli",
     "optgym.cache",
 )
 

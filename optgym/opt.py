@@ -30,7 +30,7 @@ from typing import Any
 from optgym.cache import atomic_write
 from optgym.datasets.core import Benchmark
 from optgym.errors import CompilerCrash, LlvmError, OptgymError
-from optgym.llvm.passes import is_codegen_step, join_steps, split_codegen
+from optgym.llvm.passes import is_codegen_step, join_steps, only_step, split_codegen
 from optgym.llvm.toolchain import OPT_TARGET_FLAGS
 
 #: The search policy used when no learned model ships: the best at small compilation budgets
@@ -47,6 +47,17 @@ OBJECTIVES = {"instructions": "IrInstructionCount", "text": "ObjectTextSizeBytes
 #: outliner in code generation. See :data:`optgym.llvm.passes.SIZE_TRANSFORMS`.
 IR_FINISHERS = ("mergefunc", "iroutliner")
 CODEGEN_FINISHERS = ("codegen<machine-outliner>",)
+#: Function-pass sequences the per-function phase tries on one function at a time, after the
+#: module-level sequence (the cleanups of -Oz's function simplification pipeline, in short
+#: forms): a module-level sequence suits some of a module's functions better than others.
+FUNCTION_SEQUENCES: tuple[tuple[str, ...], ...] = (
+    ("function(instcombine<no-verify-fixpoint>)", "function(simplifycfg)"),
+    ("function(sroa)", "function(early-cse<memssa>)", "function(gvn)",
+     "function(instcombine<no-verify-fixpoint>)", "function(simplifycfg)"),
+    ("function(jump-threading)", "function(correlated-propagation)", "function(simplifycfg)"),
+    ("function(loop-mssa(licm))", "function(loop(loop-deletion))", "function(simplifycfg)"),
+    ("function(dse)", "function(adce)", "function(simplifycfg)"),
+)
 
 _HELP = f"""\
 usage: optgym-opt [options] [INPUT] [-o OUTPUT] [-S]
@@ -137,13 +148,16 @@ def default_policy() -> str:
 
 def select(data: bytes, name: str = "<stdin>", *, policy: str | None = None,
            budget: Any = None, seed: int = 0, env: Any = None, objective: str = "instructions",
-           unsafe_passes: bool = False, codegen: bool = False) -> Selection:
+           unsafe_passes: bool = False, codegen: bool = False, per_function: int = 0
+           ) -> Selection:
     """Search a pipeline for the module ``data`` (IR text or bitcode); never worse than -Oz by
     ``objective`` (``instructions`` or ``text``, see :data:`OBJECTIVES`).
 
     The policy searches first, then LLVM's size transformations are tried on its best sequence
     (:data:`IR_FINISHERS`, and with ``codegen`` the code-generation ones, for callers that
-    make the object themselves: optgym-cc); both come out of ``budget``'s compilations.
+    make the object themselves: optgym-cc), and with ``per_function`` that many compilations
+    go to per-function sequences (:func:`per_function_phase`); all come out of ``budget``'s
+    compilations.
     Raises :class:`~optgym.errors.BenchmarkError` when the module does not load. ``env`` is
     an :class:`~optgym.envs.llvm.LlvmEnv` to reuse (its compiler worker), else one is made.
     """
@@ -169,7 +183,7 @@ def select(data: bytes, name: str = "<stdin>", *, policy: str | None = None,
                              "oz (module too large to search)", 0, 0.0, objective,
                              oz[measure_name], oz[measure_name])
         finishers = IR_FINISHERS + (CODEGEN_FINISHERS if codegen else ())
-        search_budget = _reserve(budget, len(finishers))
+        search_budget = _reserve(budget, len(finishers) + per_function)
         try:
             result = _search(env, name, seed, search_budget, objective)
         except OptgymError as exc:
@@ -181,7 +195,9 @@ def select(data: bytes, name: str = "<stdin>", *, policy: str | None = None,
             env.reset(options={"benchmark": env.benchmark})
             result = _search(env, name, seed, search_budget, objective)
         steps = _with_size_transforms(measured, result.steps, finishers)
-        compilations = result.compilations + len(finishers)
+        if per_function:
+            steps = per_function_phase(measured, steps, per_function)
+        compilations = result.compilations + len(finishers) + per_function
         ours = measured(steps)
         if ours[measure_name] >= oz[measure_name]:
             # ties go to -Oz: LLVM's own pipeline, and its usual code quality
@@ -283,6 +299,48 @@ def _with_size_transforms(measured: _Candidates, steps: list[str],
         others = [n for n in cost if n not in (first, "IrInstructionCount")]
         if cost[first] < best[first] and all(cost[n] <= best[n] for n in others):
             steps = candidate
+    return steps
+
+
+#: How many candidates that turn out to change nothing the per-function phase may try per
+#: compilation it may spend (each costs a pass run on one function and a hash).
+UNCHANGED_PER_COMPILATION = 4
+
+
+def per_function_phase(measured: _Candidates, steps: list[str], compilations: int) -> list[str]:
+    """``steps`` followed by per-function steps that make the module smaller: the largest
+    functions first, each :data:`FUNCTION_SEQUENCES` entry tried on one function at a time
+    (``only<NAME>(...)``), kept when it helps. Candidates run on the module after ``steps``
+    (not from the start); up to ``compilations`` of them are measured, and one that changes
+    nothing (by IR hash) costs no code generation and is not counted (but no more than
+    :data:`UNCHANGED_PER_COMPILATION` such per compilation are tried)."""
+    env, first = measured.env, measured.measure
+    env.reset(options={"benchmark": env.benchmark, "replay": steps})
+    base = env.try_steps([], ("FunctionSizes", "IrHash", *measured.names))
+    sizes = base["FunctionSizes"]
+    spent = tried = 0
+    for function in sorted(sizes, key=lambda f: -sizes[f]):
+        try:
+            candidates = [only_step(function, seq) for seq in FUNCTION_SEQUENCES]
+        except OptgymError:
+            continue  # a name opt's -force-attribute cannot name
+        for step in candidates:
+            tried += 1
+            if spent >= compilations or tried > UNCHANGED_PER_COMPILATION * compilations:
+                return steps
+            try:
+                if env.try_steps([step], ("IrHash",))["IrHash"] == base["IrHash"]:
+                    continue
+                spent += 1
+                cost = env.try_steps([step], measured.names)
+            except (CompilerCrash, LlvmError):
+                continue
+            others = [n for n in measured.names if n not in (first, "IrInstructionCount")]
+            if cost[first] < base[first] and all(cost[n] <= base[n] for n in others):
+                steps = [*steps, step]
+                env.reset(options={"benchmark": env.benchmark, "replay": steps})
+                base = env.try_steps([], ("FunctionSizes", "IrHash", *measured.names))
+                measured.memo[tuple(steps)] = {n: int(base[n]) for n in measured.names}
     return steps
 
 

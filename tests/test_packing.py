@@ -1,4 +1,4 @@
-"""Tests of the exact buffer-packing search (optgym.agents.memory.packing)."""
+"""Tests of the exact buffer-packing search (optgym.memory.agents.packing)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from optgym.agents.memory.packing import (
+from optgym.errors import BenchmarkError
+from optgym.memory.agents.packing import (
     greedy_best_fit,
     load_minimalloc_csv,
     pack,
     packing_height,
     validate_packing,
 )
-from optgym.errors import BenchmarkError
 
 # The eleven production problems ship as package data (a missing file is a packaging bug, so no skip).
-DATA = Path(__file__).resolve().parents[1] / "optgym" / "envs" / "memory" / "data" / "minimalloc"
+DATA = Path(__file__).resolve().parents[1] / "optgym" / "memory" / "data" / "minimalloc"
 
 
 def arrays(rows):
@@ -192,7 +192,7 @@ def test_decomposition_keeps_independent_parts_apart():
 
 
 def test_statuses_come_from_one_enum():
-    from optgym.agents.memory.packing import Status
+    from optgym.memory.agents.packing import Status
 
     assert {s.name for s in Status} == {"FIT", "NO_FIT", "BUDGET", "TIMEOUT"}
     res = pack([0, 0], [1, 1], [1, 1], 1, time_limit=1)

@@ -77,8 +77,8 @@ def test_unknown_keys_name_the_file_and_the_known_keys(tmp_path):
 
 
 def test_memory_ppo_recipe_and_memory_cli_share_their_defaults():
-    from optgym.agents.memory.recipes import MemoryPpoConfig
     from optgym.cli import build_parser
+    from optgym.memory.agents.recipes import MemoryPpoConfig
 
     args = build_parser().parse_args(["memory", "train", "--agent", "ppo", "--out", "x.zip"])
     defaults = MemoryPpoConfig()

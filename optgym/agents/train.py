@@ -41,8 +41,8 @@ RECIPES = LazyRegistry("recipe", {
     "nvp": "optgym.agents.nvp.train:train_nvp",
     "ppo-llvm": "optgym.agents.ppo.train:train_ppo",
     "autophase-oz": "optgym.agents.autophase_oz:train_autophase_oz",
-    "memory-ppo": "optgym.agents.memory.recipes:train_memory_ppo",
-    "memory-mcts": "optgym.agents.memory.recipes:train_memory_mcts",
+    "memory-ppo": "optgym.memory.agents.recipes:train_memory_ppo",
+    "memory-mcts": "optgym.memory.agents.recipes:train_memory_mcts",
     "inliner": "optgym.agents.inliner.train:train_inliner",
 })
 

@@ -49,6 +49,6 @@ _ENVS: list[tuple[str, str, dict]] = [
     ("optgym/llvm-inline-v0", "optgym.envs.llvm.inline:InliningEnv", {}),
     ("optgym/llvm-inline-text-v0", "optgym.envs.llvm.inline:InliningEnv",
      {"reward_space": "ObjectTextSize"}),
-    ("optgym/memory-v0", "optgym.envs.memory:MemoryMappingEnv", {}),
-    ("optgym/memory-packing-v0", "optgym.envs.memory:MemoryPackingEnv", {}),
+    ("optgym/memory-v1", "optgym.memory:MemoryMappingEnv", {}),
+    ("optgym/memory-packing-v0", "optgym.memory:MemoryPackingEnv", {}),
 ]

@@ -287,12 +287,17 @@ def _foreign_step(task: Task, steps: list[str]) -> str | None:
     actions = pass_table.action_set(task.action_space)
     allowed = {a.pipeline for a in actions}
     for step in steps:
-        if step in allowed:
-            continue
+        only = pass_table.parse_only(step)
+        if step in allowed or (only and all(s in allowed for s in only[1])):
+            continue  # a per-function step is made of the task's function passes
         names = [n for n in re.split(r"[(),]+", re.sub(r"<[^<>]*>", "", step))
                  if n and n not in _PASS_MANAGERS]
         unknown = [n for n in names if n not in _llvm_pass_names()]
-        if pass_table.is_codegen_step(step):
+        if only:
+            foreign = next(s for s in only[1] if s not in allowed)
+            why = (f"the per-function step on {only[0]} runs {foreign!r}, which is not one of "
+                   f"the {len(actions)} actions of {actions.name}")
+        elif pass_table.is_codegen_step(step):
             why = (f"code-generation step {step!r} (the llc-19 options of the line) is not one "
                    f"of the {len(actions)} actions of {actions.name}")
         elif unknown:

@@ -54,6 +54,7 @@ def lib() -> ctypes.CDLL:
             _ref, [_ref, c_char_p, c_char_p, c_char_p, c_int, c_int, c_int]
         ),
         "LLVMGetFirstFunction": (_ref, [_ref]),
+        "LLVMGetNamedFunction": (_ref, [_ref, c_char_p]),
         "LLVMGetNextFunction": (_ref, [_ref]),
         "LLVMIsDeclaration": (c_int, [_ref]),
         "LLVMGetModuleContext": (_ref, [_ref]),
@@ -246,6 +247,9 @@ class Module:
         A pipeline of steps (:func:`optgym.llvm.passes.join_steps`) may hold code-generation
         steps (``codegen<machine-outliner>``): they add their options to :attr:`codegen`.
         """
+        if "only<" in pipeline:
+            self._run_with_per_function_steps(pipeline)
+            return
         if "codegen<" in pipeline:
             steps, options = passes.split_codegen(passes.split_steps(pipeline))
             if steps:
@@ -259,6 +263,51 @@ class Module:
             text = ctypes.string_at(msg).decode("utf-8", "replace")
             llvm.LLVMDisposeErrorMessage(msg)
             raise PipelineError(f"pipeline {pipeline!r}: {text}")
+
+    def _run_with_per_function_steps(self, pipeline: str) -> None:
+        """Run steps some of which are per-function (``only<NAME>(...)``), in order."""
+        pending: list[str] = []
+        for step in passes.split_steps(pipeline):
+            only = passes.parse_only(step)
+            if only is None:
+                pending.append(step)
+                continue
+            if pending:
+                self.run_passes(passes.join_steps(pending))
+                pending = []
+            self._run_on_function(*only)
+        if pending:
+            self.run_passes(passes.join_steps(pending))
+
+    def _run_on_function(self, name: str, steps: list[str]) -> None:
+        """Run function passes on one function: every other function gets ``optnone`` (which
+        the pass manager skips) for the run, as ``opt-19 -passes=forceattrs
+        -force-attribute=optnone -force-remove-attribute=NAME:optnone`` gives it."""
+        llvm = lib()
+        target = llvm.LLVMGetNamedFunction(self.ref, name.encode())
+        if not target or llvm.LLVMIsDeclaration(target):
+            raise LlvmError(f"per-function step: the module defines no function {name!r}")
+        fn_index = 0xFFFFFFFF  # LLVMAttributeFunctionIndex
+        optnone = llvm.LLVMGetEnumAttributeKindForName(b"optnone", 7)
+        functions = []
+        fn = llvm.LLVMGetFirstFunction(self.ref)
+        while fn:
+            if llvm.LLVMGetEnumAttributeAtIndex(fn, fn_index, optnone):
+                raise LlvmError("per-function steps need a module without optnone functions "
+                                "(their optnone could not be told from the one they add)")
+            functions.append(fn)
+            fn = llvm.LLVMGetNextFunction(fn)
+        attribute = llvm.LLVMCreateEnumAttribute(llvm.LLVMGetModuleContext(self.ref), optnone, 0)
+        for fn in functions:
+            if fn != target:
+                llvm.LLVMAddAttributeAtIndex(fn, fn_index, attribute)
+        try:
+            self.run_passes(passes.join_steps(steps))
+        finally:
+            fn = llvm.LLVMGetFirstFunction(self.ref)  # passes may have added or removed some
+            while fn:
+                llvm.LLVMRemoveEnumAttributeAtIndex(fn, fn_index, optnone)
+                fn = llvm.LLVMGetNextFunction(fn)
 
     def _tm(self) -> int:
         return _target_machine(lib().LLVMGetTarget(self.ref) or b"")
@@ -306,6 +355,13 @@ class Module:
         """Call sites clang's always-inliner would inline that are still calls (see the native
         helper): above clang -Oz's number, a result breaks the promise of ``always_inline``."""
         return native.load().optgym_always_inline_calls(self.ref)
+
+    def function_sizes(self) -> dict[str, int]:
+        """Instructions of each defined function, by name, in module order."""
+        names = self.defined_functions()
+        out = (ctypes.c_int64 * max(len(names), 1))()
+        native.load().optgym_function_counts(self.ref, out, len(names))
+        return {name: out[i] for i, name in enumerate(names)}
 
     def mark_call_sites(self) -> int:
         """Give every call a synthetic debug location whose line is its id + 1 (ids number the

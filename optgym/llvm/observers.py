@@ -27,6 +27,7 @@ OBSERVERS: dict[str, Observer] = {
     "ObjectTextSizeBytes": Module.object_text_size,
     "ObjectSizeTextBytes": Module.object_size_text,
     "AlwaysInlineCalls": Module.always_inline_calls,
+    "FunctionSizes": Module.function_sizes,
 }
 
 #: Observers implemented in other subpackages, imported on first use as "module:function".

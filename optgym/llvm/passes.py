@@ -9,6 +9,7 @@ CompilerGym's order, so an index sequence from CompilerGym maps by flag name, no
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from optgym.errors import OptgymError
@@ -199,6 +200,36 @@ def split_codegen(steps: list[str] | tuple[str, ...]) -> tuple[list[str], tuple[
     return ir, tuple(llc)
 
 
+#: A per-function step: the function passes in parentheses run on the named function only,
+#: ``only<NAME>(function(sroa),invalidate<all>,function(gvn))``. In-process and in the replay
+#: (two ``opt-19`` runs: ``forceattrs`` gives every other function ``optnone``, which the pass
+#: manager's optnone instrumentation skips, then takes it away) the module is the same.
+_ONLY = re.compile(r"^only<([A-Za-z_.$][A-Za-z0-9_.$]*)>\((.+)\)$")
+
+
+def only_step(function: str, steps: list[str] | tuple[str, ...]) -> str:
+    """The per-function step that runs ``steps`` (function passes) on ``function`` only;
+    OptgymError for a name opt's ``-force-attribute`` cannot name, or a step that is not a
+    function pass."""
+    if not re.fullmatch(r"[A-Za-z_.$][A-Za-z0-9_.$]*", function):
+        raise OptgymError(f"function {function!r}: per-function steps need a plain C name")
+    for step in steps:
+        if not step.startswith("function(") or "only<" in step:
+            raise OptgymError(f"{step!r} is not a function pass; a per-function step runs "
+                              "function passes only")
+    if not steps:
+        raise OptgymError(f"a per-function step on {function} needs at least one pass")
+    return f"only<{function}>({join_steps(list(steps))})"
+
+
+def parse_only(step: str) -> tuple[str, list[str]] | None:
+    """``(function, its steps)`` of a per-function step, or None for any other step."""
+    match = _ONLY.match(step)
+    if not match:
+        return None
+    return match[1], split_steps(match[2])
+
+
 def qualify(text: str) -> str:
     """Nest one pass's text in the pass managers it needs, so actions compose in any order.
 
@@ -231,8 +262,24 @@ def join_steps(steps: list[str] | tuple[str, ...]) -> str:
 
 
 def split_steps(pipeline: str) -> list[str]:
-    """Inverse of :func:`join_steps`."""
-    return [s for s in pipeline.split(f",{STEP_SEPARATOR},") if s] if pipeline else []
+    """Inverse of :func:`join_steps` (a separator inside parentheses, as in a per-function
+    step's own steps, belongs to that step)."""
+    separator = f",{STEP_SEPARATOR},"
+    steps, depth, start, i = [], 0, 0, 0
+    while i < len(pipeline):
+        char = pipeline[i]
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif depth == 0 and pipeline.startswith(separator, i):
+            steps.append(pipeline[start:i])
+            i += len(separator)
+            start = i
+            continue
+        i += 1
+    steps.append(pipeline[start:])
+    return [s for s in steps if s]
 
 
 #: Whole standard pipelines, added in the larger action set.
@@ -367,9 +414,15 @@ SAFE_FLAGS = ActionSet(
 
 
 def is_safe_pipeline(pipeline: str) -> bool:
-    """Whether every step of a ``-passes=`` string is a safe action (or a whole -O pipeline)."""
+    """Whether every step of a ``-passes=`` string is a safe action (or a whole -O pipeline),
+    the steps of per-function steps included."""
     allowed = {a.pipeline for a in SAFE_FLAGS_AND_PIPELINES_V1.actions + SAFE_FLAGS.actions}
-    return all(step in allowed for step in split_steps(pipeline))
+
+    def safe(step: str) -> bool:
+        only = parse_only(step)
+        return all(s in allowed for s in only[1]) if only else step in allowed
+
+    return all(safe(step) for step in split_steps(pipeline))
 
 
 #: The safe flags plus the standard -O pipelines: what the shipped PPO model acts with.

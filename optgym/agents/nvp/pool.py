@@ -23,7 +23,14 @@ import numpy as np
 from optgym.agents.nvp.store import PoolStore, pack_features
 from optgym.errors import CompilerCrash, LlvmError, OptgymError
 from optgym.llvm import toolchain
-from optgym.llvm.passes import PIPELINE_TABLE, SAFE_FLAGS, join_steps
+from optgym.llvm.passes import (
+    ALWAYS_INLINE,
+    PIPELINE_TABLE,
+    SAFE_FLAGS,
+    honors_always_inline,
+    join_steps,
+    with_always_inline,
+)
 
 #: The pipeline texts random search draws from: the safe flags (what the drop-ins may ship,
 #: see :data:`optgym.llvm.passes.UNSAFE_REASONS`) plus the -O pipelines.
@@ -113,10 +120,13 @@ def _mutate(rng: random.Random, steps: list[str], max_length: int) -> list[str]:
 
 
 def _episode(module: Any, steps: list[str]) -> tuple[list[str], int]:
-    """Run ``steps`` one at a time on a copy; the best prefix and its count."""
+    """Run ``steps`` one at a time on a copy (after the always-inliner, where the steps do not
+    start by running it: every sequence a model ships must); the best prefix and its count."""
     fork = module.fork()
     best_len, best = 0, None
     try:
+        if steps and not honors_always_inline(steps[0]):
+            fork.run(ALWAYS_INLINE)
         for i, pipeline in enumerate(steps):
             try:
                 count = fork.run(pipeline, observe=COUNT).observations["IrInstructionCount"]
@@ -174,7 +184,8 @@ def evaluate_program(uri: str, candidates: list[tuple[int, list[str]]], tag: str
         counts: dict[int, int] = {}
         for cid, steps in candidates:
             try:
-                counts[cid] = module.try_pipeline(join_steps(steps), COUNT)["IrInstructionCount"]
+                counts[cid] = module.try_pipeline(join_steps(with_always_inline(steps)),
+                                                  COUNT)["IrInstructionCount"]
             except (CompilerCrash, LlvmError):
                 counts[cid] = -1
         features = pack_features(program_features(module)) if with_features else None

@@ -71,7 +71,8 @@ def _check_shape(commandline: str) -> list[str]:
 
 
 def _commands(commandline: str) -> list[list[str]]:
-    """The words of each command of ``opt ... [&& llc-19 ...]``; OptgymError for anything else."""
+    """The words of each command of ``opt ... [&& opt ...] [&& llc-19 ...]``; OptgymError for
+    anything else."""
     try:
         words = shlex.split(commandline)
     except ValueError as exc:
@@ -84,21 +85,23 @@ def _commands(commandline: str) -> list[list[str]]:
             commands[-1].append(word)
     if not commands[0] or not commands[0][0].startswith("opt"):
         raise OptgymError(f"not an opt command line: {commandline!r}")
-    if len(commands) > 2 or (len(commands) == 2 and (not commands[1]
-                                                     or not commands[1][0].startswith("llc"))):
-        raise OptgymError(f"command line {commandline!r}: after `opt ...` only one "
-                          "`&& llc-19 ...` (the code generation) may follow")
+    tools = [c[0] if c else "" for c in commands]
+    llc_at = [i for i, tool in enumerate(tools) if tool.startswith("llc")]
+    if any(not (t.startswith("opt") or t.startswith("llc")) for t in tools) or (
+            llc_at and llc_at != [len(commands) - 1]):
+        raise OptgymError(f"command line {commandline!r}: only `opt ...` runs, then at most one "
+                          "`&& llc-19 ...` (the code generation), may follow each other")
     return commands
 
 
 def codegen_of(commandline: str) -> tuple[str, ...]:
     """The code-generation options a command line's ``llc-19`` run adds to clang -Oz's (those
     of code-generation steps); () without one. OptgymError for any other llc option."""
-    commands = _commands(commandline)
-    if len(commands) == 1:
+    last = _commands(commandline)[-1]
+    if not last[0].startswith("llc"):
         return ()
-    words = commands[1][1:]
-    expected_io = ["output.bc", "-o", "output.o"]
+    words = last[1:]
+    expected_io = [_OUTPUT, "-o", _OBJECT]
     fixed, rest = words[:len(CODEGEN_FLAGS)], words[len(CODEGEN_FLAGS):]
     if tuple(fixed) != CODEGEN_FLAGS or rest[-3:] != expected_io:
         raise OptgymError(f"command line {commandline!r}: the llc-19 run must read "
@@ -112,13 +115,39 @@ def codegen_of(commandline: str) -> tuple[str, ...]:
 
 
 def steps_of(commandline: str) -> list[str]:
-    """The steps a command line replays: its ``-passes=`` steps, then its code-generation
-    steps (code generation follows every IR pass)."""
-    steps = pass_table.split_steps(pipeline_of(commandline))
+    """The steps a command line replays: the ``-passes=`` steps of its opt runs (a pair of
+    ``forceattrs`` runs is one per-function step), then its code-generation steps (code
+    generation follows every IR pass). Read loosely; :func:`commandline_of_steps` of the
+    result gives the line in its one exact form, which is what replays run."""
+    commands = [c for c in _commands(commandline) if c[0].startswith("opt")]
+    if len(commands) == 1:
+        steps = pass_table.split_steps(_pipeline_of_words(commands[0], commandline))
+    else:
+        steps = []
+        for words in commands:
+            removal = [w for w in words if w.startswith("-force-remove-attribute=")]
+            if removal == ["-force-remove-attribute=optnone"]:
+                continue  # the second run of a per-function step: it only undoes the first
+            if "-force-attribute=optnone" in words:
+                steps.append(_only_of_words(words, removal, commandline))
+            else:
+                steps += pass_table.split_steps(_pipeline_of_words(words, commandline))
     for option in codegen_of(commandline):
         if _CODEGEN_OPTIONS[option] not in steps:
             steps.append(_CODEGEN_OPTIONS[option])
     return steps
+
+
+def _only_of_words(words: list[str], removal: list[str], commandline: str) -> str:
+    """The per-function step of the first ``forceattrs`` run of a pair."""
+    passes = [w[len("-passes="):] for w in words if w.startswith("-passes=")]
+    if len(removal) != 1 or not removal[0].endswith(":optnone") or len(passes) != 1 or \
+            not passes[0].startswith("forceattrs,"):
+        raise OptgymError(f"command line {commandline!r}: a per-function run must read "
+                          "`opt-19 ... -force-attribute=optnone -force-remove-attribute=NAME:"
+                          "optnone -passes=forceattrs,PASSES`")
+    name = removal[0][len("-force-remove-attribute="):-len(":optnone")]
+    return pass_table.only_step(name, pass_table.split_steps(passes[0][len("forceattrs,"):]))
 
 
 def pipeline_of(commandline: str) -> str:
@@ -129,9 +158,17 @@ def pipeline_of(commandline: str) -> str:
     CompilerGym's ``opt -mem2reg -gvn input.bc -o output.bc``, whose flags are translated
     through the pass table (:mod:`optgym.llvm.passes`) into one step each. A flag with no
     LLVM 19 counterpart, an unknown flag, or both forms on one line raise
-    :class:`~optgym.errors.OptgymError`: nothing on the line is silently ignored.
+    :class:`~optgym.errors.OptgymError`: nothing on the line is silently ignored. A line of
+    several opt runs (per-function steps) has no single pipeline: use :func:`steps_of`.
     """
-    words = _check_shape(commandline)
+    commands = [c for c in _commands(commandline) if c[0].startswith("opt")]
+    if len(commands) > 1:
+        raise OptgymError(f"command line {commandline!r} runs opt {len(commands)} times (it "
+                          "has per-function steps); read it with steps_of")
+    return _pipeline_of_words(commands[0], commandline)
+
+
+def _pipeline_of_words(words: list[str], commandline: str) -> str:
     passes: str | None = None
     steps: list[str] = []
     words = words[1:]
@@ -165,21 +202,59 @@ def pipeline_of(commandline: str) -> str:
     return passes if passes is not None else pass_table.join_steps(steps)
 
 
+#: The file names replays use: the benchmark, the module after each opt run, the object.
+_INPUT, _OUTPUT, _OBJECT = "input.bc", "output.bc", "output.o"
+
+
+def replay_commands(steps: list[str] | tuple[str, ...]) -> list[list[str]]:
+    """The commands, as words (``opt-19``/``llc-19`` and the files ``input.bc``,
+    ``output.bc``, ``output.o``), that turn the benchmark into the state ``steps`` reach: one
+    ``opt-19`` run of the IR steps, two for each per-function step (``forceattrs`` gives
+    every other function ``optnone`` for the first and takes it away in the second), and
+    ``llc-19`` with the options of the code-generation steps. What validation runs."""
+    ir, codegen = pass_table.split_codegen(steps)
+    commands: list[list[str]] = []
+
+    def opt(*args: str) -> None:
+        source = _OUTPUT if commands else _INPUT
+        commands.append(["opt-19", *OPT_TARGET_FLAGS, *args, source, "-o", _OUTPUT])
+
+    pending: list[str] = []
+    for step in ir:
+        only = pass_table.parse_only(step)
+        if only is None:
+            pending.append(step)
+            continue
+        if pending:
+            opt(f"-passes={pass_table.join_steps(pending)}")
+            pending = []
+        name, inner = only
+        opt("-disable-verify", "-force-attribute=optnone", f"-force-remove-attribute={name}:optnone",
+            f"-passes=forceattrs,{pass_table.join_steps(inner)}")
+        opt("-disable-verify", "-force-remove-attribute=optnone", "-passes=forceattrs")
+    if pending or not commands:
+        opt(*([f"-passes={pass_table.join_steps(pending)}"] if pending else []))
+    if codegen:
+        commands.append(["llc-19", *CODEGEN_FLAGS, *codegen, _OUTPUT, "-o", _OBJECT])
+    return commands
+
+
+def _render(words: list[str]) -> str:
+    return " ".join(f"-passes={shlex.quote(w[len('-passes='):])}" if w.startswith("-passes=")
+                    else shlex.quote(w) for w in words)
+
+
 def commandline_of(pipeline: str, codegen: tuple[str, ...] = ()) -> str:
     """The `opt-19` command line that applies ``pipeline`` to ``input.bc``, followed by the
     ``llc-19`` run that makes the object when there are ``codegen`` options."""
-    passes = f" -passes={shlex.quote(pipeline)}" if pipeline else ""
-    line = f"opt-19 {' '.join(OPT_TARGET_FLAGS)}{passes} input.bc -o output.bc"
-    if codegen:
-        line += f" && llc-19 {' '.join((*CODEGEN_FLAGS, *codegen))} output.bc -o output.o"
-    return line
+    steps = pass_table.split_steps(pipeline) + [_CODEGEN_OPTIONS[o] for o in codegen]
+    return commandline_of_steps(steps)
 
 
 def commandline_of_steps(steps: list[str] | tuple[str, ...]) -> str:
-    """The command line that replays ``steps`` (IR steps to opt-19, code-generation steps to
-    llc-19): the inverse of :func:`steps_of`."""
-    ir, codegen = pass_table.split_codegen(steps)
-    return commandline_of(pass_table.join_steps(ir), codegen)
+    """The command line that replays ``steps`` (:func:`replay_commands`, joined by ``&&``):
+    the inverse of :func:`steps_of`."""
+    return " && ".join(_render(words) for words in replay_commands(steps))
 
 
 def states_to_csv(states: list[CompilerEnvState]) -> str:

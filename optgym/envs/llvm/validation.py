@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -12,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from optgym.envs.llvm.spaces import RewardSpec
-from optgym.envs.llvm.state import CompilerEnvState, ValidationResult, pipeline_of, steps_of
+from optgym.envs.llvm.state import CompilerEnvState, ValidationResult, replay_commands, steps_of
 from optgym.errors import CompilerCrash, OptgymError, ParseError
 from optgym.llvm import passes, toolchain
 from optgym.llvm.session import CompilerSession
@@ -39,25 +38,25 @@ def validate_state(
     result = ValidationResult(state)
     try:
         benchmark = resolve(state.benchmark)
-        pipeline = pipeline_of(state.commandline)
-        codegen = [s for s in steps_of(state.commandline) if passes.is_codegen_step(s)]
+        steps = steps_of(state.commandline)
+        codegen = [s for s in steps if passes.is_codegen_step(s)]
     except OptgymError as exc:
         result.errors.append(str(exc))
         return result
     with tempfile.TemporaryDirectory(prefix="optgym-validate-") as tmp:
-        source, out = Path(tmp) / "input.bc", Path(tmp) / "output.bc"
-        source.write_bytes(benchmark.bitcode)
-        if pipeline:
-            proc = subprocess.run(
-                [*toolchain.opt_argv(pipeline), str(source), "-o", str(out)],
-                capture_output=True, text=True, cwd=tmp,  # side files stay in the scratch dir
-            )
+        (Path(tmp) / "input.bc").write_bytes(benchmark.bitcode)
+        for words in replay_commands(steps):
+            if not words[0].startswith("opt"):
+                continue  # the objects are made below, in the worker, by the same llc-19
+            # The words are our own rendering of the steps, never the submitted text; tools
+            # by absolute path, files inside the scratch directory.
+            argv = [toolchain.opt(), *(str(Path(tmp) / w) if w.endswith(".bc") else w
+                                       for w in words[1:])]
+            proc = subprocess.run(argv, capture_output=True, text=True, cwd=tmp)
             if proc.returncode != 0:
                 result.errors.append(f"opt-19 failed: {proc.stderr.strip()[-500:]}")
                 return result
-        else:
-            shutil.copy(source, out)
-        optimized = out.read_bytes()
+        optimized = (Path(tmp) / "output.bc").read_bytes()
     try:
         module = session.load(optimized, f"{state.benchmark} (replayed)")
     except (ParseError, CompilerCrash) as exc:

@@ -316,3 +316,18 @@ int64_t optgym_always_inline_calls(LLVMModuleRef mod) {
   }
   return n;
 }
+
+/* Instructions of each defined function, in module order (as many as fit in `cap`); returns
+ * the number of defined functions. */
+int64_t optgym_function_counts(LLVMModuleRef mod, int64_t *out, int64_t cap) {
+  int64_t n = 0;
+  for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f)) {
+    if (LLVMIsDeclaration(f)) continue;
+    int64_t insts = 0;
+    for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(f); bb; bb = LLVMGetNextBasicBlock(bb))
+      for (LLVMValueRef i = LLVMGetFirstInstruction(bb); i; i = LLVMGetNextInstruction(i)) ++insts;
+    if (n < cap) out[n] = insts;
+    ++n;
+  }
+  return n;
+}

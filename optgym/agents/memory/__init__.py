@@ -1,1 +1,0 @@
-"""Memory-mapping agents: XLA-style heuristic, random, CP-SAT exact, search, MaskablePPO, MCTS."""

@@ -1,0 +1,1 @@
+"""Memory-mapping agents: search, MCTS (with a shipped net), MaskablePPO, CP-SAT on the surrogate, the packing solver."""
