@@ -309,3 +309,48 @@ def test_leaderboard_inlining_task(tmp_path: Path) -> None:
     (tmp_path / "evil.json").write_text((tmp_path / "h.json").read_text())
     with pytest.raises(OptgymError):
         validate_file(tmp_path / "evil.csv", progress=False)
+
+
+def test_drop_in_ships_the_inliner_candidate_and_its_commands_replay(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import optgym.opt as opt
+    from optgym.agents.base import Budget
+    from optgym.agents.inliner.policy import InlinerPolicy
+    from optgym.envs.llvm.inline import FEATURES
+
+    n = len(FEATURES)
+    heuristic = np.zeros(n)
+    heuristic[FEATURES.index("heuristic_inlines")] = 1.0
+    # a gate open everywhere, deciding as the environment's approximation of LLVM does
+    everywhere = InlinerPolicy(np.zeros(n), np.ones(n), np.zeros(n), 1.0, heuristic, -0.5)
+    monkeypatch.setattr(opt, "_inliner_policy", lambda: everywhere)
+    from optgym.datasets import get_benchmark
+
+    data = get_benchmark("benchmark://builtin-v0/json_lite").bitcode
+    choice = opt.select(data, "json_lite.bc", policy="oz", objective="text",
+                        budget=Budget(compilations=8))
+    assert choice.compilations <= 8 + 1 + len(opt.IR_FINISHERS)
+    # whichever won, the candidate itself must replay by its commands and keep clang's promise
+    env = opt._env(False)
+    try:
+        env.reset(options={"benchmark": opt.InMemoryBenchmark("json_lite.bc", data)})
+        measured = opt._Candidates(env, "ObjectTextSizeBytes")
+        decisions, steps, values, replay = opt._inliner_candidate(
+            env, env.benchmark, everywhere, measured, opt.IR_FINISHERS)
+        assert decisions
+        forced = opt.Selection(passes.CLANG_OZ_PIPELINE, 0, 0, 0, "test", 0, 0.0, "text",
+                               inline=decisions, inline_steps=tuple(steps), inline_replay=replay)
+        output = opt.run_inlined(forced, False, env.session)
+        shipped = opt.measure(output, env.session, "ObjectTextSizeBytes")
+        assert shipped.cost == values["ObjectTextSizeBytes"] and shipped.always_inline_calls == 0
+        assert b"optgym-callsites" not in output  # the synthetic locations are gone
+    finally:
+        env.close()
+    (tmp_path / "input.bc").write_bytes(data)
+    import sys
+
+    line = forced.commandline.replace("optgym inline-mark", f"{sys.executable} -m optgym.cli inline-mark")
+    line = line.replace("opt-19 --strip-debug", f"{toolchain.opt()} --strip-debug")
+    subprocess.run(line.replace("opt-19 ", f"{toolchain.opt()} "), shell=True, cwd=tmp_path,
+                   check=True)
+    assert _text((tmp_path / "output.bc").read_bytes()) == shipped.cost
