@@ -354,3 +354,51 @@ def test_drop_in_ships_the_inliner_candidate_and_its_commands_replay(
     subprocess.run(line.replace("opt-19 ", f"{toolchain.opt()} "), shell=True, cwd=tmp_path,
                    check=True)
     assert _text((tmp_path / "output.bc").read_bytes()) == shipped.cost
+
+
+@pytest.mark.slow
+def test_inliner_recipe_runs_under_torchrun_with_two_ranks(tmp_path: Path) -> None:
+    """The recipe's evolution splits each generation's compilations over the ranks and sums
+    the fitness, so both ranks take the same steps and end with the same model."""
+    import json
+    import os
+    import socket
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    root = Path(__file__).resolve().parent.parent
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+           "--master_port", str(port), str(root / "scripts" / "train.py"), "inliner",
+           "--out", str(tmp_path / "run"), "--no-progress",
+           "--set", "train_programs=[benchmark://builtin-v0/json_lite,"
+                    "benchmark://builtin-v0/huffman,benchmark://builtin-v0/interp_ast]",
+           "--set", "validation_programs=[benchmark://builtin-v0/csv_parse]",
+           "--set", "generations=2", "--set", "population=2", "--set", "batch=3",
+           "--set", "scan=4", "--set", "workers=1", "--set", "validate_every=1"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    ranks = [json.loads((tmp_path / "run" / f"summary-rank{r}.json").read_text()) for r in (0, 1)]
+    assert [s["world_size"] for s in ranks] == [2, 2]
+    assert ranks[0]["param_digest"] == ranks[1]["param_digest"]
+    assert ranks[0]["generations"] == 2 and ranks[0]["scanned"] > 0
+    from optgym.agents.inliner.policy import InlinerPolicy
+
+    model = InlinerPolicy.load(tmp_path / "run" / "model" / "inliner.npz")
+    assert model.metadata["recipe"] == "inliner"
+
+
+@pytest.mark.slow
+def test_inliner_recipe_on_ray_matches_the_local_run(tmp_path: Path) -> None:
+    pytest.importorskip("ray")
+    from optgym.agents.train import run
+
+    config = {"train_programs": ["benchmark://builtin-v0/json_lite", "benchmark://builtin-v0/huffman"],
+              "validation_programs": ["benchmark://builtin-v0/csv_parse"], "generations": 1,
+              "population": 2, "batch": 2, "scan": 3, "workers": 1}
+    local = run("inliner", config, out=tmp_path / "local", progress=False)
+    remote = run("inliner", config, out=tmp_path / "ray", progress=False, ray_address="local")
+    assert remote["param_digest"] == local["param_digest"]
+    assert remote["validation_geomean"] == local["validation_geomean"]

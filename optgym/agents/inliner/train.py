@@ -26,7 +26,7 @@ import os
 import random
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,9 @@ class InlinerConfig(RecipeConfig):
     """Settings of the ``inliner`` recipe (the shipped model's are these defaults)."""
 
     dataset: str = "realc-v0"
+    #: program URIs to train and validate on instead of the dataset's samples (tests, your code)
+    train_programs: list[str] = field(default_factory=list)
+    validation_programs: list[str] = field(default_factory=list)
     train_per_project: int = 6  # modules drawn from each train project
     validation_per_project: int = 3  # and from each validation project
     max_instructions: int = 6000  # leave bigger modules out of training (compile time)
@@ -271,8 +274,10 @@ def train_inliner(config: InlinerConfig, ctx: TrainContext) -> dict[str, Any]:  
     out_dir = ctx.checkpoint_dir.parent
     model_path = out_dir / "model" / "inliner.npz"
 
-    train_uris = _modules(config, "train", config.train_per_project)
-    val_uris = _modules(config, "validation", config.validation_per_project)
+    train_uris = list(config.train_programs) or _modules(config, "train",
+                                                         config.train_per_project)
+    val_uris = list(config.validation_programs) or _modules(config, "validation",
+                                                            config.validation_per_project)
     infos = [i for i in _pool_map(ctx, config.workers, module_info,
                                   [(u, config.scan) for u in train_uris]) if i["sites"]]
     val_infos = [i for i in _pool_map(ctx, config.workers, module_info,
@@ -336,6 +341,7 @@ def train_inliner(config: InlinerConfig, ctx: TrainContext) -> dict[str, Any]:  
                **start_stats,
                "generations": generation, "validation_geomean": best_val,
                "validation_history": history, "fitness_history": fitness_history,
+               "param_digest": hashlib.sha256(best_theta.tobytes()).hexdigest(),
                "seconds": round(time.monotonic() - started, 1)}
     if ctx.is_main:
         best.save(model_path, {"recipe": "inliner", "config": {
