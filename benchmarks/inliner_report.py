@@ -9,8 +9,12 @@ with no call site to decide (every call LLVM's by rule, or no call) are left out
 
 Each module is compiled (the real opt-19, clang -Oz's pipeline, the decisions replayed) under:
 
-- ``inliner``: the shipped learned inliner, one compilation (no -Oz to fall back on);
-- ``inliner, features shuffled``: the same model fed the features of other call sites of the
+- ``inliner alone``: the shipped learned inliner at its ``alone`` operating point (the gate
+  shift chosen on the validation projects for use without a fallback), one compilation;
+- ``inliner, drop-in point``: the model as trained, the candidate the drop-ins use and keep
+  only when it beats the others; ``-Oz or ...`` rows keep the smaller of clang -Oz and a
+  method's one candidate (two compilations), the measure of a candidate's worth to a drop-in;
+- ``..., features shuffled``: the same model fed the features of other call sites of the
   same module (drawn at random): what it gains from the features it reads;
 - ``random``: one random decision vector (15% of the call sites forced to inline, 15% not, the
   rest LLVM's), the same single compilation; ``random, best of N``: the smallest of ``--random``
@@ -47,11 +51,17 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent))
 from _stats import paired_ratio  # noqa: E402
 
-METHODS = ("inliner", "shuffled", "random", "random_best", "heuristic", "greedy")
-LABELS = {"inliner": "inliner (1 compilation)", "shuffled": "inliner, features shuffled",
+LABELS = {"inliner": "inliner alone (1 compilation)",
+          "shuffled": "inliner alone, features shuffled",
           "random": "random vector (1 compilation)", "random_best": "random, best of N",
-          "heuristic": "heuristic approximation", "greedy": "greedy over call sites",
-          "oz_or_inliner": "inliner or -Oz, smaller (2 compilations)"}
+          "heuristic": "heuristic approximation (1 compilation)",
+          "greedy": "greedy over call sites",
+          "drop_in": "inliner, drop-in point (1 compilation)",
+          "drop_in_shuffled": "inliner, drop-in point, features shuffled",
+          "oz_or_inliner": "-Oz or inliner drop-in point, smaller (2 compilations)",
+          "oz_or_random": "-Oz or a random vector, smaller (2 compilations)",
+          "oz_or_heuristic": "-Oz or heuristic approximation, smaller (2 compilations)",
+          "oz_or_shuffled": "-Oz or drop-in point shuffled, smaller (2 compilations)"}
 
 _STATE: dict[str, Any] = {}
 
@@ -85,10 +95,16 @@ def measure_module(task: tuple[str, str, str | None, int, int]) -> dict[str, Any
     row: dict[str, Any] = {"group": group, "uri": uri, "project": uri.split("/")[3]
                            if uri.startswith("benchmark://realc") else group,
                            "oz": oz, "sites": len(pool)}
-    decisions = policy.decide(prepared)
+    alone, drop_in = policy.operating_point("alone"), policy.operating_point("drop_in")
+    decisions = alone.decide(prepared)
     row["inliner"] = cost(decisions)
     row["inliner_decisions"] = len(decisions)
-    row["shuffled"] = cost(policy.decide(prepared, lambda episode, site: rng.choice(pool)))
+    row["shuffled"] = cost(alone.decide(prepared, lambda episode, site: rng.choice(pool)))
+    decisions = drop_in.decide(prepared)
+    row["drop_in"] = cost(decisions)
+    row["drop_in_decisions"] = len(decisions)
+    row["drop_in_shuffled"] = cost(drop_in.decide(prepared,
+                                                  lambda episode, site: rng.choice(pool)))
     vectors = [random_decisions(prepared, random.Random(f"{uri}:{i}")) for i in range(n_random)]
     randoms = [cost(v) for v in vectors]
     row["random"], row["random_best"] = randoms[0], min(randoms)
@@ -107,12 +123,16 @@ def summarize(rows: list[dict[str, Any]], n_random: int) -> str:
     """The report's tables (markdown)."""
     out = []
     for row in rows:
-        row["oz_or_inliner"] = min(row["oz"], row["inliner"])
+        row["oz_or_inliner"] = min(row["oz"], row["drop_in"])
+        row["oz_or_random"] = min(row["oz"], row["random"])
+        row["oz_or_heuristic"] = min(row["oz"], row["heuristic"])
+        row["oz_or_shuffled"] = min(row["oz"], row["drop_in_shuffled"])
     groups: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         groups.setdefault(row["group"], []).append(row)
-    methods = ["inliner", "oz_or_inliner", "shuffled", "random", "random_best", "heuristic",
-               "greedy"]
+    methods = ["inliner", "shuffled", "random", "drop_in", "drop_in_shuffled", "heuristic",
+               "oz_or_inliner", "oz_or_shuffled", "oz_or_random", "oz_or_heuristic",
+               "random_best", "greedy"]
     out.append("| method | " + " | ".join(f"{g} ({len(rs)})" for g, rs in groups.items()) + " |")
     out.append("|---|" + "---|" * len(groups))
     for m in methods:
@@ -127,20 +147,26 @@ def summarize(rows: list[dict[str, Any]], n_random: int) -> str:
                    for g, rs in groups.items()}
     out.append("\n(smaller / larger than clang -Oz in parentheses; greedy's mean compilations: "
                + ", ".join(f"{g} {c:.0f}" for g, c in mean_greedy.items()) + ")\n")
-    out.append("| inliner against | " + " | ".join(groups) + " |")
-    out.append("|---|" + "---|" * len(groups))
-    for other in ("oz", "random", "random_best", "shuffled", "heuristic", "greedy"):
+    comparisons = [("inliner", "oz"), ("inliner", "random"), ("inliner", "shuffled"),
+                   ("inliner", "heuristic"), ("inliner", "greedy"),
+                   ("oz_or_inliner", "oz"), ("oz_or_inliner", "oz_or_random"),
+                   ("oz_or_inliner", "oz_or_shuffled"), ("oz_or_inliner", "oz_or_heuristic"),
+                   ("oz_or_inliner", "random_best"), ("oz_or_inliner", "greedy")]
+    out.append("| ours | against | " + " | ".join(groups) + " |")
+    out.append("|---|---|" + "---|" * len(groups))
+    for ours, other in comparisons:
         cells = []
         for rs in groups.values():
-            p = paired_ratio([r["inliner"] for r in rs], [r[other] for r in rs])
+            p = paired_ratio([r[ours] for r in rs], [r[other] for r in rs])
             cells.append(f"{p['ratio']:.4f} [{p['low']:.4f}, {p['high']:.4f}], "
                          f"{p['ours smaller']} / {p['theirs smaller']}")
         label = "clang -Oz" if other == "oz" else LABELS[other].replace("N", str(n_random))
-        out.append(f"| {label} | " + " | ".join(cells) + " |")
+        out.append(f"| {LABELS[ours]} | {label} | " + " | ".join(cells) + " |")
     realc = [r for r in rows if r["uri"].startswith("benchmark://realc")]
     if realc:
-        out.append("\n| project | modules | inliner | smaller / larger | greedy | random |")
-        out.append("|---|---|---|---|---|---|")
+        out.append("\n| project | modules | inliner alone | smaller / larger | -Oz or drop-in point "
+                   "| greedy | random |")
+        out.append("|---|---|---|---|---|---|---|")
         by: dict[str, list[dict[str, Any]]] = {}
         for r in realc:
             by.setdefault(r["project"], []).append(r)
@@ -148,6 +174,7 @@ def summarize(rows: list[dict[str, Any]], n_random: int) -> str:
             out.append(f"| {project} | {len(rs)} | {_geo([r['oz'] / r['inliner'] for r in rs]):.4f} | "
                        f"{sum(r['inliner'] < r['oz'] for r in rs)} / "
                        f"{sum(r['inliner'] > r['oz'] for r in rs)} | "
+                       f"{_geo([r['oz'] / r['oz_or_inliner'] for r in rs]):.4f} | "
                        f"{_geo([r['oz'] / r['greedy'] for r in rs]):.4f} | "
                        f"{_geo([r['oz'] / r['random'] for r in rs]):.4f} |")
     return "\n".join(out)

@@ -35,14 +35,15 @@ def replaying(decisions: Mapping[Any, bool]) -> Callable[[Any, Any], bool | None
     return lambda episode, site: decisions.get(site.chain)
 
 
-def _inliner(model: str | None = None) -> InlinePolicy:
+def _inliner(model: str | None = None, point: str = "alone") -> InlinePolicy:
     from optgym.agents.inliner.policy import InlinerPolicy, shipped_policy
 
     policy = InlinerPolicy.load(model) if model else shipped_policy()
     if policy is None:
         raise OptgymError("no inliner model ships with this optgym; train one with "
                           "`optgym train inliner` and pass model=OUT/model/inliner.npz")
-    return lambda env, budget: play(env, policy)
+    chosen = policy.operating_point(point)
+    return lambda env, budget: play(env, chosen)
 
 
 def _oz() -> InlinePolicy:

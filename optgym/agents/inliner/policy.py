@@ -50,6 +50,21 @@ class InlinerPolicy:
         return InlinerPolicy(self.mean, self.std, theta[:_N], float(theta[_N]),
                              theta[_N + 1:2 * _N + 1], float(theta[2 * _N + 1]), self.metadata)
 
+    def shifted(self, shift: float) -> InlinerPolicy:
+        """The same policy with its gate ``shift`` more closed (a large shift: clang -Oz)."""
+        return InlinerPolicy(self.mean, self.std, self.gate, self.gate_bias - float(shift),
+                             self.direction, self.direction_bias, self.metadata)
+
+    def operating_point(self, name: str) -> InlinerPolicy:
+        """The policy at one of the operating points its training chose (``metadata``):
+        ``drop_in`` (as trained: a candidate the drop-ins keep only when it beats the rest) or
+        ``alone`` (the gate shift that did best used alone, with no -Oz to fall back on)."""
+        if name == "drop_in":
+            return self
+        if name == "alone":
+            return self.shifted(float(self.metadata.get("alone_shift", 0.0)))
+        raise OptgymError(f"unknown operating point {name!r}; expected drop_in or alone")
+
     def choice(self, x: np.ndarray) -> bool | None:
         """For one feature vector: True (inline), False (do not), None (LLVM decides)."""
         z = (np.asarray(x, float) - self.mean) / self.std

@@ -47,13 +47,24 @@ class InlinerConfig(RecipeConfig):
     train_per_project: int = 6  # modules drawn from each train project
     validation_per_project: int = 3  # and from each validation project
     max_instructions: int = 6000  # leave bigger modules out of training (compile time)
-    scan: int = 40  # call sites per training module whose flip is measured (the gate's labels)
+    #: what a module scores: "best_of_oz", log(-Oz / ours) when ours is smaller, else 0 (the
+    #: policy as a candidate the drop-ins keep only when it wins), or "mean", log(-Oz / ours)
+    objective: str = "best_of_oz"
+    #: where evolution starts: "heuristic" (every call site decided by the environment's
+    #: approximation of LLVM's heuristic) or "scan" (clang -Oz, with a gate fitted to the
+    #: measured effect of flipping single call sites)
+    start: str = "heuristic"
+    scan: int = 0  # call sites per training module whose flip is measured ("scan" start)
     min_gain: float = 0.001  # a flip that shrinks .text by more than this is worth taking
-    gate_threshold: float = 0.7  # the gate starts open where P(the flip pays) is above this
+    gate_threshold: float = 0.7  # the scan gate starts open where P(the flip pays) is above this
+    #: gate shifts tried on the validation projects for the policy used alone (the shift that
+    #: maximizes the mean log ratio there; a large one closes the gate: clang -Oz)
+    alone_shifts: list[float] = field(default_factory=lambda: [0.0, 0.5, 1.0, 1.5, 2.0, 3.0,
+                                                               1e9])
     generations: int = 40
     population: int = 8  # antithetic pairs per generation
     batch: int = 32  # training modules per generation
-    sigma: float = 0.03  # perturbation scale (the features are standardized)
+    sigma: float = 0.08  # perturbation scale (the features are standardized)
     lr: float = 0.02
     validate_every: int = 4  # generations
     workers: int = 2  # local processes compiling candidates (without Ray)
@@ -222,7 +233,9 @@ def imitate(x: np.ndarray, y: np.ndarray, steps: int, *, mean: np.ndarray | None
 
 def initial_policy(infos: list[dict[str, Any]], config: InlinerConfig
                    ) -> tuple[Any, dict[str, float]]:
-    """The policy evolution starts from. The direction is the opposite of what a logistic
+    """The policy evolution starts from: with ``start="heuristic"``, the gate open everywhere
+    and the direction the environment's approximation of LLVM's heuristic. With ``"scan"``,
+    the direction is the opposite of what a logistic
     regression predicts LLVM decides (a call site worth taking from LLVM is one where it should
     decide otherwise); the gate is a logistic regression of whether taking the other decision
     at a call site alone shrinks ``.text`` by more than ``min_gain`` (classes weighed equally),
@@ -234,6 +247,13 @@ def initial_policy(infos: list[dict[str, Any]], config: InlinerConfig
     gain = np.concatenate([i["gain"] for i in infos])
     mean, std, w, b = imitate(x, y, config.imitation_steps)
     accuracy = float(np.mean(((((x - mean) / std) @ w + b) > 0) == (y > 0.5))) if len(y) else 0.0
+    if config.start == "heuristic":
+        from optgym.envs.llvm.inline import FEATURES
+
+        direction = np.zeros_like(w)
+        direction[FEATURES.index("heuristic_inlines")] = 1.0  # > 0 exactly where it says inline
+        return InlinerPolicy(mean, std, np.zeros_like(w), 1.0, direction, 0.0), {
+            "imitation_pairs": int(len(y)), "imitation_accuracy": accuracy}
     scanned = ~np.isnan(gain)
     label = (gain[scanned] > config.min_gain).astype(float)
     stats = {"imitation_pairs": int(len(y)), "imitation_accuracy": accuracy,
@@ -287,9 +307,20 @@ def train_inliner(config: InlinerConfig, ctx: TrainContext) -> dict[str, Any]:  
     policy, start_stats = initial_policy(infos, config)
     ctx.log_scalars(0, **{f"start/{k}": v for k, v in start_stats.items()})
 
+    if config.objective not in ("best_of_oz", "mean"):
+        from optgym.errors import OptgymError
+
+        raise OptgymError(f"objective must be 'best_of_oz' or 'mean', not {config.objective!r}")
+
+    def score(logs: np.ndarray) -> np.ndarray:
+        return np.maximum(logs, 0.0) if config.objective == "best_of_oz" else logs
+
+    def val_logs(p: InlinerPolicy) -> np.ndarray:
+        return np.asarray(_rank_map(ctx, config.workers, episode_log_ratio,
+                                    [(u, p, oz) for u, oz in val]))
+
     def validate(p: InlinerPolicy) -> float:
-        return _geomean(_rank_map(ctx, config.workers, episode_log_ratio,
-                                  [(u, p, oz) for u, oz in val]))
+        return math.exp(float(score(val_logs(p)).mean())) if val else 1.0
 
     theta = policy.flat()
     adam_m, adam_v = np.zeros_like(theta), np.zeros_like(theta)
@@ -315,7 +346,7 @@ def train_inliner(config: InlinerConfig, ctx: TrainContext) -> dict[str, Any]:  
         batch = module_rng.sample(train, min(config.batch, len(train)))
         tasks = [(u, policy.with_flat(c), oz) for c in candidates for u, oz in batch]
         values = np.asarray(_rank_map(ctx, config.workers, episode_log_ratio, tasks))
-        fitness = values.reshape(len(candidates), len(batch)).mean(1)
+        fitness = score(values).reshape(len(candidates), len(batch)).mean(1)
         shaped = centred_ranks(fitness)
         half = config.population
         grad = ((shaped[:half] - shaped[half:])[:, None] * noise).sum(0) / (2 * half * config.sigma)
@@ -337,11 +368,21 @@ def train_inliner(config: InlinerConfig, ctx: TrainContext) -> dict[str, Any]:  
                              "best_theta": best_theta, "best_val": best_val, "history": history,
                              "mean": policy.mean, "std": policy.std}, generation)
     best = policy.with_flat(best_theta)
+    # the policy used alone (one compilation, no -Oz to keep): the gate shift that does best on
+    # the validation projects by the mean log ratio
+    alone = []
+    for shift in config.alone_shifts:
+        logs = val_logs(best.shifted(shift))
+        alone.append((float(shift), math.exp(float(logs.mean())) if len(logs) else 1.0,
+                      int((logs > 0).sum()), int((logs < 0).sum())))
+    alone_shift, alone_geomean = max(alone, key=lambda t: (t[1], t[0]))[:2]
     summary = {"train_modules": len(train), "validation_modules": len(val),
                **start_stats,
                "generations": generation, "validation_geomean": best_val,
                "validation_history": history, "fitness_history": fitness_history,
                "param_digest": hashlib.sha256(best_theta.tobytes()).hexdigest(),
+               "objective": config.objective, "alone_shift": alone_shift,
+               "alone_validation_geomean": alone_geomean, "alone_shifts": alone,
                "seconds": round(time.monotonic() - started, 1)}
     if ctx.is_main:
         best.save(model_path, {"recipe": "inliner", "config": {
