@@ -312,7 +312,7 @@ def train_inliner(config: InlinerConfig, ctx: TrainContext) -> dict[str, Any]:  
 
         raise OptgymError(f"objective must be 'best_of_oz' or 'mean', not {config.objective!r}")
 
-    def score(logs: np.ndarray) -> np.ndarray:
+    def module_score(logs: np.ndarray) -> np.ndarray:
         return np.maximum(logs, 0.0) if config.objective == "best_of_oz" else logs
 
     def val_logs(p: InlinerPolicy) -> np.ndarray:
@@ -320,7 +320,7 @@ def train_inliner(config: InlinerConfig, ctx: TrainContext) -> dict[str, Any]:  
                                     [(u, p, oz) for u, oz in val]))
 
     def validate(p: InlinerPolicy) -> float:
-        return math.exp(float(score(val_logs(p)).mean())) if val else 1.0
+        return math.exp(float(module_score(val_logs(p)).mean())) if val else 1.0
 
     theta = policy.flat()
     adam_m, adam_v = np.zeros_like(theta), np.zeros_like(theta)
@@ -346,7 +346,7 @@ def train_inliner(config: InlinerConfig, ctx: TrainContext) -> dict[str, Any]:  
         batch = module_rng.sample(train, min(config.batch, len(train)))
         tasks = [(u, policy.with_flat(c), oz) for c in candidates for u, oz in batch]
         values = np.asarray(_rank_map(ctx, config.workers, episode_log_ratio, tasks))
-        fitness = score(values).reshape(len(candidates), len(batch)).mean(1)
+        fitness = module_score(values).reshape(len(candidates), len(batch)).mean(1)
         shaped = centred_ranks(fitness)
         half = config.population
         grad = ((shaped[:half] - shaped[half:])[:, None] * noise).sum(0) / (2 * half * config.sigma)
