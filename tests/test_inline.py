@@ -383,7 +383,7 @@ def test_inliner_recipe_runs_under_torchrun_with_two_ranks(tmp_path: Path) -> No
     ranks = [json.loads((tmp_path / "run" / f"summary-rank{r}.json").read_text()) for r in (0, 1)]
     assert [s["world_size"] for s in ranks] == [2, 2]
     assert ranks[0]["param_digest"] == ranks[1]["param_digest"]
-    assert ranks[0]["generations"] == 2 and ranks[0]["scanned"] > 0
+    assert ranks[0]["generations"] == 2 and ranks[0]["imitation_pairs"] > 0
     from optgym.agents.inliner.policy import InlinerPolicy
 
     model = InlinerPolicy.load(tmp_path / "run" / "model" / "inliner.npz")

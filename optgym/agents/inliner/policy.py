@@ -39,6 +39,8 @@ class InlinerPolicy:
     direction: np.ndarray
     direction_bias: float
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: the parameters of the alone operating point, when trained apart (see operating_point)
+    alone: InlinerPolicy | None = None
 
     def flat(self) -> np.ndarray:
         """The trainable parameters as one vector (what evolution strategies perturb)."""
@@ -49,6 +51,7 @@ class InlinerPolicy:
         theta = np.asarray(theta, float)
         return InlinerPolicy(self.mean, self.std, theta[:_N], float(theta[_N]),
                              theta[_N + 1:2 * _N + 1], float(theta[2 * _N + 1]), self.metadata)
+
 
     def shifted(self, shift: float) -> InlinerPolicy:
         """The same policy with its gate ``shift`` more closed (a large shift: clang -Oz)."""
@@ -62,6 +65,8 @@ class InlinerPolicy:
         if name == "drop_in":
             return self
         if name == "alone":
+            if self.alone is not None:
+                return self.alone
             return self.shifted(float(self.metadata.get("alone_shift", 0.0)))
         raise OptgymError(f"unknown operating point {name!r}; expected drop_in or alone")
 
@@ -98,9 +103,11 @@ class InlinerPolicy:
         import io
 
         buffer = io.BytesIO()
+        extra = {} if self.alone is None else {"alone": self.alone.flat()}
         np.savez(buffer, mean=self.mean, std=self.std, gate=self.gate,
                  gate_bias=np.asarray([self.gate_bias]), direction=self.direction,
-                 direction_bias=np.asarray([self.direction_bias]), features=np.asarray(FEATURES))
+                 direction_bias=np.asarray([self.direction_bias]), features=np.asarray(FEATURES),
+                 **extra)
         atomic_write(path, buffer.getvalue())
         meta = {**self.metadata, **dict(metadata or {}), "features": list(FEATURES)}
         atomic_write(path.with_name("metadata.json"),
@@ -125,8 +132,12 @@ class InlinerPolicy:
                               "retrain it with `optgym train inliner`")
         meta_path = path.with_name("metadata.json")
         metadata = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-        return cls(arrays["mean"], arrays["std"], arrays["gate"], float(arrays["gate_bias"][0]),
-                   arrays["direction"], float(arrays["direction_bias"][0]), metadata)
+        policy = cls(arrays["mean"], arrays["std"], arrays["gate"], float(arrays["gate_bias"][0]),
+                     arrays["direction"], float(arrays["direction_bias"][0]), metadata)
+        if "alone" in arrays:
+            policy.alone = policy.with_flat(arrays["alone"])
+            policy.alone.metadata = metadata
+        return policy
 
 
 def shipped_policy() -> InlinerPolicy | None:

@@ -47,9 +47,11 @@ class InlinerConfig(RecipeConfig):
     train_per_project: int = 6  # modules drawn from each train project
     validation_per_project: int = 3  # and from each validation project
     max_instructions: int = 6000  # leave bigger modules out of training (compile time)
-    #: what a module scores: "best_of_oz", log(-Oz / ours) when ours is smaller, else 0 (the
-    #: policy as a candidate the drop-ins keep only when it wins), or "mean", log(-Oz / ours)
-    objective: str = "best_of_oz"
+    #: the evolution's phases, each scoring a module its own way: "best_of_oz", log(-Oz / ours)
+    #: when ours is smaller, else 0 (the policy as a candidate the drop-ins keep only when it
+    #: wins: the drop-in operating point), then "mean", log(-Oz / ours) (the policy used alone,
+    #: with no -Oz to fall back on: the alone operating point, starting from the first's)
+    phases: list[str] = field(default_factory=lambda: ["best_of_oz", "mean"])
     #: where evolution starts: "heuristic" (every call site decided by the environment's
     #: approximation of LLVM's heuristic) or "scan" (clang -Oz, with a gate fitted to the
     #: measured effect of flipping single call sites)
@@ -57,18 +59,19 @@ class InlinerConfig(RecipeConfig):
     scan: int = 0  # call sites per training module whose flip is measured ("scan" start)
     min_gain: float = 0.001  # a flip that shrinks .text by more than this is worth taking
     gate_threshold: float = 0.7  # the scan gate starts open where P(the flip pays) is above this
-    #: gate shifts tried on the validation projects for the policy used alone (the shift that
-    #: maximizes the mean log ratio there; a large one closes the gate: clang -Oz)
+    #: gate shifts of the "mean" phase's policy tried on the validation projects (the one that
+    #: maximizes the mean log ratio there is the alone point; a large one closes the gate:
+    #: clang -Oz, so the alone point is never worse than -Oz on the validation projects)
     alone_shifts: list[float] = field(default_factory=lambda: [0.0, 0.5, 1.0, 1.5, 2.0, 3.0,
                                                                1e9])
-    generations: int = 40
+    generations: int = 30  # per phase
     population: int = 8  # antithetic pairs per generation
     batch: int = 32  # training modules per generation
     sigma: float = 0.08  # perturbation scale (the features are standardized)
     lr: float = 0.02
     validate_every: int = 4  # generations
     workers: int = 2  # local processes compiling candidates (without Ray)
-    max_seconds: float = 3300.0  # stop the evolution after this long (the run fits an hour)
+    max_seconds: float = 3000.0  # the phases share this (the whole run fits an hour)
     imitation_steps: int = 400  # gradient steps of the logistic regression
     compile_timeout: float = 120.0  # a candidate compiling longer than this counts as worse
 
@@ -284,13 +287,80 @@ def _geomean(logs: list[float]) -> float:
     return math.exp(sum(logs) / max(len(logs), 1))
 
 
-def train_inliner(config: InlinerConfig, ctx: TrainContext) -> dict[str, Any]:  # noqa: C901
-    """Imitation, then evolution strategies; writes ``OUT/model/inliner.npz``."""
-    from optgym.agents.inliner.policy import InlinerPolicy
+SCORES = {"best_of_oz": lambda logs: np.maximum(logs, 0.0), "mean": lambda logs: logs}
 
+
+def _evolve(ctx: TrainContext, config: InlinerConfig, policy: Any, phase: int,
+            train: list[tuple[str, int]], val: list[tuple[str, int]], deadline: float,
+            state: dict[str, Any] | None, log: dict[str, list]) -> np.ndarray:
+    """One phase of evolution strategies from ``policy`` (or a checkpoint's ``state``);
+    returns the parameters that scored best on the validation projects."""
+    name = config.phases[phase]
+    score = SCORES[name]
+    rng = np.random.default_rng(config.seed + 1000 * phase)
+    module_rng = random.Random(f"{config.seed}:{phase}")
+
+    def validate(theta: np.ndarray) -> float:
+        logs = np.asarray(_rank_map(ctx, config.workers, episode_log_ratio,
+                                    [(u, policy.with_flat(theta), oz) for u, oz in val]))
+        return math.exp(float(score(logs).mean())) if len(logs) else 1.0
+
+    theta = policy.flat()
+    if state is not None:
+        theta, m, v, generation = state["theta"], state["m"], state["v"], state["generation"]
+        best_theta, best_val = state["best_theta"], state["best_val"]
+        for _ in range(generation):  # the same noise and batches as the run that stopped
+            rng.standard_normal((config.population, theta.size))
+            module_rng.sample(train, min(config.batch, len(train)))
+    else:
+        m, v, generation = np.zeros_like(theta), np.zeros_like(theta), 0
+        best_theta, best_val = theta.copy(), validate(theta)
+        log["validation"].append((name, 0, best_val))
+    step = sum(config.generations for _ in config.phases[:phase])
+    while generation < config.generations and time.monotonic() < deadline:
+        generation += 1
+        noise = rng.standard_normal((config.population, theta.size))
+        candidates = [theta + config.sigma * e for e in noise] + \
+                     [theta - config.sigma * e for e in noise]
+        batch = module_rng.sample(train, min(config.batch, len(train)))
+        tasks = [(u, policy.with_flat(c), oz) for c in candidates for u, oz in batch]
+        values = np.asarray(_rank_map(ctx, config.workers, episode_log_ratio, tasks))
+        fitness = score(values).reshape(len(candidates), len(batch)).mean(1)
+        shaped = centred_ranks(fitness)
+        half = config.population
+        grad = ((shaped[:half] - shaped[half:])[:, None] * noise).sum(0) / (2 * half * config.sigma)
+        m = 0.9 * m + 0.1 * grad
+        v = 0.999 * v + 0.001 * grad ** 2
+        theta = theta + config.lr * (m / (1 - 0.9 ** generation)) / (
+            np.sqrt(v / (1 - 0.999 ** generation)) + 1e-8)
+        ctx.log_scalars(step + generation, **{f"{name}/mean_fitness": float(fitness.mean()),
+                                              f"{name}/best_fitness": float(fitness.max())})
+        log["fitness"].append((name, generation, float(fitness.mean()), float(fitness.max())))
+        if generation % config.validate_every == 0 or generation == config.generations:
+            value = validate(theta)
+            log["validation"].append((name, generation, value))
+            ctx.log_scalars(step + generation, **{f"{name}/validation_geomean": value})
+            if value > best_val:
+                best_val, best_theta = value, theta.copy()
+        ctx.save_checkpoint({"phase": phase, "theta": theta, "m": m, "v": v,
+                             "generation": generation, "best_theta": best_theta,
+                             "best_val": best_val, "done": log["done"], "log": log,
+                             "mean": policy.mean, "std": policy.std}, step + generation)
+    log["done"].append(best_theta)
+    log["best"].append((name, best_val))
+    return best_theta
+
+
+def train_inliner(config: InlinerConfig, ctx: TrainContext) -> dict[str, Any]:
+    """Imitation statistics, then evolution strategies in ``phases``; writes
+    ``OUT/model/inliner.npz`` (the drop-in point, and the alone point beside it)."""
+    from optgym.errors import OptgymError
+
+    unknown = [p for p in config.phases if p not in SCORES]
+    if unknown or not config.phases:
+        raise OptgymError(f"phases must be a list of {', '.join(SCORES)}, not {config.phases!r}")
     started = time.monotonic()
     os.environ["OPTGYM_INLINER_COMPILE_TIMEOUT"] = str(config.compile_timeout)
-    rng = np.random.default_rng(config.seed)
     out_dir = ctx.checkpoint_dir.parent
     model_path = out_dir / "model" / "inliner.npz"
 
@@ -307,85 +377,50 @@ def train_inliner(config: InlinerConfig, ctx: TrainContext) -> dict[str, Any]:  
     policy, start_stats = initial_policy(infos, config)
     ctx.log_scalars(0, **{f"start/{k}": v for k, v in start_stats.items()})
 
-    if config.objective not in ("best_of_oz", "mean"):
-        from optgym.errors import OptgymError
-
-        raise OptgymError(f"objective must be 'best_of_oz' or 'mean', not {config.objective!r}")
-
-    def module_score(logs: np.ndarray) -> np.ndarray:
-        return np.maximum(logs, 0.0) if config.objective == "best_of_oz" else logs
-
-    def val_logs(p: InlinerPolicy) -> np.ndarray:
-        return np.asarray(_rank_map(ctx, config.workers, episode_log_ratio,
-                                    [(u, p, oz) for u, oz in val]))
-
-    def validate(p: InlinerPolicy) -> float:
-        return math.exp(float(module_score(val_logs(p)).mean())) if val else 1.0
-
-    theta = policy.flat()
-    adam_m, adam_v = np.zeros_like(theta), np.zeros_like(theta)
-    generation = 0
-    best_theta, best_val = theta.copy(), validate(policy)
-    history = [(0, best_val)]
+    log: dict[str, list] = {"validation": [], "fitness": [], "done": [], "best": []}
+    first, state = 0, None
     loaded = ctx.load_checkpoint()
     if loaded is not None:
         _, state = loaded
-        theta, adam_m, adam_v = state["theta"], state["m"], state["v"]
-        generation, best_theta, best_val = state["generation"], state["best_theta"], state["best_val"]
-        history = state["history"]
-        policy = InlinerPolicy(state["mean"], state["std"], policy.gate, policy.gate_bias,
-                               policy.direction, policy.direction_bias).with_flat(theta)
-    ctx.log_scalars(generation, **{"validation/geomean": best_val})
-    module_rng = random.Random(config.seed)
-    fitness_history: list[tuple[int, float, float]] = []
-    while generation < config.generations and time.monotonic() - started < config.max_seconds:
-        generation += 1
-        noise = rng.standard_normal((config.population, theta.size))
-        candidates = [theta + config.sigma * e for e in noise] + \
-                     [theta - config.sigma * e for e in noise]
-        batch = module_rng.sample(train, min(config.batch, len(train)))
-        tasks = [(u, policy.with_flat(c), oz) for c in candidates for u, oz in batch]
-        values = np.asarray(_rank_map(ctx, config.workers, episode_log_ratio, tasks))
-        fitness = module_score(values).reshape(len(candidates), len(batch)).mean(1)
-        shaped = centred_ranks(fitness)
-        half = config.population
-        grad = ((shaped[:half] - shaped[half:])[:, None] * noise).sum(0) / (2 * half * config.sigma)
-        adam_m = 0.9 * adam_m + 0.1 * grad
-        adam_v = 0.999 * adam_v + 0.001 * grad ** 2
-        theta = theta + config.lr * (adam_m / (1 - 0.9 ** generation)) / (
-            np.sqrt(adam_v / (1 - 0.999 ** generation)) + 1e-8)
-        policy = policy.with_flat(theta)
-        ctx.log_scalars(generation, **{"train/mean_fitness": float(fitness.mean()),
-                                       "train/best_fitness": float(fitness.max())})
-        fitness_history.append((generation, float(fitness.mean()), float(fitness.max())))
-        if generation % config.validate_every == 0 or generation == config.generations:
-            score = validate(policy)
-            history.append((generation, score))
-            ctx.log_scalars(generation, **{"validation/geomean": score})
-            if score > best_val:
-                best_val, best_theta = score, theta.copy()
-        ctx.save_checkpoint({"theta": theta, "m": adam_m, "v": adam_v, "generation": generation,
-                             "best_theta": best_theta, "best_val": best_val, "history": history,
-                             "mean": policy.mean, "std": policy.std}, generation)
-    best = policy.with_flat(best_theta)
-    # the policy used alone (one compilation, no -Oz to keep): the gate shift that does best on
-    # the validation projects by the mean log ratio
-    alone = []
+        log = state["log"]
+        log["done"] = list(state["done"])
+        first = state["phase"]
+        policy = type(policy)(state["mean"], state["std"], policy.gate, policy.gate_bias,
+                              policy.direction, policy.direction_bias)
+        if log["done"] and len(log["done"]) > first:  # the checkpointed phase had finished
+            first, state = first + 1, None
+        if first > 0:
+            policy = policy.with_flat(log["done"][first - 1])
+    share = config.max_seconds / len(config.phases)
+    for phase in range(first, len(config.phases)):
+        deadline = started + share * (phase + 1 - first) if state is None else \
+            started + share * (len(config.phases) - phase)
+        best = _evolve(ctx, config, policy, phase, train, val, deadline, state, log)
+        policy, state = policy.with_flat(best), None
+    points = dict(zip(config.phases, log["done"], strict=True))
+    drop_in = policy.with_flat(points.get("best_of_oz", log["done"][0]))
+    # the alone point: the gate shift of the last phase's policy that does best alone on the
+    # validation projects (a closed gate, clang -Oz, is among them)
+    last = policy.with_flat(log["done"][-1])
+    alone_table = []
     for shift in config.alone_shifts:
-        logs = val_logs(best.shifted(shift))
-        alone.append((float(shift), math.exp(float(logs.mean())) if len(logs) else 1.0,
-                      int((logs > 0).sum()), int((logs < 0).sum())))
-    alone_shift, alone_geomean = max(alone, key=lambda t: (t[1], t[0]))[:2]
-    summary = {"train_modules": len(train), "validation_modules": len(val),
-               **start_stats,
-               "generations": generation, "validation_geomean": best_val,
-               "validation_history": history, "fitness_history": fitness_history,
-               "param_digest": hashlib.sha256(best_theta.tobytes()).hexdigest(),
-               "objective": config.objective, "alone_shift": alone_shift,
-               "alone_validation_geomean": alone_geomean, "alone_shifts": alone,
+        logs = np.asarray(_rank_map(ctx, config.workers, episode_log_ratio,
+                                    [(u, last.shifted(shift), oz) for u, oz in val]))
+        alone_table.append((float(shift), math.exp(float(logs.mean())) if len(logs) else 1.0,
+                            int((logs > 0).sum()), int((logs < 0).sum())))
+    alone_shift, alone_geomean = max(alone_table, key=lambda t: (t[1], t[0]))[:2]
+    alone = last.shifted(alone_shift)
+    summary = {"train_modules": len(train), "validation_modules": len(val), **start_stats,
+               "phases": config.phases, "generations": config.generations,
+               "validation_best": log["best"], "validation_history": log["validation"],
+               "fitness_history": log["fitness"], "alone_shift": alone_shift,
+               "alone_validation_geomean": alone_geomean, "alone_shifts": alone_table,
+               "param_digest": hashlib.sha256(drop_in.flat().tobytes() +
+                                              alone.flat().tobytes()).hexdigest(),
                "seconds": round(time.monotonic() - started, 1)}
     if ctx.is_main:
-        best.save(model_path, {"recipe": "inliner", "config": {
+        drop_in.alone = alone
+        drop_in.save(model_path, {"recipe": "inliner", "config": {
             k: getattr(config, k) for k in config.__dataclass_fields__}, **summary})
     pool = _STATE.pop("pool", None)
     if pool is not None:
