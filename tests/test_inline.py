@@ -401,4 +401,4 @@ def test_inliner_recipe_on_ray_matches_the_local_run(tmp_path: Path) -> None:
     local = run("inliner", config, out=tmp_path / "local", progress=False)
     remote = run("inliner", config, out=tmp_path / "ray", progress=False, ray_address="local")
     assert remote["param_digest"] == local["param_digest"]
-    assert remote["validation_geomean"] == local["validation_geomean"]
+    assert remote["validation_best"] == local["validation_best"]
