@@ -402,3 +402,20 @@ def test_inliner_recipe_on_ray_matches_the_local_run(tmp_path: Path) -> None:
     remote = run("inliner", config, out=tmp_path / "ray", progress=False, ray_address="local")
     assert remote["param_digest"] == local["param_digest"]
     assert remote["validation_best"] == local["validation_best"]
+
+
+def test_program_graph_marks_the_call_site() -> None:
+    env = InliningEnv("benchmark://builtin-v0/json_lite")
+    try:
+        env.reset()
+        graph, node = env.program_graph()
+        from optgym.programgraphs.builder import INSTRUCTION
+
+        assert graph.node_type[node] == INSTRUCTION and graph.node_texts[node] == "call"
+        # the k-th call instruction of the module is call id k
+        calls = [i for i in graph.instruction_nodes() if graph.node_texts[i] == "call"]
+        assert node == calls[env.episode.current.chain[0]]
+        env.step(0)
+        assert env.program_graph()[0] is graph  # built once per benchmark
+    finally:
+        env.close()

@@ -650,6 +650,7 @@ class InliningEnv(gymnasium.Env):
         self._estimates = 0.0
         self._reset_time = time.monotonic()
         self._walltime = 0.0
+        self._graph: tuple[Any, Any, np.ndarray] | None = None
 
     @property
     def text(self) -> bool:
@@ -788,18 +789,19 @@ class InliningEnv(gymnasium.Env):
         was copied from, for a call site that inlining made; -1 after the last one)."""
         from optgym.programgraphs.builder import INSTRUCTION
 
-        handle = self.compiler.session.load(self._benchmark.bitcode, self._benchmark.uri)
-        try:
-            graph = handle.observe("Programl")["Programl"]
-        finally:
-            handle.close()
+        if self._graph is None or self._graph[0] is not self._benchmark:
+            handle = self.compiler.session.load(self._benchmark.bitcode, self._benchmark.uri)
+            try:
+                graph = handle.observe("Programl")["Programl"]
+            finally:
+                handle.close()
+            texts = np.asarray(graph.node_texts, dtype=object)
+            calls = np.flatnonzero((graph.node_type == INSTRUCTION) & (graph.node_block >= 0)
+                                   & np.isin(texts, ["call", "invoke", "callbr"]))
+            self._graph = (self._benchmark, graph, calls)  # once per benchmark
+        _, graph, calls = self._graph
         site = self.episode.current if self.episode else None
-        if site is None:
-            return graph, -1
-        texts = np.asarray(graph.node_texts, dtype=object)[graph.node_text_index]
-        calls = np.flatnonzero((graph.node_type == INSTRUCTION)
-                               & np.isin(texts, ["call", "invoke", "callbr"]))
-        return graph, int(calls[site.chain[0]])
+        return graph, -1 if site is None else int(calls[site.chain[0]])
 
     def render(self) -> str | None:
         if self.render_mode != "ansi" or self.episode is None:
