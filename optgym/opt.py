@@ -207,7 +207,8 @@ def select(data: bytes, name: str = "<stdin>", *, policy: str | None = None,
         measured = _Candidates(env, measure_name)
         started = time.monotonic()
         oz = measured([OZ_PIPELINE])  # -Oz as opt-19 -Oz makes it: the promise
-        budget = fit_budget(budget, time.monotonic() - started)
+        oz_seconds = time.monotonic() - started
+        budget = fit_budget(budget, oz_seconds)
         if budget is None:  # the module is too large to search within the time cap
             return Selection(OZ_PIPELINE, oz["IrInstructionCount"], o0, oz["IrInstructionCount"],
                              "oz (module too large to search)", 0, 0.0, objective,
@@ -218,6 +219,12 @@ def select(data: bytes, name: str = "<stdin>", *, policy: str | None = None,
             raise OptgymError("no learned inliner ships with this optgym")
         inliner_cost = 1 + len(finishers) if inliner_policy is not None else 0
         search_budget = _reserve(budget, len(finishers) + per_function + inliner_cost)
+        if inliner_cost and search_budget.seconds is not None:
+            # the inliner's candidate comes after the search: its compilations, and the
+            # analysis of the module's call sites, out of the time too
+            search_budget = Budget(compilations=search_budget.compilations,
+                                   seconds=max(oz_seconds, search_budget.seconds
+                                               - (inliner_cost + 1) * oz_seconds))
         try:
             result = _search(env, name, seed, search_budget, objective)
         except OptgymError as exc:
