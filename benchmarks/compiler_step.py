@@ -3,7 +3,7 @@
 Both apply the same sequence of passes to an evolving module and count its instructions after
 each pass; the worker does it over its pipe, `opt` by reading and writing bitcode files. Run:
 
-    .venv/bin/python benchmarks/compiler_step.py [--rounds N]
+    .venv/bin/python benchmarks/compiler_step.py [--rounds N] [--load N]
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from _load import add_load_argument, busy_processes, describe  # noqa: E402
 from _modules import sized_module  # noqa: E402
 
 from optgym.llvm.core import Module  # noqa: E402
@@ -61,15 +62,19 @@ def time_opt(data: bytes, rounds: int) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=60, help="passes per size (default 60)")
+    add_load_argument(parser)
     args = parser.parse_args()
-    print(f"{'module':<8} {'instrs':>7} {'worker ms':>10} {'opt-19 ms':>10} {'speed-up':>9}")
-    for size in ("small", "medium", "large"):
-        data = sized_module(size)
-        count = Module.parse(data).instruction_count()
-        rounds = max(10, args.rounds // {"small": 1, "medium": 2, "large": 6}[size])
-        worker = statistics.median(time_worker(data, rounds)) * 1e3
-        opt = statistics.median(time_opt(data, max(10, rounds // 3))) * 1e3
-        print(f"{size:<8} {count:>7} {worker:>10.3f} {opt:>10.3f} {opt / worker:>8.1f}x")
+    with busy_processes(args.load):
+        print(describe(args.load))
+        print(f"{'module':<8} {'instrs':>7} {'worker ms':>10} {'opt-19 ms':>10} {'speed-up':>9}")
+        for size in ("small", "medium", "large"):
+            data = sized_module(size)
+            count = Module.parse(data).instruction_count()
+            rounds = max(10, args.rounds // {"small": 1, "medium": 2, "large": 6}[size])
+            worker = statistics.median(time_worker(data, rounds)) * 1e3
+            opt = statistics.median(time_opt(data, max(10, rounds // 3))) * 1e3
+            print(f"{size:<8} {count:>7} {worker:>10.3f} {opt:>10.3f} {opt / worker:>8.1f}x",
+                  flush=True)
 
 
 if __name__ == "__main__":

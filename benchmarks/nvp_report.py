@@ -66,7 +66,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _stats import paired_ratio
+# A sibling module: found when this file is run as a script or loaded by path (the tests).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _stats import paired_ratio  # noqa: E402
 
 BUDGETS = (2, 5, 10, 45)
 ROW_ORDER = ["nvp", "nvp-autophase", "nvp, logit order", "training-set greedy order",
@@ -94,7 +96,7 @@ def measure(uri: str, n_random: int, reuse: dict[str, Any] | None = None) -> dic
     env = LlvmEnv(observation_space=None)
     try:
         env.reset(options={"benchmark": uri})
-        oz = int(env.observation["IrInstructionCountOz"])
+        oz = int(env.observe("IrInstructionCountOz"))
 
         def count(steps: list[str]) -> int | None:
             try:

@@ -20,7 +20,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from _stats import paired_ratio
+# A sibling module: found when this file is run as a script or loaded by path (the tests).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _stats import paired_ratio  # noqa: E402
 
 from optgym.datasets import get_benchmark, get_dataset
 

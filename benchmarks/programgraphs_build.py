@@ -6,7 +6,7 @@ node's full text, the ``Programl`` observation through a real compiler worker (b
 pipe, unpickle), the pickled size of the observation, and the PyG conversion in the parent.
 Times are the median (and min) of several runs, in ms. Run:
 
-    .venv/bin/python benchmarks/programgraphs_build.py [--rounds N]
+    .venv/bin/python benchmarks/programgraphs_build.py [--rounds N] [--load N]
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from _load import add_load_argument, busy_processes, describe  # noqa: E402
 from _modules import sized_module  # noqa: E402
 
 from optgym.llvm.core import Module  # noqa: E402
@@ -63,11 +64,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=20,
                         help="timed runs per measurement; the median is reported (default 20)")
+    add_load_argument(parser)
     args = parser.parse_args()
     modules = [(size, sized_module(size)) for size in ("small", "medium", "large")]
     near = builtin_near_1k()
     if near:
         modules.insert(1, (f"builtin {near[0]}", near[1]))
+    with busy_processes(args.load):
+        print(describe(args.load))
+        table(modules, args.rounds)
+    return 0
+
+
+def table(modules: list[tuple[str, bytes]], rounds_wanted: int) -> None:
+    """Measure and print the table's rows."""
     print("| module | instructions | nodes | edges | build in-process, ms | with full text, ms "
           "| through the worker, ms | pickled bytes | to_pyg, ms |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -75,7 +85,8 @@ def main() -> int:
         for name, data in modules:
             module = Module.parse(data, name)
             graph = build_arrays(module)
-            rounds = max(3, args.rounds // 4) if module.instruction_count() > 10_000 else args.rounds
+            rounds = (max(3, rounds_wanted // 4) if module.instruction_count() > 10_000
+                      else rounds_wanted)
             lean = timed(lambda m=module: build_arrays(m), rounds)
             full = timed(lambda m=module: build_arrays(m, full_text=True), max(3, rounds // 4))
             handle = session.load(data, name)
@@ -85,8 +96,7 @@ def main() -> int:
             size = len(pickle.dumps(graph, protocol=pickle.HIGHEST_PROTOCOL))
             print(f"| {name} | {module.instruction_count():,} | {graph.num_nodes:,} "
                   f"| {graph.num_edges:,} | {lean} | {full} | {remote} "
-                  f"| {size:,} | {pyg} |")
-    return 0
+                  f"| {size:,} | {pyg} |", flush=True)
 
 
 if __name__ == "__main__":

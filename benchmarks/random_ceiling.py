@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         for group, uris in groups.items():
             for uri in uris:
                 env.reset(options={"benchmark": uri})
-                oz = int(env.observation["IrInstructionCountOz"])
+                oz = int(env.observe("IrInstructionCountOz"))
                 if oz == 0:
                     print(f"{uri}: -Oz empties it, left out", file=sys.stderr, flush=True)
                     continue

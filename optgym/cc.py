@@ -38,7 +38,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 from optgym.cache import atomic_write
 from optgym.errors import OptgymError
+from optgym.scratch import scratch_dir
 
 if TYPE_CHECKING:
     from optgym.agents.base import Budget
@@ -101,8 +101,11 @@ def _clang() -> str:
 
 
 def _passthrough(args: list[str]) -> int:
+    from optgym import interrupts
+
     clang = _clang()
     sys.stdout.flush()
+    interrupts.release()
     os.execv(clang, [clang, *args])
     return 0  # not reached
 
@@ -253,7 +256,7 @@ def compile_file(source: str, output: Path, options: list[str], *,
     from optgym.llvm.core import elf_size_text, elf_text_size
 
     clang = _clang()
-    with tempfile.TemporaryDirectory(prefix="optgym-cc-") as tmp:
+    with scratch_dir("optgym-cc-") as tmp:
         bitcode = Path(tmp) / "input.bc"
         front = [clang, *_frontend_options(options, output), "-Oz", "-Xclang",
                  "-disable-llvm-passes", "-emit-llvm", "-c", source, "-o", str(bitcode)]
@@ -271,8 +274,7 @@ def compile_file(source: str, output: Path, options: list[str], *,
         choice = (chooser.choose(bitcode, budget) if chooser is not None
                   else _from_server(bitcode, budget))
         if choice is None:  # no server could answer: clang's own object, as clang would
-            atomic_write(output, reference.read_bytes())
-            return 0
+            return _ship(output, reference.read_bytes())
         opt_bc = Path(tmp) / "optimized.bc"
         opt_bc.write_bytes(choice.bitcode)
         ours = Path(tmp) / "optgym.o"
@@ -292,7 +294,18 @@ def compile_file(source: str, output: Path, options: list[str], *,
                      + "".join(f" -mllvm {o}" for o in choice.codegen)
                      + f" ({choice.policy})" if better else "clang -Oz's"),
                   file=sys.stderr)
-        atomic_write(output, mine if better else theirs)
+        return _ship(output, mine if better else theirs)
+
+
+def _ship(output: Path, data: bytes) -> int:
+    """Write the object, whole (a signal arriving meanwhile waits for it; after it, the step has
+    succeeded); not at all if the step was interrupted (see :mod:`optgym.interrupts`)."""
+    from optgym import interrupts
+
+    if interrupts.received():  # an interrupt whose exception was swallowed on its way out
+        return interrupts.exit_code()
+    with interrupts.committing():
+        atomic_write(output, data)
     return 0
 
 
@@ -325,8 +338,21 @@ def _flag(name: str) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run ``optgym-cc`` with clang's arguments; returns the exit code."""
-    args = list(sys.argv[1:] if argv is None else argv)
+    """Run ``optgym-cc`` with clang's arguments; returns the exit code.
+
+    Ctrl-C exits 130 and SIGTERM or SIGHUP (``timeout``, ``make``, CI runners) 128 + its
+    number, leaving no object half-written, no worker and no temporary directory behind.
+    """
+    from optgym import interrupts
+
+    with interrupts.handled(program=argv is None):
+        try:
+            return _main(list(sys.argv[1:] if argv is None else argv))
+        except KeyboardInterrupt as exc:  # Terminated included
+            return interrupts.exit_code(exc)
+
+
+def _main(args: list[str]) -> int:
     if args in (["--help"], ["-h"]):
         print(HELP, end="")
         return 0
@@ -335,6 +361,11 @@ def main(argv: list[str] | None = None) -> int:
         return _passthrough(args)
     options, sources, output = split
     from optgym import ccserver
+
+    if not ccserver.enabled():
+        from optgym.opt import start_workers
+
+        start_workers(os.environ.get("OPTGYM_CC_POLICY") or None)  # they load while clang runs
 
     chooser = None if ccserver.enabled() else _InProcess()
     try:

@@ -43,16 +43,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the `optgym` command line; returns the process exit code."""
+    from optgym import interrupts
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help()
         return 0
     try:
-        return int(args.handler(args) or 0)
-    except KeyboardInterrupt:
+        # SIGTERM and SIGHUP unwind like Ctrl-C: downloads, workers and temporary files go.
+        with interrupts.handled():
+            return int(args.handler(args) or 0)
+    except KeyboardInterrupt as exc:  # Terminated included
         print("interrupted", file=sys.stderr)
-        return 130
+        return interrupts.exit_code(exc)
     except BrokenPipeError:  # `optgym passes | head`: the reader left, which is not an error
         sys.stdout = None
         return 0

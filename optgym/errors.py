@@ -63,3 +63,13 @@ class CacheLockedError(OptgymError):
 
 class LimitExceeded(OptgymError):
     """An input is larger than a configured limit; the message names the limit and how to raise it."""
+
+
+class UnknownNameError(OptgymError, LookupError):
+    """A name (an observation or reward space, a flag, an action set, a dataset or benchmark)
+    is not one optgym knows; the message names the known ones. A ``LookupError``, as
+    CompilerGym's were."""
+
+
+class UnknownBenchmarkError(BenchmarkError, UnknownNameError):
+    """No dataset or benchmark has that name (a :class:`BenchmarkError` and a ``LookupError``)."""

@@ -6,8 +6,11 @@ turns a limit off. Sizes accept K/M/G/T suffixes (powers of 1024).
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from dataclasses import dataclass
+from typing import Any
 
 from optgym.errors import LimitExceeded, OptgymError
 
@@ -34,10 +37,21 @@ LIMITS: dict[str, Limit] = {
         Limit("OPTGYM_MAX_RESULT_BYTES", 64 << 20,
               "bytes of a leaderboard result file", size=True),
         Limit("OPTGYM_MAX_RESULT_ROWS", 100_000, "rows of a leaderboard result file"),
+        Limit("OPTGYM_MAX_RESULT_FIELD_BYTES", 64 << 10,
+              "bytes of one field of a leaderboard result CSV", size=True),
+        Limit("OPTGYM_MAX_JSON_DEPTH", 32,
+              "nesting depth of untrusted JSON (a result header, a package index)"),
         Limit("OPTGYM_MAX_REPORTED_ERRORS", 50,
               "problems a validation report prints before summarizing the rest"),
+        Limit("OPTGYM_MAX_DOWNLOAD_BYTES", 2 << 30,
+              "bytes of one download (a dataset archive, a source distribution)", size=True),
+        Limit("OPTGYM_DOWNLOAD_MAX_SECONDS", 3600,
+              "wall-clock seconds of one download, however slowly the server sends"),
+        Limit("OPTGYM_MAX_INDEX_BYTES", 16 << 20,
+              "bytes of a package index page (PyPI's JSON for one project)", size=True),
         Limit("OPTGYM_OPT_MAX_SECONDS", 120,
-              "wall-clock seconds optgym-opt spends on one module (search and opt-19)"),
+              "wall-clock seconds optgym-opt spends on one module before it falls back to "
+              "plain opt-19 -Oz (loading, search, the chosen pipeline's opt-19 run, measuring)"),
     )
 }
 
@@ -69,6 +83,35 @@ def check(env: str, value: float, subject: str) -> None:
         shown = _size(bound) if limit.size else f"{bound:g}"
         raise LimitExceeded(f"{subject} exceeds the limit on {limit.what}: {shown} "
                             f"(set {env} to raise it, 0 for no limit)")
+
+
+#: A JSON string, escapes included (the unrolled form, linear in the input).
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+
+
+def json_depth(data: bytes) -> int:
+    """How deeply arrays and objects nest in JSON text (brackets inside strings do not count).
+
+    One linear scan, so a hostile document is judged before a recursive parser sees it.
+    """
+    import numpy as np
+
+    codes = np.frombuffer(_JSON_STRING.sub(b'""', data), dtype=np.uint8)
+    steps = (np.isin(codes, (ord("["), ord("{"))).astype(np.int64)
+             - np.isin(codes, (ord("]"), ord("}"))))
+    return int(np.cumsum(steps).max()) if steps.size else 0
+
+
+def load_json(data: bytes | str, subject: str) -> Any:
+    """Parse untrusted JSON: LimitExceeded naming ``subject`` when it nests deeper than
+    ``OPTGYM_MAX_JSON_DEPTH``, OptgymError naming it when it is not JSON."""
+    raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
+    depth = json_depth(raw)
+    check("OPTGYM_MAX_JSON_DEPTH", depth, f"{subject} (nested {depth} deep)")
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise OptgymError(f"{subject}: not valid JSON: {exc}") from None
 
 
 def _size(n: float) -> str:

@@ -16,19 +16,19 @@ every well-defined program's meaning run (:data:`optgym.llvm.passes.SAFE_FLAGS`)
 
 from __future__ import annotations
 
+import functools
 import os
 import shlex
+import stat
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from optgym.cache import atomic_write
-from optgym.datasets.core import Benchmark
 from optgym.errors import CompilerCrash, LlvmError, OptgymError
 from optgym.llvm.passes import (
     CLANG_OZ_PIPELINE,
@@ -38,6 +38,12 @@ from optgym.llvm.passes import (
     split_codegen,
 )
 from optgym.llvm.toolchain import OPT_TARGET_FLAGS
+from optgym.scratch import scratch_dir
+
+if TYPE_CHECKING:  # imported when used: optgym-opt starts fast
+    from optgym.agents.base import Budget, Policy, SearchResult
+    from optgym.envs.llvm import LlvmEnv
+    from optgym.llvm.session import CompilerSession
 
 #: The search policy used when no learned model ships: the best at small compilation budgets
 #: in ``benchmarks/policies_report.py`` (45 compilations: oz-climb 1.129x -Oz, evolve 1.123x).
@@ -88,7 +94,7 @@ options:
                        --seconds is given)
   --seconds S          wall-clock seconds the policy may spend; the whole run is capped by
                        $OPTGYM_OPT_MAX_SECONDS (default 120; 0: no cap): a large module gets
-                       fewer compilations, or plain -Oz when not even a few fit
+                       fewer compilations, and past the cap the output is plain opt-19 -Oz's
   --seed N             random seed of the policy (default 0)
   --objective WHAT     minimize 'instructions' (IR instructions, the default: what an opt user
                        measures, and cheap to evaluate) or 'text' (.text bytes of the object
@@ -147,17 +153,46 @@ class Selection:
         return self.oz_count / max(self.instruction_count, 1)
 
 
-class InMemoryBenchmark(Benchmark):
+def _in_memory_benchmark(name: str, data: bytes) -> Any:
     """A module given as bytes (a file or stdin), as a benchmark an environment can load."""
+    return _in_memory_benchmark_class()(name, data)
 
-    uri_names_content = False  # every stdin module is optgym-opt://<stdin>
 
-    def __init__(self, name: str, data: bytes):
-        super().__init__(f"optgym-opt://{name}", "optgym-opt", name, runnable=False)
-        self._data = data
+@functools.cache
+def _in_memory_benchmark_class() -> type:
+    # Made on first use: optgym.datasets (and numpy) load after the compiler worker has started.
+    from optgym.datasets.core import Benchmark
 
-    def _load_bitcode(self) -> bytes:
-        return self._data
+    class InMemoryBenchmark(Benchmark):
+        """A module given as bytes (a file or stdin), as a benchmark an environment can load."""
+
+        uri_names_content = False  # every stdin module is optgym-opt://<stdin>
+
+        def __init__(self, name: str, data: bytes):
+            super().__init__(f"optgym-opt://{name}", "optgym-opt", name, runnable=False)
+            self._data = data
+
+        def _load_bitcode(self) -> bytes:
+            return self._data
+
+    InMemoryBenchmark.__module__ = __name__
+    return InMemoryBenchmark
+
+
+def __getattr__(name: str) -> Any:
+    if name == "InMemoryBenchmark":
+        return _in_memory_benchmark_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def start_workers(policy: str | None) -> None:
+    """Start the compiler workers a search will use, before anything else loads: one, and a
+    helper for the learned model's parallel measuring when a core is free (see
+    :func:`optgym.llvm.session.prestart`)."""
+    from optgym.cores import free_cores
+    from optgym.llvm.session import prestart
+
+    prestart(2 if policy in (None, "nvp") and free_cores() >= 2 else 1)
 
 
 def default_policy() -> str:
@@ -174,9 +209,9 @@ def default_policy() -> str:
 
 
 def select(data: bytes, name: str = "<stdin>", *, policy: str | None = None,
-           budget: Any = None, seed: int = 0, env: Any = None, objective: str = "instructions",
-           unsafe_passes: bool = False, codegen: bool = False, per_function: int = 0,
-           inliner: bool | None = None) -> Selection:
+           budget: Budget | None = None, seed: int = 0, env: LlvmEnv | None = None,
+           objective: str = "instructions", unsafe_passes: bool = False, codegen: bool = False,
+           per_function: int = 0, inliner: bool | None = None) -> Selection:
     """Search a pipeline for the module ``data`` (IR text or bitcode); never worse than -Oz by
     ``objective`` (``instructions`` or ``text``, see :data:`OBJECTIVES`).
 
@@ -196,13 +231,13 @@ def select(data: bytes, name: str = "<stdin>", *, policy: str | None = None,
     if objective not in OBJECTIVES:
         raise OptgymError(f"unknown objective {objective!r}; expected one of {', '.join(OBJECTIVES)}")
     budget = budget or Budget(compilations=DEFAULT_BUDGET)
-    benchmark = InMemoryBenchmark(name, data)
+    benchmark = _in_memory_benchmark(name, data)
     name = policy or default_policy()
     own = env is None
     env = env or _env(unsafe_passes)
     try:
         env.reset(options={"benchmark": benchmark})
-        o0 = int(env.observation["IrInstructionCount"])
+        o0 = int(env.observe("IrInstructionCount"))
         measure_name = OBJECTIVES[objective]
         measured = _Candidates(env, measure_name)
         started = time.monotonic()
@@ -267,7 +302,7 @@ def select(data: bytes, name: str = "<stdin>", *, policy: str | None = None,
             env.close()
 
 
-def _env(unsafe_passes: bool) -> Any:
+def _env(unsafe_passes: bool) -> LlvmEnv:
     from optgym.envs.llvm import LlvmEnv
     from optgym.llvm.passes import FLAGS, SAFE_FLAGS
 
@@ -279,10 +314,11 @@ def _env(unsafe_passes: bool) -> Any:
 #: Policies made in this process, by (name, seed, thread): a policy keeps nothing from one search
 #: to the next but what it loaded (a model), so a process that optimizes many modules (the build
 #: server, optgym-cc with several files) loads each once. Per thread, since a search sets ``cost``.
-_POLICIES: dict[tuple[str, int, int], Any] = {}
+_POLICIES: dict[tuple[str, int, int], Policy] = {}
 
 
-def _search(env: Any, name: str, seed: int, budget: Any, objective: str) -> Any:
+def _search(env: LlvmEnv, name: str, seed: int, budget: Budget, objective: str
+            ) -> SearchResult:
     from optgym.agents.parallel import make_policy
 
     key = (name, seed, threading.get_ident())
@@ -294,7 +330,7 @@ def _search(env: Any, name: str, seed: int, budget: Any, objective: str) -> Any:
     return chosen.search(env, budget)
 
 
-def _reserve(budget: Any, compilations: int) -> Any:
+def _reserve(budget: Budget, compilations: int) -> Budget:
     """``budget`` less ``compilations`` for what follows the search (at least one is left)."""
     from optgym.agents.base import Budget
 
@@ -364,7 +400,7 @@ class _Candidates:
     the objective's measure, the instruction count, and (judged by ``.text``) what ``size``
     counts."""
 
-    def __init__(self, env: Any, measure: str):
+    def __init__(self, env: LlvmEnv, measure: str):
         self.env = env
         self.measure = measure
         self.names = tuple(dict.fromkeys((measure, "IrInstructionCount") + (
@@ -456,7 +492,7 @@ def per_function_phase(measured: _Candidates, steps: list[str], compilations: in
     return steps
 
 
-def fit_budget(budget: Any, compile_seconds: float) -> Any:
+def fit_budget(budget: Budget, compile_seconds: float) -> Budget | None:
     """Shrink a search budget to the module: one compilation takes about ``compile_seconds``
     (timed on -Oz), and search plus the final opt-19 run must fit in ``$OPTGYM_OPT_MAX_SECONDS``
     (default 120; 0 for no cap). Large modules get fewer compilations; None when not even a
@@ -481,7 +517,7 @@ def run_opt(data: bytes, source: str | None, pipeline: str, text: bool) -> bytes
     when there is one, so the module's name is what plain opt would record)."""
     from optgym.llvm import toolchain
 
-    with tempfile.TemporaryDirectory(prefix="optgym-opt-") as tmp:
+    with scratch_dir("optgym-opt-") as tmp:
         out = Path(tmp) / ("out.ll" if text else "out.bc")
         argv = [*toolchain.opt_argv(pipeline), source or "-", "-o", str(out)]
         if text:
@@ -502,7 +538,7 @@ class Measured:
     always_inline_calls: int  # calls to always_inline functions left (clang leaves none)
 
 
-def measure(output: bytes, session: Any, cost: str = "IrInstructionCount",
+def measure(output: bytes, session: CompilerSession, cost: str = "IrInstructionCount",
             codegen: tuple[str, ...] = ()) -> Measured:
     """Verify a module and measure it (see :class:`Measured`; objects made with the ``llc-19``
     options ``codegen`` added); OptgymError if the verifier objects."""
@@ -521,8 +557,8 @@ def measure(output: bytes, session: Any, cost: str = "IrInstructionCount",
 
 
 def optimize(data: bytes, source: str | None = None, *, text: bool = False,
-             policy: str | None = None, budget: Any = None, seed: int = 0,
-             env: Any = None, objective: str = "instructions",
+             policy: str | None = None, budget: Budget | None = None, seed: int = 0,
+             env: LlvmEnv | None = None, objective: str = "instructions",
              unsafe_passes: bool = False, codegen: bool = False) -> tuple[bytes, Selection]:
     """Choose passes for a module and apply them with opt-19; returns the output and the choice.
 
@@ -583,7 +619,8 @@ def _codegen_step(option: str) -> str:
     return next(step for step, options in CODEGEN_STEPS.items() if option in options)
 
 
-def _breaks_always_inline(ours: Measured, data: bytes, source: str | None, env: Any) -> bool:
+def _breaks_always_inline(ours: Measured, data: bytes, source: str | None,
+                          env: LlvmEnv) -> bool:
     """Whether an output keeps more calls to always_inline functions than -Oz's output."""
     if not ours.always_inline_calls:
         return False
@@ -671,8 +708,22 @@ def _parse(argv: list[str]) -> tuple[dict[str, Any], list[str], list[str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run ``optgym-opt``; returns the exit code (or replaces the process with opt-19)."""
-    args = list(sys.argv[1:] if argv is None else argv)
+    """Run ``optgym-opt``; returns the exit code (or replaces the process with opt-19).
+
+    Ctrl-C exits 130 and SIGTERM or SIGHUP 128 + its number, at any moment, having written
+    nothing and left no worker or temporary file behind (:mod:`optgym.interrupts`).
+    """
+    from optgym import interrupts
+
+    with interrupts.handled(program=argv is None):
+        started = time.monotonic()
+        try:
+            return _main(list(sys.argv[1:] if argv is None else argv), started)
+        except KeyboardInterrupt as exc:  # Terminated (SIGTERM, SIGHUP) included
+            return interrupts.exit_code(exc)
+
+
+def _main(args: list[str], started: float) -> int:
     try:
         own, inputs, foreign = _parse(args)
     except OptgymError as exc:
@@ -687,24 +738,28 @@ def main(argv: list[str] | None = None) -> int:
             print(f"optgym-opt: {' '.join(foreign)} runs opt-19's own passes; it cannot be "
                   f"combined with --{mine[0] if mine else 'print-pipeline'}", file=sys.stderr)
             return 2
+        from optgym import interrupts
         from optgym.llvm import toolchain
 
         opt = toolchain.opt()
         sys.stdout.flush()
+        interrupts.release()
         os.execv(opt, [opt, *args])  # exactly opt-19 with the same arguments
     if len(inputs) > 1:
         print(f"optgym-opt: one input file at a time, not {len(inputs)}", file=sys.stderr)
         return 2
-    try:
-        return _search_mode(own, inputs[0] if inputs else "-")
-    except KeyboardInterrupt:
-        return 130
+    start_workers(own.get("policy"))  # they load LLVM while the module is read
+    return _search_mode(own, inputs[0] if inputs else "-", started)
 
 
-def _search_mode(own: dict[str, Any], source: str) -> int:
+def _search_mode(own: dict[str, Any], source: str, started: float | None = None) -> int:
+    """Search, within ``$OPTGYM_OPT_MAX_SECONDS`` of ``started``: past it, or when the search
+    fails, the output is plain ``opt-19 -Oz``'s (or opt's own error), as if optgym-opt were
+    opt."""
+    from optgym import interrupts, limits
     from optgym.agents.base import Budget
-    from optgym.errors import BenchmarkError
 
+    started = time.monotonic() if started is None else started
     to_terminal = own["output"] in (None, "-") and sys.stdout.isatty()
     if to_terminal and not own["text"] and not own["force"]:
         # What opt does: refuse to print bitcode to a terminal, and succeed doing nothing.
@@ -724,6 +779,7 @@ def _search_mode(own: dict[str, Any], source: str) -> int:
             seconds=float(own["seconds"]) if "seconds" in own else None,
         )
         seed = int(own.get("seed", 0))
+        cap = limits.get("OPTGYM_OPT_MAX_SECONDS")
     except (ValueError, OptgymError) as exc:
         print(f"optgym-opt: bad budget: {exc}", file=sys.stderr)
         return 2
@@ -731,32 +787,47 @@ def _search_mode(own: dict[str, Any], source: str) -> int:
         print(f"optgym-opt: --objective must be one of {', '.join(OBJECTIVES)}, "
               f"not {own['objective']!r}", file=sys.stderr)
         return 2
-    if source == "-":
-        data, path = sys.stdin.buffer.read(), None
-    else:
-        try:
-            data, path = Path(source).read_bytes(), source
-        except OSError as exc:
-            print(f"optgym-opt: {source}: {exc.strerror}", file=sys.stderr)
-            return 1
-    if not data.strip():  # what opt-19 does with an empty file: an empty module
-        return _finish(own, run_opt(data, path, OZ_PIPELINE, own["text"]), OZ_PIPELINE)
-    try:
-        output, choice = optimize(data, path, text=own["text"], policy=own.get("policy"),
-                                  budget=budget, seed=seed,
-                                  objective=own.get("objective", "instructions"),
-                                  unsafe_passes=own["unsafe_passes"])
-    except BenchmarkError:
-        return _diagnose(data, path)
-    except OptgymError as exc:
-        print(f"optgym-opt: {exc}", file=sys.stderr)
+    data, path = _read_input(source)
+    if data is None:
         return 1
+    shown = os.fsdecode(path) if path else "<stdin>"
+    if not data.strip():  # what opt-19 does with an empty file: an empty module
+        return _plain_oz(own, data, path)
+    try:
+        with interrupts.deadline(cap - (time.monotonic() - started) if cap else None):
+            output, choice = optimize(data, path, text=own["text"], policy=own.get("policy"),
+                                      budget=budget, seed=seed,
+                                      objective=own.get("objective", "instructions"),
+                                      unsafe_passes=own["unsafe_passes"])
+    except interrupts.DeadlineReached:
+        return _plain_oz(own, data, path, f"{shown}: the search did not finish within "
+                                          f"OPTGYM_OPT_MAX_SECONDS={cap:g} s")
+    except OptgymError as exc:  # the module does not load, or our machinery failed on it
+        return _plain_oz(own, data, path, f"{shown}: {str(exc).splitlines()[0]}")
     return _finish(own, output, choice.pipeline,
                    choice.commandline if choice.inline is not None else None)
 
 
+def _read_input(source: str) -> tuple[bytes | None, str | None]:
+    """The input's bytes, and its path when opt-19 can read it again (a regular file: a pipe
+    or a FIFO is read once, and then handed to opt-19 on its standard input)."""
+    if source == "-":
+        return sys.stdin.buffer.read(), None
+    try:
+        with open(source, "rb") as f:
+            regular = stat.S_ISREG(os.fstat(f.fileno()).st_mode)
+            return f.read(), source if regular else None
+    except OSError as exc:
+        print(f"optgym-opt: {source}: {exc.strerror}", file=sys.stderr)
+        return None, None
+
+
 def _finish(own: dict[str, Any], output: bytes, pipeline: str,
             commandline: str | None = None) -> int:
+    from optgym import interrupts
+
+    if interrupts.received():  # an interrupt whose exception was swallowed on its way out
+        return interrupts.exit_code()
     if own["print_pipeline"]:
         if commandline is not None:  # the learned inliner's: a marked module and a replay
             print(commandline, file=sys.stderr)
@@ -764,22 +835,33 @@ def _finish(own: dict[str, Any], output: bytes, pipeline: str,
             print(" ".join([*OPT_TARGET_FLAGS, shlex.quote(f"-passes={pipeline}")]),
                   file=sys.stderr)
     try:
-        write_output(output, own["output"])
+        with interrupts.committing():  # written whole, or not at all
+            write_output(output, own["output"])
     except OptgymError as exc:
         print(f"optgym-opt: {exc}", file=sys.stderr)
         return 1
     return 0
 
 
-def _diagnose(data: bytes, path: str | None) -> int:
-    """Invalid input: LLVM's own diagnostic (from opt-19 reading it), and opt's exit code."""
+def _plain_oz(own: dict[str, Any], data: bytes, path: str | None, why: str = "") -> int:
+    """What plain ``opt-19 -Oz`` makes of the input (optgym-opt's -Oz: with
+    ``--relocation-model=pic``): its output, or its own diagnostic and exit code. ``why``,
+    when given, is said on stderr: what made optgym-opt fall back to it."""
     from optgym.llvm import toolchain
 
-    proc = subprocess.run([toolchain.opt(), "-disable-output", path or "-"],
-                          input=None if path else data, capture_output=True)
-    message = proc.stderr.decode("utf-8", "replace")
-    sys.stderr.write(message or f"optgym-opt: {path or '<stdin>'}: not a valid LLVM module\n")
-    return proc.returncode or 1
+    with scratch_dir("optgym-opt-") as tmp:
+        out = tmp / ("out.ll" if own["text"] else "out.bc")
+        argv = [*toolchain.opt_argv(OZ_PIPELINE), path or "-", "-o", str(out)]
+        if own["text"]:
+            argv.append("-S")
+        proc = subprocess.run(argv, input=None if path else data, capture_output=True)
+        if proc.returncode != 0:
+            sys.stderr.buffer.write(proc.stderr or b"optgym-opt: opt-19 -Oz failed\n")
+            sys.stderr.flush()
+            return proc.returncode if proc.returncode > 0 else 128 - proc.returncode
+        if why:
+            print(f"optgym-opt: {why}; writing plain opt-19 -Oz's output", file=sys.stderr)
+        return _finish(own, out.read_bytes(), OZ_PIPELINE)
 
 
 if __name__ == "__main__":

@@ -87,7 +87,7 @@ def test_safe_env_runs_the_always_inliner_first_and_research_env_does_not(bitcod
             env.reset()
             env.step(env.actions.index("-sroa"))
         assert safe.actions_taken == [passes.ALWAYS_INLINE, "function(sroa)"]
-        assert safe.observation["IrInstructionCount"] > 0
+        assert safe.observe("IrInstructionCount") > 0
         assert safe.session and safe.validate().always_inline_calls == 0
         assert research.actions_taken == ["function(sroa)"]
         assert research.validate().always_inline_calls > 0  # the free choice, still valid

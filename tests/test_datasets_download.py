@@ -4,12 +4,18 @@ detected and nothing half-installed."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import http.server
 import io
+import json
 import os
 import subprocess
 import sys
 import tarfile
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,8 +28,14 @@ from optgym.datasets import (
     unregister_dataset,
 )
 from optgym.datasets._util import assemble_ll, cache_root
-from optgym.datasets.remote import REMOTE_SPECS, RemoteDataset, RemoteSpec, downloads_dir
-from optgym.errors import BenchmarkError
+from optgym.datasets.remote import (
+    REMOTE_SPECS,
+    RemoteDataset,
+    RemoteSpec,
+    download_tarball,
+    downloads_dir,
+)
+from optgym.errors import BenchmarkError, LimitExceeded, OptgymError
 
 IR = "define i32 @f{n}(i32 %x) {{\n  %y = add i32 %x, {n}\n  ret i32 %y\n}}\n"
 
@@ -138,3 +150,171 @@ def test_source_dataset_compiles_on_first_use(server: tuple[str, Path]) -> None:
         assert get_benchmark("benchmark://chs-v0/prog").bitcode == bc  # from the cache beside the source
     finally:
         unregister_dataset("chs-v0")
+
+
+# -- hostile servers: downloads are bounded in size and time -------------------------------------
+class _Hostile(http.server.BaseHTTPRequestHandler):
+    """Endless bodies, drips, lying lengths and hostile package indexes. Each stops by itself
+    after a while (64 MiB, 15 s), so a client without bounds fails slowly instead of hanging."""
+
+    sent: dict[str, int] = {}
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def _body(self, chunk: bytes, total: int, pause: float = 0.0, length: int | None = None
+              ) -> None:
+        self.send_response(200)
+        if length is not None:
+            self.send_header("Content-Length", str(length))
+        self.end_headers()
+        sent = 0
+        try:
+            while sent < total:
+                self.wfile.write(chunk)
+                self.wfile.flush()
+                sent += len(chunk)
+                _Hostile.sent[self.path] = sent
+                time.sleep(pause)
+        except OSError:
+            pass  # the client stopped reading
+
+    def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+        if self.path == "/endless":
+            self._body(b"\0" * (64 << 10), 64 << 20, pause=0.001)
+        elif self.path == "/announced":  # says 8 GiB up front
+            self._body(b"\0" * (64 << 10), 64 << 20, length=8 << 30)
+        elif self.path == "/drip":  # one byte at a time: never idle for long
+            self._body(b"x", 150, pause=0.1)
+        elif self.path.startswith("/simple/deep/"):
+            self._body(b"[" * 100_000 + b"]" * 100_000, 200_000)
+        elif self.path.startswith("/simple/huge/"):
+            self._body(b" " * (64 << 10), 64 << 20)
+        elif self.path.startswith("/simple/"):
+            index = {"meta": {"api-version": "1.1"}, "name": "pkg", "files": [
+                {"filename": "pkg-1.0.tar.gz", "url": "../../endless", "size": 1000,
+                 "hashes": {"sha256": "0" * 64}}]}
+            self._body(json.dumps(index).encode(), 1)
+        else:
+            self.send_error(404)
+
+
+@pytest.fixture
+def hostile() -> Iterator[str]:
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hostile)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    _Hostile.sent.clear()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def _bytes_below(root: Path) -> int:
+    total = 0
+    for path in root.rglob("*"):
+        with contextlib.suppress(OSError):
+            if path.is_file():
+                total += path.stat().st_size
+    return total
+
+
+def test_a_download_stops_at_the_size_cap_and_leaves_nothing(hostile, monkeypatch):
+    monkeypatch.setenv("OPTGYM_MAX_DOWNLOAD_BYTES", "1M")
+    dest = cache_root() / "downloads" / "endless"
+    most, stop = [0], threading.Event()
+
+    def watch() -> None:  # what the download ever had on disk
+        while not stop.is_set():
+            most[0] = max(most[0], _bytes_below(cache_root()))
+            time.sleep(0.002)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        with pytest.raises(LimitExceeded, match="/endless.*OPTGYM_MAX_DOWNLOAD_BYTES"):
+            download_tarball(f"{hostile}/endless", "0" * 64, dest, progress=False)
+    finally:
+        stop.set()
+        watcher.join()
+    assert 0 < most[0] <= 1 << 20  # never more than the cap on disk (main: 64 MiB, then sha256)
+    assert _bytes_below(cache_root()) == 0 and not dest.exists()
+
+
+def test_a_download_announced_larger_than_the_cap_is_refused_unread(hostile, monkeypatch):
+    monkeypatch.setenv("OPTGYM_MAX_DOWNLOAD_BYTES", "1M")
+    with pytest.raises(LimitExceeded, match="announced 8589934592 bytes.*OPTGYM_MAX_DOWNLOAD_BYTES"):
+        download_tarball(f"{hostile}/announced", "0" * 64, cache_root() / "a", progress=False)
+    assert _bytes_below(cache_root()) == 0
+
+
+def _recipe(name: str) -> str:
+    """A real-code recipe whose sources are NAME-1.0.tar.gz on the PyPI index."""
+    return (f'[[project]]\nname = "{name}"\nversion = "1.0"\nlicense = "MIT"\n'
+            f'files = ["*.c"]\nsource = {{ pypi = "{name}", version = "1.0", '
+            f'filename = "{name}-1.0.tar.gz", sha256 = "{"0" * 64}" }}\n')
+
+
+def test_a_download_stops_at_the_size_its_index_declares(hostile, monkeypatch):
+    from optgym.datasets.realc import resolve_source
+    from optgym.datasets.recipes import parse_recipes
+
+    monkeypatch.setenv("OPTGYM_PYPI_URL", hostile)
+    [recipe] = parse_recipes(_recipe("pkg"))
+    url, size = resolve_source(recipe)
+    assert url == f"{hostile}/endless" and size == 1000
+    with pytest.raises(BenchmarkError, match="longer than the 1000 bytes its index declares"):
+        download_tarball(url, "0" * 64, cache_root() / "pkg", progress=False, size=size)
+    assert _Hostile.sent["/endless"] < 8 << 20 and _bytes_below(cache_root()) == 0
+
+
+def test_a_dripping_download_stops_at_the_deadline(hostile, monkeypatch):
+    monkeypatch.setenv("OPTGYM_DOWNLOAD_MAX_SECONDS", "2")
+    start = time.monotonic()
+    with pytest.raises(LimitExceeded, match="/drip.*more than 2 s.*OPTGYM_DOWNLOAD_MAX_SECONDS"):
+        download_tarball(f"{hostile}/drip", "0" * 64, cache_root() / "drip", progress=False)
+    assert time.monotonic() - start < 5  # main: held for as long as the server drips
+    assert _bytes_below(cache_root()) == 0
+
+
+@pytest.mark.parametrize("project,limit", [("deep", "OPTGYM_MAX_JSON_DEPTH"),
+                                           ("huge", "OPTGYM_MAX_INDEX_BYTES")])
+def test_a_hostile_package_index_is_refused_naming_the_limit(hostile, monkeypatch, project,
+                                                             limit):
+    from optgym.datasets.realc import resolve_source
+    from optgym.datasets.recipes import parse_recipes
+
+    monkeypatch.setenv("OPTGYM_PYPI_URL", hostile)
+    monkeypatch.setenv("OPTGYM_MAX_INDEX_BYTES", "1M")
+    [recipe] = parse_recipes(_recipe(project))
+    with pytest.raises(OptgymError, match=f"simple/{project}/.*{limit}"):
+        resolve_source(recipe)
+
+
+def test_a_killed_download_leaves_nothing_once_the_next_one_runs(hostile, server):
+    base, www = server
+    dest = downloads_dir() / "tiny-v0"
+    code = ("import sys\nfrom pathlib import Path\nfrom optgym.datasets.remote import "
+            f"download_tarball\ndownload_tarball({hostile + '/drip'!r}, '0' * 64, "
+            f"Path({str(dest)!r}), progress=False)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        deadline = time.monotonic() + 60
+        while not list(dest.parent.glob(".tmp-tiny-v0-*/archive")):
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.05)
+        proc.kill()  # SIGKILL mid-download: nothing of the process can clean up
+    finally:
+        proc.kill()
+        proc.wait()
+    [left] = dest.parent.glob(".tmp-tiny-v0-*")
+    other = dest.parent / ".tmp-tiny-v0-b-abcdefgh"  # another destination's, in use
+    other.mkdir()
+    data = _tarball("tiny-v0")
+    (www / "tiny.tar.bz2").write_bytes(data)
+    download_tarball(f"{base}/tiny.tar.bz2", hashlib.sha256(data).hexdigest(), dest,
+                     strip_prefix="tiny-v0", progress=False)
+    assert not left.exists() and other.exists() and (dest / "k0.bc").is_file()

@@ -8,9 +8,9 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import optgym  # noqa: F401 - registers the environments
-from optgym.envs.llvm import CompilerEnvState, LlvmEnv, TranspositionCache
+from optgym.envs.llvm import CompilerEnvState, LlvmEnv
 from optgym.envs.llvm.spaces import OBSERVATION_SPECS
-from optgym.errors import BenchmarkError
+from optgym.errors import ArgumentKindError, BenchmarkError, OptgymError, PassTimeout
 
 CRC = "benchmark://builtin-v0/crc32"
 SMALL = "benchmark://builtin-v0/adler32_fletcher"
@@ -59,28 +59,80 @@ def test_oz_reward_sums_to_one_at_oz():
     env.reset()
     _, reward, *_ = env.step(env.actions.index("-Oz"))
     assert reward == pytest.approx(1.0)
-    assert env.observation["IrInstructionCount"] == env.observation["IrInstructionCountOz"]
+    assert env.observe("IrInstructionCount") == env.observe("IrInstructionCountOz")
     env.close()
 
 
 def test_rewards_follow_their_definitions(env):
     env.reset()
-    o0 = int(env.observation["IrInstructionCountO0"])
-    oz = int(env.observation["IrInstructionCountOz"])
-    o3 = int(env.observation["IrInstructionCountO3"])
+    o0 = int(env.observe("IrInstructionCountO0"))
+    oz = int(env.observe("IrInstructionCountOz"))
+    o3 = int(env.observe("IrInstructionCountO3"))
     _, reward, *_ = env.step(env.actions.index("-mem2reg"))
-    now = int(env.observation["IrInstructionCount"])
+    now = int(env.observe("IrInstructionCount"))
     assert reward == pytest.approx((o0 - now) / (o0 - oz))
-    # Other reward spaces on demand: change since the start (first ask) ...
-    assert env.reward["IrInstructionCount"] == o0 - now
-    assert env.reward["IrInstructionCountO3"] == pytest.approx((o0 - now) / max(o0 - o3, 1))
-    assert env.reward["IrInstructionCountNorm"] == pytest.approx((o0 - now) / o0)
-    # ... then since they were last asked.
-    assert env.reward["IrInstructionCount"] == 0
-    env.step(env.actions.index("-sroa"))
-    env.step(env.actions.index("-instcombine"))
-    after = int(env.observation["IrInstructionCount"])
-    assert env.reward["IrInstructionCount"] == now - after
+    _, reward, *_ = env.step(env.actions.index("-sroa"))
+    after = int(env.observe("IrInstructionCount"))
+    assert reward == pytest.approx((now - after) / (o0 - oz))
+    assert env.episode_reward == pytest.approx((o0 - after) / (o0 - oz))
+    for name, scale in (("IrInstructionCount", 1), ("IrInstructionCountO3", max(o0 - o3, 1)),
+                        ("IrInstructionCountNorm", o0)):
+        other = LlvmEnv(CRC, observation_space=None, reward_space=name)
+        other.reset()
+        _, got, *_ = other.step(other.actions.index("-mem2reg"))
+        assert got == pytest.approx((o0 - now) / scale), name
+        other.close()
+
+
+def test_spaces_are_fixed_at_construction(env):
+    """A plain Gymnasium env: assigning a space by name is CompilerGym's (optgym.compat), and
+    a silent no-op here would be worse than an error."""
+    assert env.observation_space.shape == (56,) and env.reward_space.name == "IrInstructionCountOz"
+    with pytest.raises(ArgumentKindError, match="fixed at construction.*optgym.compat"):
+        env.observation_space = "InstCount"
+    with pytest.raises(ArgumentKindError, match="fixed at construction"):
+        env.reward_space = "IrInstructionCount"
+    assert env.observation_space.shape == (56,)
+    with pytest.raises(LookupError, match="unknown observation space 'Nope'"):
+        LlvmEnv(CRC, observation_space="Nope")
+    with pytest.raises(OptgymError, match="unknown reward space"):
+        LlvmEnv(CRC, reward_space="Nope")
+
+
+def test_apply_action_steps_without_reward_and_observe_reads_the_reply(env):
+    env.reset()
+    o0 = int(env.observe("IrInstructionCount"))
+    assert env.apply_action(env.actions.index("-mem2reg"), ("IrInstructionCount", "IrHash"))
+    assert env.episode_reward == 0.0 and env.actions_taken == ["function(mem2reg)"]
+    digest = env.observe("IrHash")
+    _, reward, *_ = env.step(env.actions.index("-sroa"))
+    now = int(env.observe("IrInstructionCount"))
+    # The step's reward counts from the benchmark: apply_action's change included.
+    assert env.episode_reward == pytest.approx(reward)
+    oz = int(env.observe("IrInstructionCountOz"))
+    assert reward == pytest.approx((o0 - now) / (o0 - oz))
+    assert isinstance(digest, str) and len(digest) == 32
+    with pytest.raises(OptgymError, match="reset"):
+        LlvmEnv(CRC).observe("Ir")
+
+
+def test_c_file_compile_flags_in_the_uri(tmp_path):
+    """A C file that needs flags (here, a K&R-era implicit declaration) loads with
+    ``?copt=``, and the flags are part of the URI, so a result names its module."""
+    source = tmp_path / "old.c"
+    source.write_text("int main(void) { return twice(3) - 6; }\n"
+                      "int twice(int x) { return 2 * x; }\n")
+    env = LlvmEnv(observation_space=None)
+    with pytest.raises(BenchmarkError, match="twice"):
+        env.reset(options={"benchmark": f"file://{source}"})  # C99: an error in clang 19
+    uri = f"file://{source}?copt=-std=gnu89&copt=-Wno-implicit-function-declaration"
+    env.reset(options={"benchmark": uri})
+    assert env.benchmark.uri.endswith("?copt=-std%3Dgnu89&copt=-Wno-implicit-function-declaration")
+    env.step(env.actions.index("-mem2reg"))
+    assert env.validate().ok  # replayed from the URI alone, program run and compared
+    with pytest.raises(BenchmarkError, match="unknown URI parameter 'cflags'"):
+        env.reset(options={"benchmark": f"file://{source}?cflags=-O2"})
+    env.close()
 
 
 def test_every_observation_space(env):
@@ -89,16 +141,16 @@ def test_every_observation_space(env):
     for name, spec in OBSERVATION_SPECS.items():
         if name in ("Runtime", "Programl", "Bitcode"):
             continue  # Runtime and Programl have their own tests; Bitcode is checked below
-        assert spec.space.contains(env.observation[name]), name
-    assert env.observation["Bitcode"][:4] == b"BC\xc0\xde"
-    assert env.observation["InstCount"][0] == env.observation["IrInstructionCount"]
-    assert env.observation["Autophase"][51] == env.observation["IrInstructionCount"]
-    assert env.observation["InstCountDict"]["TotalInsts"] == env.observation["IrInstructionCount"]
-    assert env.observation["ObjectTextSizeBytes"] > 0
-    assert env.observation["IsRunnable"] == 1
-    with open(env.observation["BitcodeFile"], "rb") as f:
+        assert spec.space.contains(env.observe(name)), name
+    assert env.observe("Bitcode")[:4] == b"BC\xc0\xde"
+    assert env.observe("InstCount")[0] == env.observe("IrInstructionCount")
+    assert env.observe("Autophase")[51] == env.observe("IrInstructionCount")
+    assert env.observe("InstCountDict")["TotalInsts"] == env.observe("IrInstructionCount")
+    assert env.observe("ObjectTextSizeBytes") > 0
+    assert env.observe("IsRunnable") == 1
+    with open(env.observe("BitcodeFile"), "rb") as f:
         assert f.read(4) == b"BC\xc0\xde"
-    assert "define" in env.observation["Ir"]
+    assert "define" in env.observe("Ir")
 
 
 def test_runtime_observation_and_reward():
@@ -124,7 +176,7 @@ def test_fork_is_independent(env):
     env.step(env.actions.index("-mem2reg"))
     child = env.fork()
     child.step(env.actions.index("-instcombine"))
-    assert child.observation["IrInstructionCount"] < env.observation["IrInstructionCount"]
+    assert child.observe("IrInstructionCount") < env.observe("IrInstructionCount")
     assert len(child.actions_taken) == 2 and len(env.actions_taken) == 1
     child.close()
     env.step(env.actions.index("-sroa"))  # the parent still works after its fork closed
@@ -139,12 +191,12 @@ def test_state_commandline_validate_and_apply(env):
     assert "invalidate<all>" in state.commandline
     result = env.validate()
     assert result.ok, result.errors
-    assert result.instruction_count == env.observation["IrInstructionCount"]
+    assert result.instruction_count == env.observe("IrInstructionCount")
     assert result.output_checked
-    count = env.observation["IrInstructionCount"]
+    count = env.observe("IrInstructionCount")
     env.reset()
     env.apply(state)
-    assert env.observation["IrInstructionCount"] == count
+    assert env.observe("IrInstructionCount") == count
     assert env.episode_reward == pytest.approx(state.reward)
     row = dict(zip(CompilerEnvState.CSV_HEADER, state.to_csv_row(), strict=True))
     assert CompilerEnvState.from_csv_row(row) == state
@@ -159,35 +211,6 @@ def test_validate_refuses_tampered_states(env):
     assert "not reproduced" in str(env.validate(forged))
     bad_pass = CompilerEnvState(state.benchmark, "opt-19 --relocation-model=pic -passes=no-such-pass input.bc -o output.bc")
     assert not env.validate(bad_pass).ok
-
-
-def test_transposition_cache_gives_identical_episodes(tmp_path):
-    rng = np.random.default_rng(0)
-    actions = [int(a) for a in rng.integers(0, 117, size=25)]
-    plain = LlvmEnv(SMALL, observation_space="IrInstructionCount")
-    cache = TranspositionCache(path=tmp_path / "tt.sqlite")
-    cached = LlvmEnv(SMALL, observation_space="IrInstructionCount", transposition_cache=cache)
-    for env in (plain, cached):
-        env.reset()
-    for a in actions:
-        a1 = plain.step(a)
-        a2 = cached.step(a)
-        assert a1[0] == a2[0] and a1[1] == pytest.approx(a2[1])
-    assert cache.misses > 0 and cache.hits == 0
-    cached.reset()
-    for a in actions:
-        cached.step(a)  # every transition is known now: no LLVM work until an observation asks
-    assert cache.hits == len(actions)
-    assert len(cached._pending) == len(actions)
-    assert cached.observation["Autophase"][51] == plain.observation["IrInstructionCount"]
-    cached.close()
-    reopened = TranspositionCache(path=tmp_path / "tt.sqlite")
-    env = LlvmEnv(SMALL, observation_space="IrInstructionCount", transposition_cache=reopened)
-    env.reset()
-    env.step(actions[0])
-    assert reopened.hits == 1
-    env.close()
-    plain.close()
 
 
 def test_no_effect_step_is_reported(env):
@@ -226,11 +249,11 @@ def test_pass_timeout_ends_episode_and_env_recovers():
     env.session.timeout = 0.0001
     obs, reward, terminated, truncated, info = env.step(env.actions.index("-gvn"))
     env.session.timeout = 60
-    assert "error" in info and "time-out" in info["error"]
+    assert isinstance(info["error"], PassTimeout) and "time-out" in str(info["error"])
     assert terminated and not truncated and reward == 0.0
-    assert obs == env.observation["IrInstructionCountO0"]  # the module is as it was
+    assert obs == env.observe("IrInstructionCountO0")  # the module is as it was
     obs, _ = env.reset()
-    assert obs == env.observation["IrInstructionCountO0"]
+    assert obs == env.observe("IrInstructionCountO0")
     _, reward, _, _, info = env.step(env.actions.index("-mem2reg"))
     assert "error" not in info and reward > 0
     env.close()
@@ -276,13 +299,13 @@ def test_programl_observation():
     env = LlvmEnv(SMALL, observation_space="Programl")
     obs, _ = env.reset()
     assert env.observation_space.contains(obs)
-    count = int(env.observation["IrInstructionCount"])
+    count = int(env.observe("IrInstructionCount"))
     # Instruction-type nodes (type 0): every instruction, plus ProGraML's root node and one
     # node per declared function, which mem2reg leaves alone.
     extra = int((obs.nodes[:, 0] == 0).sum()) - count
     assert 1 <= extra < 10
     obs, *_ = env.step(env.actions.index("-mem2reg"))
-    after = int(env.observation["IrInstructionCount"])
+    after = int(env.observe("IrInstructionCount"))
     assert after < count and int((obs.nodes[:, 0] == 0).sum()) == after + extra
     check_env(env, skip_render_check=True)
     env.close()
@@ -292,7 +315,7 @@ def test_sibling_shares_the_worker_and_outlives_its_parent():
     parent = LlvmEnv(SMALL)
     parent.reset()
     sibling = parent.sibling(observation_space=None, reward_space="IrInstructionCount")
-    assert sibling.session is parent.session and sibling.observation_space_spec is None
+    assert sibling.session is parent.session and sibling.observation_spec is None
     parent.close()
     sibling.reset()
     _, reward, *_ = sibling.step(sibling.actions.index("-mem2reg"))

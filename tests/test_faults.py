@@ -12,13 +12,16 @@ import sys
 import textwrap
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from conftest import alive, wait_gone
 
+from optgym.agents.transpositions import Transition, TranspositionCache
 from optgym.datasets._util import compile_c_to_bitcode
-from optgym.envs.llvm import LlvmEnv, Transition, TranspositionCache
-from optgym.errors import BenchmarkError, CacheLockedError
+from optgym.envs.llvm import LlvmEnv
+from optgym.errors import BenchmarkError, CacheLockedError, CompilerCrash, PassTimeout
+from optgym.llvm.session import CompilerSession
 
 #: Steps taken after a fault, compared with a fresh environment's.
 AFTER = ("-mem2reg", "-instcombine", "-simplifycfg", "-gvn", "-dce")
@@ -90,7 +93,8 @@ def test_worker_killed_mid_pass(slow_module, fresh, sig):
         pid = env.session.pid
         _later(0.15, lambda: os.kill(pid, sig))
         _, _, terminated, _, info = env.step(env.actions.index("-O3"))
-        assert terminated and signal.Signals(sig).name in info["error"]
+        assert terminated and type(info["error"]) is CompilerCrash
+        assert signal.Signals(sig).name in str(info["error"]) and "O3" in info["error"].passes
         assert wait_gone(pid) and env.session.pid != pid
         env.reset()
         assert _trajectory(env) == fresh
@@ -106,13 +110,81 @@ def test_worker_frozen_mid_pass_times_out(slow_module, fresh):
         _later(0.15, lambda: os.kill(pid, signal.SIGSTOP))
         start = time.monotonic()
         _, _, terminated, _, info = env.step(env.actions.index("-O3"))
-        assert terminated and "time-out" in info["error"]
+        assert terminated and isinstance(info["error"], PassTimeout)
         assert time.monotonic() - start < 10
         assert wait_gone(pid) and env.session.pid != pid  # the frozen worker is killed
         env.reset()
         assert _trajectory(env) == fresh
     finally:
         env.close()
+
+
+@pytest.mark.parametrize("next_request", ["step", "fork", "observe"])
+def test_a_worker_killed_while_idle_is_not_blamed_on_the_next_request(slow_module, fresh,
+                                                                      next_request):
+    """SIGKILL between steps: the next request never reached the worker, so nothing ran and
+    nothing crashed; a new worker gets it (the audit saw "LLVM crashed running
+    function(simplifycfg)" for the step after the kill)."""
+    env = _env(slow_module)
+    try:
+        env.reset()
+        env.step(env.actions.index(AFTER[0]))
+        pid, restarts = env.session.pid, env.session.restarts
+        os.kill(pid, signal.SIGKILL)
+        assert wait_gone(pid)
+        if next_request == "fork":
+            env.fork().close()
+        elif next_request == "observe":
+            assert int(env.observe("IrInstructionCount")) == fresh[0][0]
+        obs, reward, terminated, _, info = env.step(env.actions.index(AFTER[1]))
+        assert "error" not in info and not terminated, info
+        assert (int(obs), reward) == fresh[1]
+        assert env.session.pid != pid and env.session.restarts == restarts + 1
+        assert _trajectory(env, AFTER[2:]) == fresh[2:]
+    finally:
+        env.close()
+
+
+def test_a_time_out_in_any_request_names_the_module(slow_module):
+    """Every request about a module names it when it fails (was "module ?" for a clone)."""
+    with CompilerSession(timeout=1.0) as session:
+        data = Path(slow_module.removeprefix("file://")).read_bytes()
+        module = session.load(data, name="slow-program")
+        os.kill(session.pid, signal.SIGSTOP)
+        with pytest.raises(PassTimeout, match=r"cloning ran past the 1 s time-out on module "
+                                              r"slow-program \(state") as timeout:
+            module.fork()
+        assert timeout.value.passes is None and "?" not in str(timeout.value)
+        assert module.instruction_count() > 0  # restored in a new worker
+
+
+def test_a_frozen_worker_times_out_a_request_too_large_for_the_pipe(slow_module):
+    """Sending a large module to a frozen worker fills the pipe: the send, too, ends at the
+    time-out (it blocked for ever: the time-out only counted the wait for the reply)."""
+    data = Path(slow_module.removeprefix("file://")).read_bytes()
+    big = data * 8  # trailing bytes after bitcode are ignored; what matters is the size
+    assert len(big) > 1 << 18
+    with CompilerSession(timeout=1.0) as session:
+        pid = session.pid
+        os.kill(pid, signal.SIGSTOP)
+        outcome: list[BaseException] = []
+
+        def load() -> None:
+            try:
+                session.load(big, name="big-module")
+            except BaseException as exc:  # noqa: BLE001 - handed to the test
+                outcome.append(exc)
+
+        loader = threading.Thread(target=load)
+        loader.start()
+        loader.join(timeout=15)
+        if loader.is_alive():  # unblock it before failing
+            os.kill(pid, signal.SIGKILL)
+            loader.join()
+            pytest.fail("the send to a frozen worker never timed out")
+        assert len(outcome) == 1 and isinstance(outcome[0], PassTimeout), outcome
+        assert "parsing big-module ran past the 1 s time-out" in str(outcome[0])
+        assert wait_gone(pid) and session.ping() != pid
 
 
 class _Alarm(Exception):
@@ -152,6 +224,36 @@ def test_interrupt_mid_step_never_desynchronizes(slow_module, fresh, how):
         env.close()
 
 
+def test_interrupt_after_the_reply_never_desynchronizes(slow_module, fresh):
+    """Ctrl-C landing after the worker ran the pass and before the env recorded it (found by
+    benchmarks/fuzz_envs.py: the module had a step actions_taken did not). Injected exactly
+    there: the module's run returns, then the interrupt. The episode is what the module holds."""
+    env = _env(slow_module)
+    try:
+        env.reset()
+        for flag in AFTER[:2]:
+            env.step(env.actions.index(flag))
+        module, run = env._episode.module, env._episode.module.run
+
+        def run_then_interrupt(*args, **kwargs):
+            run(*args, **kwargs)
+            raise KeyboardInterrupt
+
+        module.run = run_then_interrupt
+        with pytest.raises(KeyboardInterrupt):
+            env.step(env.actions.index(AFTER[2]))
+        del module.run
+        # The pass ran, so the step is applied; the rest follows as in a fresh env, rewards
+        # included (the interrupted step's goes to the episode, not to the next step).
+        taken = [env.actions[env.actions.index(p)].flag for p in env.actions_taken]
+        assert taken == list(AFTER[:3])
+        assert int(env.observe("IrInstructionCount")) == fresh[2][0]
+        assert _trajectory(env, AFTER[3:]) == fresh[3:]
+        assert env.episode_reward == pytest.approx(sum(r for _, r in fresh))
+    finally:
+        env.close()
+
+
 def test_failed_reset_keeps_the_previous_benchmark(tmp_path, slow_module, fresh):
     bad = tmp_path / "bad.bc"
     bad.write_bytes(b"BC\xc0\xde" + os.urandom(256))  # looks like bitcode, does not parse
@@ -168,7 +270,7 @@ def test_failed_reset_keeps_the_previous_benchmark(tmp_path, slow_module, fresh)
 
 _HOLDER = textwrap.dedent("""
     import sys, time
-    from optgym.envs.llvm import Transition, TranspositionCache
+    from optgym.agents.transpositions import Transition, TranspositionCache
     cache = TranspositionCache(path=sys.argv[1])
     for i in range(100):  # fewer than a batch: on the old code, an open write transaction
         cache.put(f"a{i}", "pass", Transition(f"b{i}", i, True))

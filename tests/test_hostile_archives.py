@@ -6,13 +6,18 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import subprocess
+import sys
 import tarfile
+import textwrap
 import zipfile
+import zlib
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from optgym.datasets.remote import download_tarball
+from optgym.datasets.remote import download_tarball, extract_archive
 from optgym.errors import BenchmarkError, LimitExceeded
 
 
@@ -166,3 +171,144 @@ def test_skipping_links_still_refuses_devices(tmp_path):
     url, sha = _serve(tmp_path, _tar(lambda tar: HOSTILE["device"](tar, tmp_path)))
     with pytest.raises(BenchmarkError, match="archive member"):
         download_tarball(url, sha, tmp_path / "cache" / "ds", progress=False, skip_links=True)
+
+
+@pytest.mark.parametrize("attack,member,kind", [("fifo", "ds/fifo", "a FIFO"),
+                                                ("device", "ds/null", "a device")])
+def test_a_fifo_and_a_device_are_named_as_what_they_are(tmp_path, attack, member, kind):
+    url, sha = _serve(tmp_path, _tar(lambda tar: HOSTILE[attack](tar, tmp_path)))
+    with pytest.raises(BenchmarkError, match=f"archive member '{member}' is {kind};"):
+        download_tarball(url, sha, tmp_path / "cache" / "ds", progress=False)
+
+
+# -- limits checked while the archive streams -----------------------------------------------------
+def _gzip(data: bytes) -> bytes:
+    packer = zlib.compressobj(6, zlib.DEFLATED, 31)
+    return packer.compress(data) + packer.flush()
+
+
+def _many_members_tar_gz(path: Path, count: int) -> Path:
+    """A .tar.gz of ``count`` empty files (the audit's had 600,000 in 3.7 MB): one real ustar
+    header copied ``count`` times with its name and checksum rewritten, compressed as it is made
+    (building it with tarfile would take a minute)."""
+    info = tarfile.TarInfo("m/00000000")
+    template = np.frombuffer(info.tobuf(format=tarfile.USTAR_FORMAT), np.uint8)
+    template = template.copy()
+    template[148:156] = ord(" ")  # the checksum counts its own field as spaces
+    packer = zlib.compressobj(1, zlib.DEFLATED, 31)
+    with open(path, "wb") as out:
+        for start in range(0, count, 50_000):
+            index = np.arange(start, min(count, start + 50_000))
+            blocks = np.tile(template, (len(index), 1))
+            for digit in range(8):
+                blocks[:, 9 - digit] = ord("0") + index // 10**digit % 10
+            checksum = blocks.sum(axis=1, dtype=np.int64)
+            for digit in range(6):
+                blocks[:, 153 - digit] = ord("0") + (checksum >> 3 * digit) % 8
+            blocks[:, 154] = 0
+            out.write(packer.compress(blocks.tobytes()))
+        out.write(packer.compress(bytes(1024)) + packer.flush())
+    return path
+
+
+def _bomb_tar_gz(path: Path, size: int, pax: bool) -> Path:
+    """A .tar.gz whose one member is ``size`` zero bytes: a gzip member of 1 MiB of zeros
+    repeated (a few MB on disk). Its header declares the size, or (``pax``) declares 0 and a
+    pax record carries the size, as tarfile honours."""
+    info = tarfile.TarInfo("ds/bomb.bin")
+    if pax:
+        info.pax_headers = {"size": str(size)}
+        header = info.tobuf(format=tarfile.PAX_FORMAT)
+    else:
+        info.size = size
+        header = info.tobuf(format=tarfile.GNU_FORMAT)
+    mib = _gzip(bytes(1 << 20))
+    with open(path, "wb") as out:
+        out.write(_gzip(header))
+        for _ in range(size >> 20):
+            out.write(mib)
+        out.write(_gzip(bytes(1024)))
+    return path
+
+
+def _refusal_cost(archive: Path, dest: Path, **env: str) -> tuple[str, float, float]:
+    """(the refusal, CPU seconds, peak MB) of unpacking ``archive`` in a fresh process."""
+    code = textwrap.dedent(f"""
+        import time
+        from pathlib import Path
+        from optgym.datasets.remote import extract_archive
+        from optgym.errors import OptgymError
+        start = time.process_time()
+        try:
+            extract_archive(Path({str(archive)!r}), Path({str(dest)!r}), what="hostile")
+            print("accepted")
+        except OptgymError as exc:
+            print(type(exc).__name__, exc)
+        # This process's peak resident memory (ru_maxrss would carry over the parent's, as the
+        # fork that started this process counted the parent's pages).
+        status = Path("/proc/self/status").read_text()
+        peak = int(status.split("VmHWM:")[1].split()[0]) / 1024
+        print(time.process_time() - start, peak)
+    """)
+    dest.mkdir()
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, **env}, timeout=300, check=True)
+    *message, cost = proc.stdout.strip().splitlines()
+    cpu, peak = map(float, cost.split())
+    return "\n".join(message), cpu, peak
+
+
+def test_a_600000_member_archive_is_refused_in_seconds_and_little_memory(tmp_path):
+    archive = _many_members_tar_gz(tmp_path / "many.tar.gz", 600_000)
+    message, cpu, peak = _refusal_cost(archive, tmp_path / "dest")
+    assert message.startswith("LimitExceeded") and "OPTGYM_MAX_ARCHIVE_MEMBERS" in message
+    assert cpu < 5.0 and peak < 100, (cpu, peak)  # the audit: 150 s and 469 MB
+    assert list((tmp_path / "dest").iterdir()) == []
+
+
+@pytest.mark.parametrize("pax", [False, True], ids=["declared", "pax-size"])
+def test_a_2_gib_gzip_bomb_is_refused_before_it_is_decompressed(tmp_path, pax):
+    archive = _bomb_tar_gz(tmp_path / "bomb.tar.gz", 2 << 30, pax)
+    message, cpu, peak = _refusal_cost(archive, tmp_path / "dest")
+    assert message.startswith("LimitExceeded") and "OPTGYM_MAX_UNPACK_RATIO" in message
+    assert cpu < 2.0 and peak < 100, (cpu, peak)  # the audit: decompressed whole, 23.7 s
+    assert list((tmp_path / "dest").iterdir()) == []
+
+
+def test_chained_long_names_are_bounded(tmp_path):
+    """GNU long-name headers are read into memory whole: a chain of large ones is refused."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        for i in range(3):
+            _add(tar, f"ds/{i}" + "n" * 600_000, data=b"x")
+    raw = buf.getvalue()
+    # Keep the first member's three long-name headers only: 1.8 MB of names for one member.
+    blocks = [raw[i:i + 512] for i in range(0, len(raw), 512)]
+    longnames = [i for i, b in enumerate(blocks) if b[156:157] == b"L"]
+    per_name = longnames[1] - longnames[0]
+    chain = b"".join(blocks[longnames[0]:longnames[0] + per_name - 2]) * 3
+    (tmp_path / "chain.tar").write_bytes(chain + raw[longnames[0] * 512:])
+    with pytest.raises(BenchmarkError, match="extension headers exceed"):
+        extract_archive(tmp_path / "chain.tar", tmp_path / "d", what="chain")
+
+
+def test_zip_entry_count_is_checked_before_the_directory_is_read(tmp_path, monkeypatch):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for i in range(60):
+            zf.writestr(f"ds/{i}.bc", b"BC\xc0\xde")
+    (tmp_path / "z.zip").write_bytes(buf.getvalue())
+    (tmp_path / "ok").mkdir()
+    extract_archive(tmp_path / "z.zip", tmp_path / "ok", what="zip")
+    assert len(list((tmp_path / "ok" / "ds").iterdir())) == 60
+    monkeypatch.setenv("OPTGYM_MAX_ARCHIVE_MEMBERS", "50")
+    monkeypatch.setattr(zipfile.ZipFile, "_RealGetContents", None)  # never reached
+    # The end record's count is not trusted: here it says 10.
+    raw = bytearray(buf.getvalue())
+    end = raw.rfind(b"PK\x05\x06")
+    raw[end + 8:end + 12] = (10).to_bytes(2, "little") * 2
+    (tmp_path / "lying.zip").write_bytes(raw)
+    for name in ("z.zip", "lying.zip"):
+        (tmp_path / name).with_suffix(".d").mkdir()
+        with pytest.raises(LimitExceeded, match=r"members \(more than 50\).*OPTGYM_MAX_ARCHIVE"):
+            extract_archive(tmp_path / name, (tmp_path / name).with_suffix(".d"), what="zip")

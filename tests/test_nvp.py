@@ -289,6 +289,70 @@ def test_import_registers_without_torch():
     assert out.stdout.strip() == "True"
 
 
+def test_numpy_ranking_equals_torch_ranking_on_real_programs():
+    """The drop-ins rank with the numpy export (no torch); it must rank exactly as torch does."""
+    from optgym.agents.nvp.data import features_from_env
+    from optgym.agents.nvp.inference import NumpyNvp
+    from optgym.agents.nvp.model import load_model
+    from optgym.agents.nvp.policy import NvpAutophasePolicy, NvpPolicy
+    from optgym.envs.llvm import LlvmEnv
+
+    uris = ["benchmark://builtin-v0/crc32", "benchmark://builtin-v0/huffman",
+            "benchmark://builtin-v0/json_lite", "generator://csmith-v0/5", STRESS[2]]
+    policies = [cls(ranking=r) for cls in (NvpPolicy, NvpAutophasePolicy)
+                for r in ("neighbours", "logits")]
+    env = LlvmEnv(observation_space=None)
+    try:
+        for policy in policies:
+            assert isinstance(policy._model()[0], NumpyNvp)  # the export is current
+            torch_model, sequences, _ = load_model(policy.model_dir)
+            for uri in uris:
+                env.reset(options={"benchmark": uri})
+                features = features_from_env(env, torch_model.hparams["encoder"])
+                by_torch = [sequences[i] for i in policy._rank_with_torch(torch_model, features)]
+                assert policy.rank(env) == by_torch, (policy.name, policy.ranking, uri)
+    finally:
+        env.close()
+
+
+def test_an_export_of_another_model_pt_is_not_used(tmp_path: Path):
+    import shutil
+
+    import torch
+
+    from optgym.agents.nvp import MODEL_DIR
+    from optgym.agents.nvp.inference import NumpyNvp
+    from optgym.agents.nvp.model import NvpModel, export_numpy
+    from optgym.agents.nvp.policy import NvpPolicy
+
+    for name in ("model.pt", "model.npz", "coreset.json", "metadata.json", "neighbours.npz"):
+        shutil.copy(MODEL_DIR / name, tmp_path / name)
+    assert NumpyNvp.load(tmp_path) is not None
+    blob = torch.load(tmp_path / "model.pt", weights_only=True)  # "retrained": other weights
+    blob["state_dict"] = {k: v * 2 if v.is_floating_point() else v
+                          for k, v in blob["state_dict"].items()}
+    torch.save(blob, tmp_path / "model.pt")
+    assert NumpyNvp.load(tmp_path) is None
+    assert isinstance(NvpPolicy(tmp_path)._model()[0], NvpModel)  # torch, not the stale export
+    export_numpy(tmp_path)
+    assert isinstance(NvpPolicy(tmp_path)._model()[0], NumpyNvp)
+
+
+def test_optgym_opt_runs_the_shipped_model_without_torch(tmp_path: Path):
+    from conftest import compile_c
+
+    bitcode = tmp_path / "crc32.bc"
+    compile_c(ROOT / "benchmarks" / "programs" / "crc32.c", bitcode)
+    code = ("import sys\nfrom optgym import opt\n"
+            f"assert opt.main([{str(bitcode)!r}, '--budget', '4', '-o', {str(tmp_path / 'o.bc')!r}"
+            "]) == 0\nassert opt.default_policy() == 'nvp'\n"
+            "assert 'torch' not in sys.modules, 'torch was imported'\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "o.bc").stat().st_size > 0
+
+
 @pytest.mark.slow
 def test_shipped_model_within_budget_and_never_worse_than_oz():
     from optgym.agents import Budget, get_policy
@@ -345,14 +409,14 @@ def test_try_steps_measures_a_sequence_and_leaves_the_episode_alone():
             env.try_steps(["default<Oz>"])
         env.reset()
         env.step(env.actions.index("-mem2reg"))
-        before = int(env.observation["IrInstructionCount"])
+        before = int(env.observe("IrInstructionCount"))
         tried = env.try_steps(["function(instcombine)", "function(simplifycfg)"],
                               ("IrInstructionCount", "Autophase"))
         assert env.actions_taken == ["function(mem2reg)"]
-        assert int(env.observation["IrInstructionCount"]) == before
+        assert int(env.observe("IrInstructionCount")) == before
         for flag in ("-instcombine", "-simplifycfg"):
             env.step(env.actions.index(flag))
-        assert tried["IrInstructionCount"] == int(env.observation["IrInstructionCount"]) < before
-        assert list(tried["Autophase"]) == list(env.observation["Autophase"])
+        assert tried["IrInstructionCount"] == int(env.observe("IrInstructionCount")) < before
+        assert list(tried["Autophase"]) == list(env.observe("Autophase"))
     finally:
         env.close()

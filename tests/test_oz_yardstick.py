@@ -32,8 +32,8 @@ def test_every_builtin_program_oz_equals_clang_oz(env: LlvmEnv) -> None:
         want_ir = Module.parse(_clang_oz(source, "-S", "-emit-llvm"), source.name).instruction_count()
         want_text = elf_text_size(_clang_oz(source, "-c"))
         env.reset(options={"benchmark": benchmark})
-        got_ir = int(env.observation["IrInstructionCountOz"])
-        got_text = int(env.observation["ObjectTextSizeOz"])
+        got_ir = int(env.observe("IrInstructionCountOz"))
+        got_text = int(env.observe("ObjectTextSizeOz"))
         if (got_ir, got_text) != (want_ir, want_text):
             mismatches.append(f"{benchmark.name}: env ({got_ir} instructions, {got_text} bytes), "
                               f"clang-19 -Oz ({want_ir}, {want_text})")
@@ -42,7 +42,7 @@ def test_every_builtin_program_oz_equals_clang_oz(env: LlvmEnv) -> None:
 
 def test_benchmarks_carry_clang_oz_attributes(env: LlvmEnv) -> None:
     env.reset(options={"benchmark": "benchmark://builtin-v0/crc32"})
-    ir = env.observation["Ir"]
+    ir = env.observe("Ir")
     assert "minsize" in ir and "optsize" in ir and "optnone" not in ir
 
 

@@ -76,7 +76,7 @@ def test_the_env_replays_per_function_steps_exactly_with_opt19() -> None:
         assert env.commandline().count("forceattrs") == 4
         result = env.validate()
         assert result.ok, result.errors
-        assert result.instruction_count == env.observation["IrInstructionCount"]
+        assert result.instruction_count == env.observe("IrInstructionCount")
         assert result.output_checked
 
 

@@ -111,7 +111,7 @@ def test_programl_graph_extractor_batches_real_graphs_and_trains(tmp_path):
     env = make_env(PpoConfig(**config))
     try:
         obs, _ = env.reset(seed=0)
-        graph = env.unwrapped.observation["Programl"]
+        graph = env.unwrapped.observe("Programl")
         n, e = int(obs["graph_size"][0]), int(obs["graph_size"][1])
         assert n == len(graph.nodes) and e == len(graph.edge_links) and 0 < n <= 2048
         obs2, *_ = env.step(next(i for i, a in enumerate(env.unwrapped.actions)

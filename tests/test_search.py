@@ -10,7 +10,9 @@ import pytest
 
 from optgym.agents import Budget, get_policy, policy_names
 from optgym.agents.parallel import SearchTask, search_many
-from optgym.envs.llvm import LlvmEnv, TranspositionCache
+from optgym.agents.search import SearchState
+from optgym.agents.transpositions import TranspositionCache
+from optgym.envs.llvm import LlvmEnv
 
 SEARCH_POLICIES = ("random", "greedy", "beam", "evolve", "oz-climb")
 
@@ -44,15 +46,60 @@ def test_sequence_searches_beat_oz_where_oz_twice_does(env):
 
 def test_time_budget_and_shared_cache():
     cache = TranspositionCache()
-    e = LlvmEnv("benchmark://builtin-v0/crc32", observation_space="Autophase",
-                transposition_cache=cache)
+    e = LlvmEnv("benchmark://builtin-v0/crc32", observation_space="Autophase")
     e.reset()
-    result = get_policy("random", seed=0).search(e, Budget(seconds=1.5))
+    result = get_policy("random", seed=0, cache=cache).search(e, Budget(seconds=1.5))
     assert 1.0 <= result.walltime < 6.0 and result.compilations > 5
-    assert cache.hits + cache.misses > 0  # the search used the caller's cache
+    assert cache.hits + cache.misses > 0  # the search used the cache it was given
     # the caller's environment is left at the best sequence, with its own observation space
-    assert list(e.actions_taken) == result.steps and e.observation["Autophase"].shape == (56,)
+    assert list(e.actions_taken) == result.steps and e.observe("Autophase").shape == (56,)
     e.close()
+
+
+def _code(ir: str) -> list[str]:
+    return [line.split(";", 1)[0].rstrip() for line in ir.splitlines()[1:]]
+
+
+def test_transposition_cache_answers_known_steps_without_llvm(tmp_path):
+    """The search layer's cache: a second search that walks the same steps knows every
+    state's count and hash without building a module; a step the cache does not know builds
+    the state by replaying from the nearest built one, and lands where stepping directly does."""
+    path = tmp_path / "tt.sqlite"
+    env = LlvmEnv("benchmark://builtin-v0/crc32", observation_space=None)
+    env.reset()
+    walk = [env.actions.index(f) for f in ("-mem2reg", "-instcombine", "-simplifycfg", "-gvn")]
+
+    def run(cache: TranspositionCache) -> tuple[list[int], object]:
+        state = SearchState(env, Budget(compilations=100), "test", cache=cache)
+        node, counts = state.start(), []
+        for action in walk:
+            node, count = state.try_step(node, action)
+            counts.append(count)
+        return counts, (state, node)
+
+    cache = TranspositionCache(path=path)
+    counts, (first, last) = run(cache)
+    assert (cache.hits, cache.misses) == (0, len(walk)) and last.env is not None
+    first.close()
+    again, (second, node) = run(cache)
+    assert again == counts and cache.hits == len(walk)
+    assert node.env is None  # known from the cache alone: no module was built
+    child, count = second.try_step(node, env.actions.index("-dce"))  # unknown: built now
+    assert child.env is not None
+    direct = env.sibling(observation_space=None)
+    direct.reset()
+    for action in [*walk, env.actions.index("-dce")]:
+        direct.step(action)
+    assert count == int(direct.observe("IrInstructionCount"))
+    # The same module, up to use-list order (a clone may order a block's predecessors
+    # differently, and so hash differently: the cache then misses a transposition, no more).
+    assert _code(child.env.observe("Ir")) == _code(direct.observe("Ir"))
+    direct.close()
+    second.close()
+    cache.close()
+    reopened = TranspositionCache(path=path)  # the file keeps the transitions for other runs
+    assert run(reopened)[0] == counts and reopened.hits == len(walk)
+    env.close()
 
 
 def test_local_parallel_search_reports_failures_per_benchmark():

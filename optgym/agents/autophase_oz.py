@@ -45,10 +45,10 @@ def autophase_oz_dataset(uris: list[str], progress: Any = None) -> tuple[Any, An
     try:
         for uri in (progress(uris) if progress else uris):
             obs, _ = env.reset(options={"benchmark": uri})
-            o0 = max(int(env.observation["IrInstructionCountO0"]), 1)
+            o0 = max(int(env.observe("IrInstructionCountO0")), 1)
             feats.append(np.log1p(np.asarray(obs, dtype=np.float64)))
-            targets.append([int(env.observation["IrInstructionCountO3"]) / o0,
-                            int(env.observation["IrInstructionCountOz"]) / o0])
+            targets.append([int(env.observe("IrInstructionCountO3")) / o0,
+                            int(env.observe("IrInstructionCountOz")) / o0])
     finally:
         env.close()
     return (torch.tensor(np.stack(feats), dtype=torch.float32),

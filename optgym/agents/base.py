@@ -147,9 +147,9 @@ def result_from_env(env: LlvmEnv, steps: list[str], clock: BudgetClock, policy: 
     return SearchResult(
         benchmark=env.benchmark.uri,
         steps=steps,
-        instruction_count=int(env.observation["IrInstructionCount"]),
-        o0_count=int(env.observation["IrInstructionCountO0"]),
-        oz_count=int(env.observation["IrInstructionCountOz"]),
+        instruction_count=int(env.observe("IrInstructionCount")),
+        o0_count=int(env.observe("IrInstructionCountO0")),
+        oz_count=int(env.observe("IrInstructionCountOz")),
         compilations=clock.compilations,
         walltime=clock.elapsed,
         policy=policy,
@@ -232,15 +232,9 @@ class CompilerGymPolicy:
         from optgym.compat.env import CompilerGymEnv
 
         clock = budget.clock()
-        observation = env.observation_space_spec.name if env.observation_space_spec else None
-        reward = env.reward_space.name
-        view = CompilerGymEnv(env, env_id="llvm-ic-v0", benchmark=env.benchmark,
-                              observation_space=None, reward_space=reward, owns=False)
-        try:
-            self._fn(view)
-        finally:  # the policy may have changed the spaces of the caller's env
-            env.observation_space = observation
-            env.reward_space = reward
+        view = CompilerGymEnv(env.benchmark, env_id="llvm-ic-v0",
+                              reward_space=env.reward_spec.name, gymnasium_env=env, owns=False)
+        self._fn(view)
         steps = list(env.actions_taken)
         clock.spend()
         return result_from_env(env, steps, clock, self.name)

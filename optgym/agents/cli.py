@@ -174,8 +174,8 @@ def _text_sizes(results: list) -> list[tuple[int, int]]:
     try:
         for r in results:
             env.reset(options={"benchmark": r.benchmark, "replay": r.steps})
-            sizes.append((int(env.observation["ObjectTextSizeOz"]),
-                          int(env.observation["ObjectTextSizeBytes"])))
+            sizes.append((int(env.observe("ObjectTextSizeOz")),
+                          int(env.observe("ObjectTextSizeBytes"))))
     finally:
         env.close()
     return sizes

@@ -21,7 +21,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from optgym.agents.base import Budget, SearchResult
+from optgym.agents.base import Budget, Policy, SearchResult
+from optgym.agents.transpositions import TranspositionCache
+from optgym.envs.llvm import LlvmEnv
 from optgym.errors import OptgymError
 
 
@@ -51,21 +53,22 @@ class SearchFailure:
 
 Outcome = SearchResult | SearchFailure
 
-#: The environment each worker process keeps between tasks (one compiler worker per process).
-_ENV: Any = None
+#: The environment each worker process keeps between tasks (one compiler worker per process),
+#: and the transposition cache its searches share (keyed by module content, so one cache
+#: serves every benchmark).
+_ENV: LlvmEnv | None = None
+_CACHE: TranspositionCache | None = None
 
 
-def _worker_env() -> Any:
-    global _ENV
+def _worker_env() -> LlvmEnv:
+    global _ENV, _CACHE
     if _ENV is None:
-        from optgym.envs.llvm import LlvmEnv, TranspositionCache
-
-        _ENV = LlvmEnv(observation_space=None,
-                       transposition_cache=TranspositionCache(max_entries=300_000))
+        _ENV = LlvmEnv(observation_space=None)
+        _CACHE = TranspositionCache(max_entries=300_000)
     return _ENV
 
 
-def make_policy(name: str, seed: int | None = None, **kwargs: Any) -> Any:
+def make_policy(name: str, seed: int | None = None, **kwargs: Any) -> Policy:
     """A policy by name, given ``seed`` (and ``kwargs``) when its factory takes them."""
     import optgym.agents  # noqa: F401  (registers every built-in policy)
     from optgym.agents.base import get_policy
@@ -83,6 +86,8 @@ def run_task(task: SearchTask) -> Outcome:
         env.honor_always_inline = task.honor_always_inline
         env.reset(options={"benchmark": task.benchmark})
         policy = make_policy(task.policy, task.seed, **task.kwargs)
+        if getattr(policy, "cache", False) is None:  # a search: share the process's cache
+            policy.cache = _CACHE
         return policy.search(env, task.budget)
     except OptgymError as exc:
         return SearchFailure(task.benchmark, str(exc))

@@ -1,8 +1,8 @@
 """Search policies for pass ordering: random, greedy, beam, evolve and oz-climb.
 
-Every policy searches on a private working environment that shares the caller's compiler worker
-and a :class:`~optgym.envs.llvm.cache.TranspositionCache` (the caller's, or a fresh one for the
-search), so a transition met twice costs LLVM nothing. Every pass sequence evaluated (a whole
+Every policy searches on a private working environment that shares the caller's compiler worker,
+and keeps a :class:`~optgym.agents.transpositions.TranspositionCache` (``cache=``, shared by a
+process's searches in parallel runs, or a fresh one), so a transition met twice costs LLVM nothing. Every pass sequence evaluated (a whole
 sequence replayed, or one action tried from a state) spends one compilation of the budget;
 asking again for a sequence already measured is free, because nothing is compiled.
 
@@ -24,16 +24,16 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from optgym.agents.base import Budget, BudgetClock, SearchResult, register_policy, result_from_env
-from optgym.envs.llvm.cache import TranspositionCache
-from optgym.envs.llvm.env import LlvmEnv
+from optgym.agents.transpositions import Transition, TranspositionCache
+from optgym.envs.llvm import LlvmEnv
 from optgym.errors import CompilerCrash, LlvmError
-from optgym.llvm.passes import FLAGS_AND_PIPELINES
+from optgym.llvm.passes import FLAGS_AND_PIPELINES, Action, join_steps
 
 OZ = "default<Oz>"
 
@@ -108,23 +108,57 @@ class BudgetSpent(Exception):
     """Raised inside a search when the budget is used up; the search returns what it has."""
 
 
+@dataclass(eq=False)
+class Node:
+    """A module state a search reached: the actions that lead to it from the benchmark (the
+    pipeline text of each), its instruction count and content hash and, once it is needed, a
+    working environment holding the module (``env``; None while the state is known only from
+    the transposition cache)."""
+
+    actions: tuple[str, ...]
+    count: int
+    digest: str
+    parent: Node | None = None
+    env: LlvmEnv | None = None
+
+    @property
+    def actions_taken(self) -> list[str]:
+        """The actions that lead here, as pipeline texts."""
+        return list(self.actions)
+
+    def close(self) -> None:
+        """Free the working environment (the state stays known; it is rebuilt if needed)."""
+        if self.env is not None:
+            self.env.close()
+            self.env = None
+
+
+#: What a working environment observes with every step: the count, and the hash that keys the
+#: transposition cache.
+_STEP_OBSERVATIONS = ("IrInstructionCount", "IrHash")
+
+
 class SearchState:
     """The shared machinery of one search: a working environment, the clock, the best so far.
 
     ``evaluate(steps)`` measures the instruction count after a whole sequence (one compilation,
-    free when the sequence was measured before); ``try_step(env, action)`` measures one action
-    from the state a working environment is in (one compilation).
+    free when the sequence was measured before); ``try_step(node, action)`` measures one
+    action from a state (one compilation). Both consult the transposition cache (the policy's,
+    or a fresh one) first: a known transition costs LLVM nothing, and a state reached only
+    through known transitions is built (forked from its nearest built ancestor and replayed)
+    only when a step from it is not known.
     """
 
     def __init__(self, env: LlvmEnv, budget: Budget, policy: str, seed: int | None = None,
-                 action_space: str | None = None, snapshots: int = 48):
+                 action_space: str | None = None, snapshots: int = 48,
+                 cache: TranspositionCache | None = None):
         if env.benchmark is None:
             raise LlvmError("reset the environment at a benchmark before searching")
         self.user_env = env
         self.policy = policy
         self.clock: BudgetClock = budget.clock()
         self.rng = np.random.default_rng(seed)
-        self.cache = env.cache if env.cache is not None else TranspositionCache(max_entries=200_000)
+        self.cache = cache if cache is not None else TranspositionCache(max_entries=200_000)
         # A private environment on the caller's worker: no per-step observation, and a reward
         # that needs no runtime, so a step costs one pass and a hash.
         self.env = env.sibling(
@@ -132,20 +166,20 @@ class SearchState:
             observation_space=None,
             reward_space="IrInstructionCount",
             action_space=action_space or env.actions,
-            transposition_cache=self.cache,
         )
         self.benchmark = env.benchmark
         self.env.reset(options={"benchmark": self.benchmark})
         self.index = {a.pipeline: i for i, a in enumerate(self.env.actions.actions)}
-        self.o0_count = int(self.env.observation["IrInstructionCount"])
-        self.oz_count = int(self.env.observation["IrInstructionCountOz"])
+        self.o0_count = int(self.env.observe("IrInstructionCount"))
+        self.oz_count = int(self.env.observe("IrInstructionCountOz"))
+        self.root = Node((), self.o0_count, str(self.env.observe("IrHash")), env=self.env)
         self.memo: dict[tuple[str, ...], int | None] = {(): self.o0_count}
         self.best: tuple[str, ...] = ()
         self.best_count = self.o0_count
-        # Modules after recently measured sequences: a sequence that extends one of them (a
+        # States after recently measured sequences: a sequence that extends one of them (a
         # mutation near the end, the same leading -Oz) costs only its new steps.
         self.max_snapshots = snapshots
-        self.snapshots: OrderedDict[tuple[str, ...], LlvmEnv] = OrderedDict()
+        self.snapshots: OrderedDict[tuple[str, ...], Node] = OrderedDict()
 
     # -- measuring ---------------------------------------------------------------------------
     def spend(self) -> None:
@@ -175,57 +209,98 @@ class SearchState:
         if unknown:
             raise LlvmError(f"{unknown[0]!r} is not an action of {self.env.actions.name}")
         self.spend()
-        done, base = 0, self.env
+        node, done = self.root, 0
         for i in range(len(key) - 1, 0, -1):
             snap = self.snapshots.get(key[:i])
             if snap is not None:
                 self.snapshots.move_to_end(key[:i])
-                done, base = i, snap
+                node, done = snap, i
                 break
-        child = base.fork()
+        env: LlvmEnv | None = None
         count: int | None = None
         try:
-            for p in key[done:]:
-                _, _, _, _, info = child.step(self.index[p])
-                if "error" in info:
-                    break
-            else:
-                count = int(child.observation["IrInstructionCount"])
+            for i in range(done, len(key)):
+                ran = self._ran(node, key[i])
+                hit = self.cache.get(node.digest, ran)
+                if hit is not None and env is None:  # known: no module needed yet
+                    node = Node(key[:i + 1], hit.instruction_count, hit.result_hash, node)
+                    continue
+                if env is None:
+                    env = self._build(node).fork()
+                changed = env.apply_action(self.index[key[i]], _STEP_OBSERVATIONS)
+                digest, now = str(env.observe("IrHash")), int(env.observe("IrInstructionCount"))
+                if hit is None:
+                    self.cache.put(node.digest, ran, Transition(digest, now, changed))
+                node = Node(key[:i + 1], now, digest, node)
+            count = node.count
         except (CompilerCrash, LlvmError):  # a pass LLVM rejects or dies on: not a candidate
-            count = None
-        if count is None:
-            child.close()
+            if env is not None:
+                env.close()
         else:
-            self.snapshots[key] = child
+            node.env = env
+            self.snapshots[key] = node
             while len(self.snapshots) > self.max_snapshots:
                 self.snapshots.popitem(last=False)[1].close()
         self.memo[key] = count
         self.offer(key, count)
         return count
 
-    def start(self) -> LlvmEnv:
-        """A working environment at the unmodified benchmark (for step-by-step policies)."""
-        return self.env.fork()
+    def start(self) -> Node:
+        """The unmodified benchmark, as a state to step from (for step-by-step policies)."""
+        return Node((), self.root.count, self.root.digest, self.root)
 
-    def try_step(self, env: LlvmEnv, action: int) -> tuple[LlvmEnv | None, int | None]:
-        """Fork ``env``, apply ``action`` to the fork and return it with its count.
+    def try_step(self, node: Node, action: int) -> tuple[Node | None, int | None]:
+        """The state ``action`` leads to from ``node``, with its instruction count.
 
-        The fork is None (and closed) when the action crashed LLVM.
+        The state is None when the action crashed LLVM.
         """
         self.spend()
-        child = env.fork()
+        pipeline = self.env.actions[action].pipeline
+        ran = self._ran(node, pipeline)
+        hit = self.cache.get(node.digest, ran)
+        actions = node.actions + (pipeline,)
+        if hit is not None:
+            child = Node(actions, hit.instruction_count, hit.result_hash, node)
+        else:
+            env: LlvmEnv | None = None
+            try:
+                env = self._build(node).fork()
+                changed = env.apply_action(action, _STEP_OBSERVATIONS)
+            except (CompilerCrash, LlvmError):
+                if env is not None:
+                    env.close()
+                return None, None
+            child = Node(actions, int(env.observe("IrInstructionCount")),
+                         str(env.observe("IrHash")), node, env)
+            self.cache.put(node.digest, ran, Transition(child.digest, child.count, changed))
+        self.memo.setdefault(actions, child.count)
+        self.offer(actions, child.count)
+        return child, child.count
+
+    def _ran(self, node: Node, pipeline: str) -> str:
+        """What a step from ``node`` runs, as the cache's key: the always-inliner first, from
+        the benchmark itself, where the environment keeps that promise."""
+        if node.actions:
+            return pipeline
+        return join_steps(self.env.episode_steps([pipeline]))
+
+    def _build(self, node: Node) -> LlvmEnv:
+        """A working environment holding ``node``'s module: its own, or one forked from its
+        nearest ancestor that has one and stepped through the actions in between."""
+        if node.env is not None:
+            return node.env
+        base = node.parent
+        while base.env is None:
+            base = base.parent
+        env = base.env.fork()
         try:
-            _, _, _, _, info = child.step(action)
-        except LlvmError:
-            info = {"error": "rejected"}
-        if "error" in info:
-            child.close()
-            return None, None
-        count = int(child.observation["IrInstructionCount"])
-        steps = tuple(child.actions_taken)
-        self.memo.setdefault(steps, count)
-        self.offer(steps, count)
-        return child, count
+            for pipeline in node.actions[len(base.actions):]:
+                env.apply_action(self.index[pipeline])
+        except BaseException:
+            env.close()
+            raise
+        node.env = env
+        return env
 
     # -- the result --------------------------------------------------------------------------
     def result(self) -> SearchResult:
@@ -242,14 +317,15 @@ class SearchState:
         if self.env is not None:
             self.env.close()
             self.env = None  # type: ignore[assignment]
+            self.root.env = None
 
-    def action_order(self, actions: Sequence[Any]) -> list[int]:
+    def action_order(self, actions: Sequence[Action]) -> list[int]:
         """Action indices, most promising for code size first (then the action set's order)."""
         rank = {p: i for i, p in enumerate(SIZE_STEPS)}
         return sorted(range(len(actions)), key=lambda i: (rank.get(actions[i].pipeline, 10**6), i))
 
 
-def _run(state: SearchState, body: Any) -> SearchResult:
+def _run(state: SearchState, body: Callable[[SearchState], None]) -> SearchResult:
     """Run a search body until it finishes or the budget is spent, then return the best."""
     try:
         body(state)
@@ -267,13 +343,15 @@ class RandomSearch:
 
     name = "random"
 
-    def __init__(self, patience: int = 10, max_length: int = 200, seed: int | None = None):
+    def __init__(self, patience: int = 10, max_length: int = 200, seed: int | None = None,
+                 cache: TranspositionCache | None = None):
         self.patience = patience
         self.max_length = max_length
         self.seed = seed
+        self.cache = cache
 
     def search(self, env: LlvmEnv, budget: Budget) -> SearchResult:
-        state = SearchState(env, budget, self.name, self.seed)
+        state = SearchState(env, budget, self.name, self.seed, cache=self.cache)
         n = len(state.env.actions)
 
         def body(s: SearchState) -> None:
@@ -304,18 +382,19 @@ class GreedySearch:
 
     name = "greedy"
 
-    def __init__(self, seed: int | None = None):
+    def __init__(self, seed: int | None = None, cache: TranspositionCache | None = None):
         self.seed = seed
+        self.cache = cache
 
     def search(self, env: LlvmEnv, budget: Budget) -> SearchResult:
-        state = SearchState(env, budget, self.name, self.seed)
+        state = SearchState(env, budget, self.name, self.seed, cache=self.cache)
 
         def body(s: SearchState) -> None:
             order = s.action_order(s.env.actions)
             current, count = s.start(), s.o0_count
             try:
                 while True:
-                    best: tuple[int, LlvmEnv] | None = None
+                    best: tuple[int, Node] | None = None
                     try:
                         for a in order:
                             child, c = s.try_step(current, a)
@@ -347,23 +426,25 @@ class BeamSearch:
 
     name = "beam"
 
-    def __init__(self, width: int = 4, max_depth: int = 40, seed: int | None = None):
+    def __init__(self, width: int = 4, max_depth: int = 40, seed: int | None = None,
+                 cache: TranspositionCache | None = None):
         if width < 1:
             raise LlvmError(f"beam width must be at least 1, not {width}")
         self.width = width
         self.max_depth = max_depth
         self.seed = seed
+        self.cache = cache
 
     def search(self, env: LlvmEnv, budget: Budget) -> SearchResult:
-        state = SearchState(env, budget, self.name, self.seed)
+        state = SearchState(env, budget, self.name, self.seed, cache=self.cache)
 
         def body(s: SearchState) -> None:
             order = s.action_order(s.env.actions)
-            beam: list[tuple[int, LlvmEnv]] = [(s.o0_count, s.start())]
+            beam: list[tuple[int, Node]] = [(s.o0_count, s.start())]
             try:
                 for _ in range(self.max_depth):
                     before = s.best_count
-                    children: list[tuple[int, LlvmEnv]] = []
+                    children: list[tuple[int, Node]] = []
                     seen: set[int] = set()
                     try:
                         # Interleave the beam's states so a budget ending mid-depth has tried
@@ -455,16 +536,19 @@ class EvolveSearch:
     name = "evolve"
 
     def __init__(self, population: int = 24, elite: int = 4, crossover: float = 0.5,
-                 tournament: int = 3, max_length: int = 40, seed: int | None = None):
+                 tournament: int = 3, max_length: int = 40, seed: int | None = None,
+                 cache: TranspositionCache | None = None):
         self.population = population
         self.elite = elite
         self.crossover = crossover
         self.tournament = tournament
         self.max_length = max_length
         self.seed = seed
+        self.cache = cache
 
     def search(self, env: LlvmEnv, budget: Budget) -> SearchResult:
-        state = SearchState(env, budget, self.name, self.seed, action_space=FLAGS_AND_PIPELINES.name)
+        state = SearchState(env, budget, self.name, self.seed, action_space=FLAGS_AND_PIPELINES.name,
+                            cache=self.cache)
 
         def fitness(s: SearchState, seq: tuple[str, ...]) -> tuple[float, int]:
             c = s.memo.get(seq)
@@ -505,7 +589,8 @@ class EvolveSearch:
         return _run(state, body)
 
     def _child(self, s: SearchState, pop: list[tuple[str, ...]], mut: _Mutator,
-               fitness: Any) -> tuple[str, ...]:
+               fitness: Callable[[SearchState, tuple[str, ...]], tuple[float, int]]
+               ) -> tuple[str, ...]:
         def pick() -> tuple[str, ...]:
             idx = s.rng.choice(len(pop), size=min(self.tournament, len(pop)), replace=False)
             return min((pop[int(i)] for i in idx), key=lambda q: fitness(s, q))
@@ -526,13 +611,16 @@ class OzClimbSearch:
 
     name = "oz-climb"
 
-    def __init__(self, patience: int = 200, max_length: int = 40, seed: int | None = None):
+    def __init__(self, patience: int = 200, max_length: int = 40, seed: int | None = None,
+                 cache: TranspositionCache | None = None):
         self.patience = patience
         self.max_length = max_length
         self.seed = seed
+        self.cache = cache
 
     def search(self, env: LlvmEnv, budget: Budget) -> SearchResult:
-        state = SearchState(env, budget, self.name, self.seed, action_space=FLAGS_AND_PIPELINES.name)
+        state = SearchState(env, budget, self.name, self.seed, action_space=FLAGS_AND_PIPELINES.name,
+                            cache=self.cache)
 
         def body(s: SearchState) -> None:
             mut = _Mutator(s.rng, self.max_length)
@@ -569,5 +657,5 @@ register_policy("oz-climb", OzClimbSearch)
 
 __all__ = [
     "PORTFOLIO", "SIZE_STEPS", "BeamSearch", "BudgetSpent", "EvolveSearch",
-    "GreedySearch", "OzClimbSearch", "RandomSearch", "SearchState",
+    "GreedySearch", "Node", "OzClimbSearch", "RandomSearch", "SearchState",
 ]

@@ -1,9 +1,15 @@
 """CompilerGym's API on optgym: ``from optgym import compat as compiler_gym``.
 
 ``compat.make("llvm-autophase-ic-v0", benchmark="cbench-v1/crc32")`` returns a
-:class:`CompilerGymEnv`, CompilerGym's LLVM environment surface over optgym's Gymnasium
-environment (one implementation: the compat env steps the Gymnasium env). CompilerGym's
-wrappers are in :mod:`optgym.wrappers`.
+:class:`CompilerGymEnv` (CompilerGym's ``LlvmEnv``): spaces assigned by name, the
+``observation``/``reward`` views, four-tuple steps, CompilerGym's states, validation results,
+datasets and benchmarks, over one plain :class:`~optgym.envs.llvm.LlvmEnv`. The same object is
+a Gymnasium env to Gymnasium's tooling (see :mod:`optgym.compat.env`). CompilerGym's wrappers
+are :mod:`optgym.compat.wrappers`; its modules by their own names (``import compiler_gym``)
+come with :func:`alias` or ``python -m optgym.compat script.py``.
+
+Out of scope: the gRPC service (``env.service`` is the local worker's session, with no
+connection settings), datasets that cannot be downloaded, and Inst2vec.
 """
 
 from __future__ import annotations
@@ -12,32 +18,41 @@ from typing import Any
 
 import gymnasium
 
-from optgym.compat.datasets import CompatDataset, CompatDatasets, resolve_benchmark, resolve_uri
-from optgym.compat.env import DEFAULT_BENCHMARK, CompilerGymEnv
-from optgym.envs.llvm import CompilerEnvState, ValidationResult
-from optgym.errors import OptgymError
+import optgym
+from optgym.compat.datasets import (
+    Benchmark,
+    BenchmarkUri,
+    Dataset,
+    Datasets,
+    resolve_benchmark,
+    resolve_uri,
+)
+from optgym.compat.env import DEFAULT_BENCHMARK, CompilerEnv, CompilerGymEnv, LlvmEnv
+from optgym.compat.errors import ValidationError
+from optgym.compat.ids import COMPILER_GYM_ENVS, COMPILERGYM_IDS
+from optgym.compat.state import (
+    CompilerEnvState,
+    CompilerEnvStateReader,
+    CompilerEnvStateWriter,
+    ValidationResult,
+)
+from optgym.compat.util.runfiles_path import cache_path, site_data_path, transient_cache_path
+from optgym.errors import OptgymError, UnknownNameError
+
+__version__ = optgym.__version__
 
 __all__ = [
-    "COMPILERGYM_IDS", "DEFAULT_BENCHMARK", "CompatDataset", "CompatDatasets",
-    "CompilerEnvState", "CompilerGymEnv", "ValidationResult", "make", "resolve_benchmark",
-    "resolve_uri",
+    "COMPILERGYM_IDS", "COMPILER_GYM_ENVS", "DEFAULT_BENCHMARK", "Benchmark", "BenchmarkUri",
+    "CompilerEnv", "CompilerEnvState", "CompilerEnvStateReader", "CompilerEnvStateWriter",
+    "CompilerGymEnv", "Dataset", "Datasets", "LlvmEnv", "ValidationError", "ValidationResult",
+    "__version__", "alias", "cache_path", "make", "resolve_benchmark", "resolve_uri",
+    "site_data_path", "transient_cache_path",
 ]
 
-#: CompilerGym's LLVM ids: (observation space, reward space). The codesize ids are those of
-#: CompilerGym's earlier releases.
-COMPILERGYM_IDS: dict[str, tuple[str | None, str | None]] = {
-    "llvm-v0": (None, None),
-    "llvm-ic-v0": (None, "IrInstructionCountOz"),
-    "llvm-autophase-ic-v0": ("Autophase", "IrInstructionCountOz"),
-    "llvm-ir-ic-v0": ("Ir", "IrInstructionCountOz"),
-    "llvm-codesize-v0": (None, "ObjectTextSizeOz"),
-    "llvm-autophase-codesize-v0": ("Autophase", "ObjectTextSizeOz"),
-    "llvm-ir-codesize-v0": ("Ir", "ObjectTextSizeOz"),
-}
-
-#: Arguments of CompilerGym's make that configured its gRPC service, which optgym lacks.
-_SERVICE_ARGS = ("service", "connection_settings", "service_connection", "logger",
-                 "rewards", "derived_observation_spaces", "service_message_converters")
+#: Arguments of CompilerGym's make that chose a gRPC service to talk to, which optgym lacks.
+_SERVICE_ARGS = ("service", "service_connection")
+#: Arguments that tuned the service; accepted and ignored (optgym's worker needs none).
+_IGNORED_ARGS = ("connection_settings", "service_message_converters", "logger")
 
 
 def make(id: str, **kwargs: Any) -> CompilerGymEnv:  # noqa: A002 - CompilerGym's signature
@@ -45,26 +60,47 @@ def make(id: str, **kwargs: Any) -> CompilerGymEnv:  # noqa: A002 - CompilerGym'
     ``llvm-autophase-ic-v0``, ...).
 
     Keyword arguments are CompilerGym's (``benchmark``, ``observation_space``,
-    ``reward_space``, ``action_space`` as a list of flags) plus any of
-    :class:`~optgym.envs.llvm.LlvmEnv`'s (``timeout``, ``transposition_cache``, ...).
+    ``reward_space``, ``action_space`` as a list of flags, ``logging_level``; the service's
+    ``connection_settings`` are accepted and change nothing) plus any of
+    :class:`~optgym.envs.llvm.LlvmEnv`'s (``timeout``, ``dataset``, ...).
     """
     bare = id.split(":", 1)[-1]
     if bare not in COMPILERGYM_IDS:
-        raise OptgymError(f"unknown CompilerGym environment {id!r}; known: "
-                          f"{', '.join(COMPILERGYM_IDS)} (for Gymnasium's API use "
-                          "gymnasium.make('optgym/llvm-v0'))")
+        raise UnknownNameError(f"unknown CompilerGym environment {id!r}; known: "
+                               f"{', '.join(COMPILERGYM_IDS)} (for Gymnasium's API use "
+                               "gymnasium.make('optgym/llvm-v0'))")
     for name in _SERVICE_ARGS:
-        if name in kwargs:
-            raise OptgymError(f"{name}= configured CompilerGym's gRPC service; optgym runs "
-                              "LLVM in a local worker and has no such setting")
+        if kwargs.get(name) is not None:
+            raise OptgymError(f"{name}= chose CompilerGym's gRPC service; optgym runs LLVM in "
+                              "a local worker that each environment owns")
+        kwargs.pop(name, None)
+    for name in _IGNORED_ARGS:
+        kwargs.pop(name, None)
     observation, reward = COMPILERGYM_IDS[bare]
     observation = kwargs.pop("observation_space", observation)
     reward = kwargs.pop("reward_space", reward)
-    benchmark = kwargs.pop("benchmark", None)
     kwargs.setdefault("dataset", "builtin-v0")
-    env = gymnasium.make(
-        "optgym/llvm-v0", disable_env_checker=True, max_episode_steps=-1,
-        observation_space=None, reward_space="IrInstructionCount", **kwargs,
-    ).unwrapped
-    return CompilerGymEnv(env, env_id=bare, benchmark=benchmark,
-                          observation_space=observation, reward_space=reward)
+    return CompilerGymEnv(observation_space=observation, reward_space=reward, env_id=bare,
+                          **kwargs)
+
+
+def alias(gym: bool = False) -> None:
+    """Make ``import compiler_gym`` import this package (``gym=True``: and ``import gym``
+    gym 0.21's API, :mod:`optgym.compat.gym`); see :mod:`optgym.compat.aliases`."""
+    from optgym.compat import aliases
+
+    aliases.install(gym=gym)
+
+
+def _register_ids() -> None:
+    """CompilerGym's ids in Gymnasium's registry too, so ``gymnasium.make("llvm-v0")`` and
+    SB3's ``make_vec_env("llvm-autophase-ic-v0")`` make compat envs."""
+    registry = gymnasium.envs.registration.registry
+    for env_id in COMPILERGYM_IDS:
+        if env_id not in registry:
+            gymnasium.register(id=env_id, entry_point="optgym.compat:make",
+                               kwargs={"id": env_id}, disable_env_checker=True,
+                               order_enforce=False)
+
+
+_register_ids()

@@ -15,7 +15,6 @@ import hashlib
 import os
 import signal
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from optgym.cache import cache_root as optgym_cache_root
 from optgym.errors import BenchmarkError
 from optgym.llvm import toolchain
 from optgym.llvm.toolchain import FRONTEND_FLAGS, tool
+from optgym.scratch import scratch_dir
 
 #: Bumped whenever the layout or content of cached files changes, so old caches are ignored.
 #: v2: bitcode carries clang -Oz's attributes (was -O0 without optnone).
@@ -290,7 +290,7 @@ def build_and_run(bitcode: bytes, *, what: str, timeout: float, args: Sequence[s
                   codegen: Sequence[str] = ()) -> RunResult:
     """Build ``bitcode`` into a throw-away executable (``codegen``: more llc options) and run it
     once."""
-    with tempfile.TemporaryDirectory(prefix="optgym-run-") as d:
+    with scratch_dir("optgym-run-") as d:
         exe = Path(d) / "benchmark"
         build_executable(bitcode, exe, what=what, codegen=codegen)
         return run_executable(exe, timeout=timeout, args=args)

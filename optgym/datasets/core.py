@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from optgym.datasets._util import RunResult, build_and_run, check_split, split_of
-from optgym.errors import BenchmarkError
+from optgym.errors import BenchmarkError, UnknownBenchmarkError
 
 __all__ = [
     "Benchmark",
@@ -66,6 +66,16 @@ class Benchmark:
 
     def __hash__(self) -> int:
         return hash(self.uri)
+
+    def __getstate__(self) -> dict[str, object]:
+        # A lock cannot be pickled (a benchmark travels to worker processes and Ray tasks).
+        state = dict(self.__dict__)
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
     def _load_bitcode(self) -> bytes:
         raise NotImplementedError
@@ -192,7 +202,7 @@ class Dataset:
         if name not in set(self._names()):
             known = self._names()
             hint = ", ".join(known[:10]) + (", ..." if len(known) > 10 else "")
-            raise BenchmarkError(f"{self.uri_prefix}/{name}: no such benchmark in {self.name} (it has: {hint or 'none'})")
+            raise UnknownBenchmarkError(f"{self.uri_prefix}/{name}: no such benchmark in {self.name} (it has: {hint or 'none'})")
         return self._make_benchmark(name)
 
     def benchmarks(self, split: str | None = None) -> Iterator[Benchmark]:
@@ -250,7 +260,7 @@ class GeneratorDataset(Dataset):
         except ValueError:
             seed = -1
         if not 0 <= seed <= self.max_seed or not name.isdigit():
-            raise BenchmarkError(f"{self.uri_prefix}/{name}: the path must be a seed, an integer in [0, {self.max_seed}]")
+            raise UnknownBenchmarkError(f"{self.uri_prefix}/{name}: the path must be a seed, an integer in [0, {self.max_seed}]")
         return seed
 
     def benchmark(self, name: str) -> Benchmark:
@@ -350,7 +360,7 @@ def get_dataset(name: str) -> Dataset:
     datasets = _all_datasets()
     if bare in datasets:
         return datasets[bare]
-    raise BenchmarkError(f"unknown dataset {name!r}; known datasets: {', '.join(sorted(datasets))}")
+    raise UnknownBenchmarkError(f"unknown dataset {name!r}; known datasets: {', '.join(sorted(datasets))}")
 
 
 def parse_uri(uri: str) -> tuple[str | None, str, str]:
@@ -383,7 +393,7 @@ def get_benchmark(uri: str | Path) -> Benchmark:
         return file_benchmark(path)
     if scheme not in (None, "benchmark", "generator"):
         known = ", ".join(d.uri_prefix for d in list_datasets())
-        raise BenchmarkError(f"{uri}: unknown URI scheme {scheme!r}; use benchmark://, generator:// or file:// (known datasets: {known})")
+        raise UnknownBenchmarkError(f"{uri}: unknown URI scheme {scheme!r}; use benchmark://, generator:// or file:// (known datasets: {known})")
     ds = get_dataset(dataset_name)
     if scheme is not None and scheme != ds.scheme:
         raise BenchmarkError(f"{uri}: dataset {ds.name} uses {ds.scheme}://, not {scheme}://")

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tempfile
 from pathlib import Path
 
 from optgym.cache import read_entry, read_json_entry
@@ -41,6 +40,7 @@ from optgym.datasets._util import (
 from optgym.datasets.core import Benchmark, GeneratorDataset
 from optgym.errors import BenchmarkError
 from optgym.llvm import toolchain
+from optgym.scratch import scratch_dir
 
 CSMITH_INCLUDE = Path("/usr/include/csmith")
 CSMITH_MAX_ATTEMPTS = 8
@@ -84,7 +84,7 @@ class CsmithBenchmark(Benchmark):
             used = derived_seed(self.seed, attempt)
             try:
                 # csmith writes platform.info into its working directory: give it a scratch one.
-                with tempfile.TemporaryDirectory(prefix="optgym-csmith-") as scratch:
+                with scratch_dir("optgym-csmith-") as scratch:
                     src = run_tool([toolchain.csmith(), "--seed", str(used)], what=f"{self.uri} (csmith seed {used})",
                                    cwd=scratch, timeout=60)
                 bitcode = compile_c_to_bitcode(

@@ -44,9 +44,7 @@ import sys
 import sysconfig
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -100,22 +98,35 @@ def pypi_index() -> str:
 
 
 def resolve_url(recipe: Recipe) -> str:
-    """The download URL of a recipe's source: its ``url``, or the sdist ``filename`` that
-    PyPI's simple JSON API (PEP 691, which every PyPI mirror serves) lists for ``pypi``."""
+    """The download URL of a recipe's source (see :func:`resolve_source`)."""
+    return resolve_source(recipe)[0]
+
+
+def resolve_source(recipe: Recipe) -> tuple[str, int | None]:
+    """The download URL of a recipe's source and its size when the index declares one: its
+    ``url``, or the sdist ``filename`` that PyPI's simple JSON API (PEP 691, which every PyPI
+    mirror serves; PEP 700 adds the size) lists for ``pypi``. The index page is untrusted: its
+    size, its JSON nesting and the time it takes are bounded (:mod:`optgym.limits`)."""
+    from optgym import limits
+    from optgym.datasets.remote import fetch_bytes
+
     src = recipe.source
     if src.url:
-        return src.url
+        return src.url, None
     project = re.sub(r"[-_.]+", "-", str(src.pypi)).lower()
     api = f"{pypi_index()}/simple/{project}/"
-    request = urllib.request.Request(api, headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+    what = f"{recipe.name}: the index of {src.label} at {api}"
     try:
-        with urllib.request.urlopen(request, timeout=60) as resp:
-            data = json.load(resp)
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raw = fetch_bytes(api, what=what,
+                          headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+        data = limits.load_json(raw, what)
+    except BenchmarkError as exc:
         raise BenchmarkError(f"{recipe.name}: cannot look up {src.label} at {api}: {exc}") from exc
     for entry in data.get("files", []) if isinstance(data, dict) else []:
         if isinstance(entry, dict) and entry.get("filename") == src.filename and entry.get("url"):
-            return urllib.parse.urljoin(api, entry["url"])
+            size = entry.get("size")
+            declared = size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None
+            return urllib.parse.urljoin(api, str(entry["url"])), declared
     raise BenchmarkError(f"{recipe.name}: PyPI lists no file {src.filename!r} for {src.label} ({api})")
 
 
@@ -128,8 +139,9 @@ def fetch_sources(recipe: Recipe, *, progress: bool = False) -> Path:
     # the same sources) share one download.
     dest = cache_root() / "sources" / recipe.source.sha256[:16]
     if not (dest / ".optgym-complete").is_file():
-        download_tarball(resolve_url(recipe), recipe.source.sha256, dest, progress=progress, label=f"{recipe.name} ({recipe.source.label})",
-                         skip_links=True)
+        url, size = resolve_source(recipe)
+        download_tarball(url, recipe.source.sha256, dest, progress=progress, label=f"{recipe.name} ({recipe.source.label})",
+                         skip_links=True, size=size)
     children = [p for p in dest.iterdir() if not p.name.startswith(".optgym")]
     return children[0] if len(children) == 1 and children[0].is_dir() else dest
 

@@ -11,23 +11,29 @@ all under a file lock: a dataset directory either exists complete or not at all,
 corrupt or truncated download is detected and discarded. Unpacking trusts nothing in the
 archive (:func:`extract_archive`): every member is checked before anything is written, and
 only regular files and directories inside the destination are accepted, whatever the Python
-version's own extraction filters do. Archive size limits are in :mod:`optgym.limits`.
+version's own extraction filters do. A download stops at a size cap, at the size its index
+declares (when it declares one) and at an overall deadline, so a hostile URL or mirror can
+neither fill the disk nor hold a download forever; nothing partial is left behind, not even
+by a download that was killed (the next one removes it). The limits are in
+:mod:`optgym.limits`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
+import http.client
 import os
 import shutil
-import stat
-import tarfile
 import tempfile
+import time
 import urllib.error
 import urllib.request
-import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from optgym import limits
 from optgym.cache import read_entry
@@ -39,6 +45,7 @@ from optgym.datasets._util import (
     is_bitcode,
     user_module,
 )
+from optgym.datasets.archives import extract_archive
 from optgym.datasets.core import Benchmark, Dataset
 from optgym.errors import BenchmarkError
 
@@ -202,27 +209,124 @@ def compilergym_datasets() -> list[RemoteDataset]:
     return [RemoteDataset(s) for s in REMOTE_SPECS]
 
 
-def _fetch(url: str, dest, *, expected_sha256: str, progress: bool, label: str) -> None:
-    """Stream ``url`` into the open file ``dest`` and check its sha256."""
+class _Transfer:
+    """One bounded download: at most ``limit`` bytes (the size cap, or the size the index or
+    the server declares, whichever is smaller) before ``deadline``; every error names it."""
+
+    def __init__(self, url: str, label: str, *, cap_env: str, declared: int | None = None):
+        self.url, self.label = url, label
+        self.cap_env = cap_env
+        self.cap = int(limits.get(cap_env)) or None
+        self.declared = declared
+        seconds = limits.get("OPTGYM_DOWNLOAD_MAX_SECONDS")
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds if seconds else None
+        self.done = 0
+
+    @property
+    def what(self) -> str:
+        return f"download of {self.label} from {self.url}"
+
+    def socket_timeout(self) -> float:
+        """Seconds one network read may wait: 60, or less when the deadline is nearer."""
+        if self.deadline is None:
+            return 60.0
+        return max(0.5, min(60.0, self.deadline - time.monotonic()))
+
+    def start(self, response: Any) -> int | None:
+        """Check what the server announces before reading any of it; the expected length."""
+        length = response.headers.get("Content-Length") if response.headers else None
+        length = int(length) if length and length.strip().isdigit() else None
+        if length is not None and self.declared is not None and length != self.declared:
+            raise BenchmarkError(f"{self.what}: the server sends {length} bytes, the index "
+                                 f"declares {self.declared}; nothing was installed")
+        if length is not None and self.cap is not None:
+            limits.check(self.cap_env, length, f"{self.what}: its announced {length} bytes")
+        return length if length is not None else self.declared
+
+    def chunks(self, response: Any) -> Iterator[bytes]:
+        """The response body in pieces as they arrive (a slow server cannot hold one read for
+        longer than the socket time-out), stopping at the first byte over a bound."""
+        read = getattr(response, "read1", None) or response.read
+        while True:
+            if self.deadline is not None and time.monotonic() > self.deadline:
+                limits.check("OPTGYM_DOWNLOAD_MAX_SECONDS", self.seconds + 1,
+                             f"{self.what}: it took more than {self.seconds:g} s, which")
+            want = 1 << 20
+            if self.cap is not None:
+                want = min(want, self.cap - self.done + 1)
+            if self.declared is not None:
+                want = min(want, self.declared - self.done + 1)
+            chunk = read(max(want, 1))
+            if not chunk:
+                return
+            self.done += len(chunk)
+            if self.declared is not None and self.done > self.declared:
+                raise BenchmarkError(f"{self.what}: it is longer than the {self.declared} bytes "
+                                     "its index declares; nothing was installed")
+            if self.cap is not None:
+                limits.check(self.cap_env, self.done, f"{self.what}: more than {self.cap} bytes")
+            yield chunk
+
+    def open(self) -> Any:
+        request = urllib.request.Request(self.url, headers={"User-Agent": "optgym"})
+        return urllib.request.urlopen(request, timeout=self.socket_timeout())
+
+
+def fetch_bytes(url: str, *, what: str, cap_env: str = "OPTGYM_MAX_INDEX_BYTES",
+                headers: dict[str, str] | None = None) -> bytes:
+    """The body of a small document (a package index page), bounded in size by ``cap_env``
+    and in time by ``OPTGYM_DOWNLOAD_MAX_SECONDS``. BenchmarkError naming ``what`` when it
+    cannot be fetched, LimitExceeded when it is too large or too slow."""
+    transfer = _Transfer(url, what, cap_env=cap_env)
+    request = urllib.request.Request(url, headers={"User-Agent": "optgym", **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=transfer.socket_timeout()) as resp:
+            transfer.start(resp)
+            return b"".join(transfer.chunks(resp))
+    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
+        raise BenchmarkError(f"{transfer.what} failed: {exc}") from exc
+
+
+def _fetch(url: str, dest: Any, *, expected_sha256: str, progress: bool, label: str,
+           size: int | None = None) -> None:
+    """Stream ``url`` into the open file ``dest`` within the download bounds (see
+    :class:`_Transfer`; ``size`` is what the index declares) and check its sha256."""
     from tqdm import tqdm
 
+    transfer = _Transfer(url, label, cap_env="OPTGYM_MAX_DOWNLOAD_BYTES", declared=size)
     digest = hashlib.sha256()
     try:
-        req = urllib.request.Request(url, headers={"User-Agent": "optgym"})
-        with urllib.request.urlopen(req, timeout=60) as resp:
-            total = resp.headers.get("Content-Length")
-            with tqdm(total=int(total) if total else None, unit="B", unit_scale=True, desc=f"download {label}", disable=not progress) as bar:
-                while chunk := resp.read(1 << 20):
+        with transfer.open() as resp:
+            total = transfer.start(resp)
+            with tqdm(total=total, unit="B", unit_scale=True, desc=f"download {label}",
+                      disable=not progress) as bar:
+                for chunk in transfer.chunks(resp):
                     dest.write(chunk)
                     digest.update(chunk)
                     bar.update(len(chunk))
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
         raise BenchmarkError(f"download of {label} from {url} failed: {exc}") from exc
+    if size is not None and transfer.done != size:
+        raise BenchmarkError(f"download of {label} from {url} is {transfer.done} bytes, its "
+                             f"index declares {size}; nothing was installed")
     actual = digest.hexdigest()
     if actual != expected_sha256.lower():
         raise BenchmarkError(
             f"download of {label} from {url} is corrupt: sha256 {actual} does not match the expected {expected_sha256}; nothing was installed"
         )
+
+
+def _remove_stale_temporaries(dest: Path) -> None:
+    """Remove what downloads to ``dest`` killed mid-way (SIGKILL, a power cut) left behind.
+
+    Called under the download's lock, so no live process is writing them; matched exactly
+    (``.tmp-NAME-`` and tempfile's 8 characters), so another destination's are never touched.
+    """
+    prefix = f".tmp-{dest.name}-"
+    for path in dest.parent.glob(f"{glob.escape(prefix)}*"):
+        if len(path.name) == len(prefix) + 8 and path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def download_tarball(
@@ -235,24 +339,29 @@ def download_tarball(
     force: bool = False,
     label: str | None = None,
     skip_links: bool = False,
+    size: int | None = None,
 ) -> Path:
     """Download a tarball, verify it and unpack it to ``dest`` atomically.
 
     ``strip_prefix`` names the directory inside the tarball that becomes ``dest`` (when
     the tarball does not contain it, its top level is used); ``skip_links`` leaves link
-    members out instead of refusing the archive (see :func:`extract_archive`). Returns
-    ``dest``.
+    members out instead of refusing the archive (see :func:`extract_archive`); ``size`` is
+    the length an index declares, beyond which the download stops. The download also stops
+    at ``OPTGYM_MAX_DOWNLOAD_BYTES`` and ``OPTGYM_DOWNLOAD_MAX_SECONDS``; whatever stops it,
+    the temporary files go with it. Returns ``dest``.
     """
     label = label or dest.name
     dest.parent.mkdir(parents=True, exist_ok=True)
     with file_lock(dest.parent / f".{dest.name}.lock"):
         if (dest / ".optgym-complete").is_file() and not force:
             return dest
+        _remove_stale_temporaries(dest)
         with tempfile.TemporaryDirectory(prefix=f".tmp-{dest.name}-", dir=dest.parent) as tmp:
             tmpdir = Path(tmp)
             archive = tmpdir / "archive"
             with open(archive, "wb") as f:
-                _fetch(url, f, expected_sha256=sha256, progress=progress, label=label)
+                _fetch(url, f, expected_sha256=sha256, progress=progress, label=label,
+                       size=size)
             unpacked = tmpdir / "unpacked"
             unpacked.mkdir()
             extract_archive(archive, unpacked, what=f"download of {label} from {url}",
@@ -267,121 +376,3 @@ def download_tarball(
             with contextlib.suppress(OSError):
                 shutil.rmtree(tmpdir / "old", ignore_errors=True)
     return dest
-
-
-@dataclass(frozen=True)
-class _Member:
-    """One archive member that passed the checks: where it goes, and how to read it."""
-
-    parts: tuple[str, ...]
-    is_dir: bool
-    size: int
-    source: object  # a TarInfo or ZipInfo
-
-
-def extract_archive(archive: Path, dest: Path, *, what: str, skip_links: bool = False) -> None:
-    """Unpack a tar (any compression) or zip archive into the empty directory ``dest``.
-
-    Every member is checked before anything is written: its path must stay inside ``dest``
-    (no absolute paths, no ``..``), and it must be a regular file or a directory (symbolic and
-    hard links, devices and FIFOs are refused, so nothing can be written through a link). The
-    member count, unpacked size and compression ratio are bounded (:mod:`optgym.limits`).
-    Files are created with ``O_NOFOLLOW`` under directories this function made itself.
-    With ``skip_links`` a tar's symbolic and hard links are left out (never created, never
-    followed) instead: source distributions carry convenience links a build does not need.
-    BenchmarkError names ``what`` and the offending member.
-    """
-    try:
-        if zipfile.is_zipfile(archive):
-            with zipfile.ZipFile(archive) as zf:
-                members = _checked(archive, [_zip_member(i, what) for i in zf.infolist()], what)
-                _write_members(members, dest, lambda m: zf.open(m.source), what)
-            return
-        with tarfile.open(archive, mode="r:*") as tar:
-            infos = [i for i in tar if not (skip_links and (i.issym() or i.islnk()))]
-            members = _checked(archive, [_tar_member(i, what) for i in infos], what)
-            _write_members(members, dest, lambda m: tar.extractfile(m.source), what)
-    except (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise BenchmarkError(f"{what}: cannot unpack the archive: {exc}") from exc
-
-
-def _safe_parts(name: str, what: str) -> tuple[str, ...]:
-    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
-        raise BenchmarkError(f"{what}: archive member {name!r} has an absolute path; refused")
-    parts = tuple(p for p in name.replace("\\", "/").split("/") if p not in ("", "."))
-    if ".." in parts:
-        raise BenchmarkError(f"{what}: archive member {name!r} leaves the destination "
-                             "('..' in its path); refused")
-    if any("\0" in p for p in parts):
-        raise BenchmarkError(f"{what}: archive member {name!r} has a NUL in its name; refused")
-    return parts
-
-
-def _tar_member(info: tarfile.TarInfo, what: str) -> _Member:
-    parts = _safe_parts(info.name, what)
-    if info.isdir():
-        return _Member(parts, True, 0, info)
-    if info.isreg():
-        return _Member(parts, False, info.size, info)
-    kind = ("a symbolic link" if info.issym() else "a hard link" if info.islnk() else
-            "a device" if info.isdev() else "a FIFO" if info.isfifo() else "not a regular file")
-    raise BenchmarkError(f"{what}: archive member {info.name!r} is {kind}; only regular files "
-                         "and directories are unpacked")
-
-
-def _zip_member(info: zipfile.ZipInfo, what: str) -> _Member:
-    parts = _safe_parts(info.filename, what)
-    mode = info.external_attr >> 16
-    if info.is_dir() or stat.S_ISDIR(mode):
-        return _Member(parts, True, 0, info)
-    if stat.S_IFMT(mode) and not stat.S_ISREG(mode):  # no file type recorded: a plain file
-        raise BenchmarkError(f"{what}: archive member {info.filename!r} is not a regular file "
-                             f"(mode {stat.filemode(mode)}); only regular files and directories "
-                             "are unpacked")
-    return _Member(parts, False, info.file_size, info)
-
-
-def _checked(archive: Path, members: list[_Member], what: str) -> list[_Member]:
-    limits.check("OPTGYM_MAX_ARCHIVE_MEMBERS", len(members), f"{what}: the archive's "
-                 f"{len(members)} members")
-    total = sum(m.size for m in members)
-    limits.check("OPTGYM_MAX_UNPACKED_BYTES", total, f"{what}: the archive's unpacked size "
-                 f"({total} bytes)")
-    ratio = total / max(archive.stat().st_size, 1 << 20)  # small archives may compress well
-    limits.check("OPTGYM_MAX_UNPACK_RATIO", ratio, f"{what}: the archive's compression ratio "
-                 f"({ratio:.0f})")
-    files = {m.parts for m in members if not m.is_dir}
-    for m in members:  # a file used as a directory would make extraction fail half-way
-        for i in range(1, len(m.parts)):
-            if m.parts[:i] in files:
-                raise BenchmarkError(f"{what}: archive member {'/'.join(m.parts)!r} is inside "
-                                     f"{'/'.join(m.parts[:i])!r}, which is a file; refused")
-    return members
-
-
-def _write_members(members: list[_Member], dest: Path, open_member, what: str) -> None:
-    root = dest.resolve()
-    budget = sum(m.size for m in members)
-    for m in members:
-        target = root.joinpath(*m.parts) if m.parts else root
-        if m.is_dir:
-            target.mkdir(parents=True, exist_ok=True)
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # Only this function creates entries below root, and never links, so the real path
-        # must be the lexical one; checked anyway, as the one thing that must never happen.
-        if not target.parent.resolve().is_relative_to(root):
-            raise BenchmarkError(f"{what}: archive member {'/'.join(m.parts)!r} would be "
-                                 "written outside the destination; refused")
-        if target.is_dir():
-            raise BenchmarkError(f"{what}: archive member {'/'.join(m.parts)!r} is both a "
-                                 "directory and a file; refused")
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
-        with os.fdopen(fd, "wb") as out, open_member(m) as src:
-            written = 0
-            while chunk := src.read(1 << 20):
-                written += len(chunk)
-                if written > m.size or written > budget:  # a member longer than it declared
-                    raise BenchmarkError(f"{what}: archive member {'/'.join(m.parts)!r} is "
-                                         "larger than its header says; refused")
-                out.write(chunk)

@@ -20,14 +20,7 @@ def register_envs() -> None:
             gymnasium.register(
                 id=env_id, entry_point=entry_point, kwargs=kwargs,
                 max_episode_steps=LLVM_MAX_EPISODE_STEPS if llvm else None,
-                # Outermost, so that `env.observation_space = "InstCount"` reaches the env.
-                additional_wrappers=(_NAMED_SPACES,) if llvm else (),
             )
-
-
-_NAMED_SPACES = gymnasium.envs.registration.WrapperSpec(
-    "NamedSpaces", "optgym.envs.llvm.env:NamedSpaces", {}
-)
 
 #: Episodes are truncated after this many steps unless ``gymnasium.make(..., max_episode_steps=N)``.
 LLVM_MAX_EPISODE_STEPS = 200

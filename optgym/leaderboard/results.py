@@ -13,6 +13,7 @@ import io
 import json
 import os
 import platform
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -140,23 +141,52 @@ def write_results(csv_path: str | os.PathLike[str], header: ResultHeader,
 
 
 def parse_results_csv(text: str, *, source: str = "results") -> list[CompilerEnvState]:
-    """Parse result CSV text; OptgymError naming the line if a row is malformed."""
-    reader = csv.DictReader(io.StringIO(text))
-    if reader.fieldnames is None:
-        raise OptgymError(f"{source}: the file is empty")
-    if tuple(reader.fieldnames) != CompilerEnvState.CSV_HEADER:
-        raise OptgymError(f"{source}: the header row is {','.join(reader.fieldnames)}, expected "
-                          f"{','.join(CompilerEnvState.CSV_HEADER)}")
-    states = []
-    for row in reader:
-        limits.check("OPTGYM_MAX_RESULT_ROWS", len(states) + 1, f"{source}")
-        if None in row:  # more fields than the header has
-            raise OptgymError(f"{source}, line {reader.line_num}: too many fields")
+    """Parse result CSV text; OptgymError naming the line if a row is malformed, LimitExceeded
+    naming the limit when the file has too many rows or too long a field."""
+    field_limit = int(limits.get("OPTGYM_MAX_RESULT_FIELD_BYTES"))
+    # The csv module counts characters and raises its own untyped error past its limit: set it
+    # to ours (a character is at least a byte) and check bytes below.
+    previous = csv.field_size_limit(field_limit or sys.maxsize)
+    try:
+        reader = csv.DictReader(io.StringIO(text))
         try:
-            states.append(CompilerEnvState.from_csv_row(row))
-        except OptgymError as exc:
-            raise OptgymError(f"{source}, line {reader.line_num}: {exc}") from None
+            fieldnames = reader.fieldnames
+            if fieldnames is None:
+                raise OptgymError(f"{source}: the file is empty")
+            if tuple(fieldnames) != CompilerEnvState.CSV_HEADER:
+                raise OptgymError(f"{source}: the header row is {_shown(','.join(fieldnames))}, "
+                                  f"expected {','.join(CompilerEnvState.CSV_HEADER)}")
+            states = []
+            for row in reader:
+                limits.check("OPTGYM_MAX_RESULT_ROWS", len(states) + 1, f"{source}")
+                if None in row:  # more fields than the header has
+                    raise OptgymError(f"{source}, line {reader.line_num}: too many fields")
+                for value in row.values():
+                    _check_field(value, f"{source}, line {reader.line_num}")
+                try:
+                    states.append(CompilerEnvState.from_csv_row(row))
+                except OptgymError as exc:
+                    raise OptgymError(f"{source}, line {reader.line_num}: {exc}") from None
+        except csv.Error as exc:
+            where = f"{source}, line {reader.line_num + 1}"
+            if "field limit" in str(exc):
+                limits.check("OPTGYM_MAX_RESULT_FIELD_BYTES", field_limit + 1,
+                             f"{where}: a field")
+            raise OptgymError(f"{where}: not valid CSV ({exc})") from None
+    finally:
+        csv.field_size_limit(previous)
     return states
+
+
+def _check_field(value: str | None, where: str) -> None:
+    if value is not None and len(value) * 4 > limits.get("OPTGYM_MAX_RESULT_FIELD_BYTES"):
+        size = len(value.encode("utf-8", "surrogateescape"))
+        limits.check("OPTGYM_MAX_RESULT_FIELD_BYTES", size, f"{where}: a field of {size} bytes")
+
+
+def _shown(text: str, limit: int = 200) -> str:
+    """``text`` for an error message, cut to ``limit`` characters (hostile files are long)."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 def read_results(csv_path: str | os.PathLike[str], *, require_header: bool = True
@@ -181,10 +211,7 @@ def read_results(csv_path: str | os.PathLike[str], *, require_header: bool = Tru
     header = None
     if hpath.is_file():
         hraw = hpath.read_bytes()
-        try:
-            data = json.loads(hraw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise OptgymError(f"{hpath}: not valid JSON: {exc}") from None
+        data = limits.load_json(hraw, str(hpath))
         header = ResultHeader.from_json(data, source=str(hpath))
         raw += b"\0" + hraw
     elif require_header:

@@ -219,8 +219,8 @@ def _check_row(env: LlvmEnv, task: Task, state: CompilerEnvState, walltime_limit
     try:
         env.reset(options={"benchmark": state.benchmark})
         prefix = task.baseline_prefix
-        row.o0_cost = float(env.observation[f"{prefix}O0"])
-        row.oz_cost = float(env.observation[f"{prefix}Oz"])
+        row.o0_cost = float(env.observe(f"{prefix}O0"))
+        row.oz_cost = float(env.observe(f"{prefix}Oz"))
         result = env.validate(state)
     except OptgymError as exc:
         row.errors.append(f"replay failed: {exc}")

@@ -21,6 +21,7 @@ from optgym.errors import LlvmError, ParseError, PipelineError
 from optgym.llvm import native, passes, toolchain
 
 _ref = c_void_p  # every LLVM handle is an opaque pointer
+_Stats = ctypes.c_int64 * 4
 
 
 @functools.cache
@@ -151,10 +152,11 @@ class Module:
     -Oz's (set by code-generation steps such as ``codegen<machine-outliner>``).
     """
 
-    __slots__ = ("_ref", "codegen", "_object", "__weakref__")
+    __slots__ = ("_ref", "_machine", "codegen", "_object", "__weakref__")
 
     def __init__(self, ref: int, codegen: tuple[str, ...] = ()):
         self._ref = ref
+        self._machine: int | None = None  # the target machine for its triple, once looked up
         self.codegen = codegen
         self._object: tuple[bytes, bytes] | None = None  # (content key, object) of the last
 
@@ -165,7 +167,9 @@ class Module:
             raise ParseError(f"{name}: empty input is not an LLVM module")
         llvm = lib()
         # LLVM's text parser needs a NUL terminator; bitcode ignores trailing bytes after it.
-        buf = llvm.LLVMCreateMemoryBufferWithMemoryRangeCopy(data, len(data), name.encode())
+        # The name as the OS gave it: a file name need not be UTF-8 (surrogate escapes are bytes).
+        buf = llvm.LLVMCreateMemoryBufferWithMemoryRangeCopy(
+            data, len(data), name.encode("utf-8", "surrogateescape"))
         mod, msg = _ref(), c_void_p()
         if llvm.LLVMParseIRInContext(_context(), buf, byref(mod), byref(msg)):
             raise ParseError(f"{name}: {_take_message(msg.value).strip() or 'invalid LLVM IR'}")
@@ -241,21 +245,38 @@ class Module:
             raise LlvmError("module is closed")
         return self._ref
 
-    def run_passes(self, pipeline: str) -> None:
-        """Run a new-pass-manager pipeline such as ``"instcombine<no-verify-fixpoint>,dce"``.
+    def run_passes(self, pipeline: str) -> bool:
+        """Run a new-pass-manager pipeline such as ``"instcombine<no-verify-fixpoint>,dce"``;
+        returns whether some pass reported a change (did not preserve all analyses).
 
-        A pipeline of steps (:func:`optgym.llvm.passes.join_steps`) may hold code-generation
-        steps (``codegen<machine-outliner>``): they add their options to :attr:`codegen`.
+        It is LLVM-C's ``LLVMRunPasses`` (the native helper's copy, which also tells the
+        report): a pass that changed nothing says so, and every pass that changes the module
+        must say it did, or LLVM's own analysis caching would go wrong. A pipeline of steps
+        (:func:`optgym.llvm.passes.join_steps`) may hold per-function steps
+        (``only<NAME>(...)``) and code-generation steps (``codegen<machine-outliner>``), which
+        add their options to :attr:`codegen`.
         """
         if "only<" in pipeline:
-            self._run_with_per_function_steps(pipeline)
-            return
+            return self._run_with_per_function_steps(pipeline)
         if "codegen<" in pipeline:
             steps, options = passes.split_codegen(passes.split_steps(pipeline))
-            if steps:
-                self.run_passes(passes.join_steps(steps))
-            self.codegen = (*self.codegen, *(o for o in options if o not in self.codegen))
-            return
+            changed = self.run_passes(passes.join_steps(steps)) if steps else False
+            added = tuple(o for o in options if o not in self.codegen)
+            self.codegen = (*self.codegen, *added)
+            return changed or bool(added)
+        helper = native.load()
+        reported = c_int()
+        err = helper.optgym_run_passes(self.ref, pipeline.encode(), self._tm(), 0,
+                                       byref(reported))
+        if err:
+            text = ctypes.string_at(err).decode("utf-8", "replace")
+            helper.optgym_free_message(err)
+            raise PipelineError(f"pipeline {pipeline!r}: {text}")
+        return bool(reported.value)
+
+    def run_passes_llvm_c(self, pipeline: str) -> None:
+        """Run a pipeline with LLVM-C's own ``LLVMRunPasses``, which :meth:`run_passes`
+        copies (tests check that the two give the same module)."""
         llvm = lib()
         err = llvm.LLVMRunPasses(self.ref, pipeline.encode(), self._tm(), _pass_options())
         if err:
@@ -264,22 +285,25 @@ class Module:
             llvm.LLVMDisposeErrorMessage(msg)
             raise PipelineError(f"pipeline {pipeline!r}: {text}")
 
-    def _run_with_per_function_steps(self, pipeline: str) -> None:
-        """Run steps some of which are per-function (``only<NAME>(...)``), in order."""
+    def _run_with_per_function_steps(self, pipeline: str) -> bool:
+        """Run steps some of which are per-function (``only<NAME>(...)``), in order; whether
+        some pass reported a change."""
         pending: list[str] = []
+        changed = False
         for step in passes.split_steps(pipeline):
             only = passes.parse_only(step)
             if only is None:
                 pending.append(step)
                 continue
             if pending:
-                self.run_passes(passes.join_steps(pending))
+                changed |= self.run_passes(passes.join_steps(pending))
                 pending = []
-            self._run_on_function(*only)
+            changed |= self._run_on_function(*only)
         if pending:
-            self.run_passes(passes.join_steps(pending))
+            changed |= self.run_passes(passes.join_steps(pending))
+        return changed
 
-    def _run_on_function(self, name: str, steps: list[str]) -> None:
+    def _run_on_function(self, name: str, steps: list[str]) -> bool:
         """Run function passes on one function: every other function gets ``optnone`` (which
         the pass manager skips) for the run, as ``opt-19 -passes=forceattrs
         -force-attribute=optnone -force-remove-attribute=NAME:optnone`` gives it."""
@@ -302,7 +326,7 @@ class Module:
             if fn != target:
                 llvm.LLVMAddAttributeAtIndex(fn, fn_index, attribute)
         try:
-            self.run_passes(passes.join_steps(steps))
+            return self.run_passes(passes.join_steps(steps))
         finally:
             fn = llvm.LLVMGetFirstFunction(self.ref)  # passes may have added or removed some
             while fn:
@@ -310,7 +334,9 @@ class Module:
                 fn = llvm.LLVMGetNextFunction(fn)
 
     def _tm(self) -> int:
-        return _target_machine(lib().LLVMGetTarget(self.ref) or b"")
+        if self._machine is None:  # no pass changes a module's target triple
+            self._machine = _target_machine(lib().LLVMGetTarget(self.ref) or b"")
+        return self._machine
 
     def verify(self) -> str | None:
         """Return None when the module is valid, else the verifier's message."""
@@ -350,6 +376,15 @@ class Module:
         """
         fingerprint = native.load().optgym_fingerprint(self.ref)
         return fingerprint ^ (hash(self.codegen) & 0xFFFFFFFFFFFFFFFF) if self.codegen else fingerprint
+
+    def step_stats(self) -> tuple[int, tuple[int, int, int]]:
+        """:meth:`fingerprint` and :meth:`counts` from one walk of the module: what a step
+        needs to tell whether a pass changed the module and how many instructions it left."""
+        out = _Stats()
+        native.load().optgym_step_stats(self.ref, out)
+        fingerprint = out[0] ^ (hash(self.codegen) & 0xFFFFFFFFFFFFFFFF) if self.codegen \
+            else out[0]
+        return fingerprint, (out[1], out[2], out[3])
 
     def always_inline_calls(self) -> int:
         """Call sites clang's always-inliner would inline that are still calls (see the native

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from optgym.errors import OptgymError
+from optgym.errors import OptgymError, UnknownNameError
 
 FLAG_TABLE: tuple[tuple[str, str | None, str], ...] = (
     ("-add-discriminators", "add-discriminators", ""),
@@ -329,7 +329,7 @@ class ActionSet:
         for i, action in enumerate(self.actions):
             if action.flag == flag or action.pipeline == flag:
                 return i
-        raise OptgymError(f"{flag!r} is not an action of {self.name}")
+        raise UnknownNameError(f"{flag!r} is not an action of {self.name}")
 
     def pipeline(self, indices: list[int] | tuple[int, ...]) -> str:
         """The ``-passes=`` text that reproduces applying these actions one step at a time."""
@@ -576,8 +576,8 @@ def flag_pipeline(flag: str) -> str:
         if action.flag == flag:
             return action.pipeline
     if flag in LEFT_OUT:
-        raise OptgymError(f"flag {flag} has no LLVM 19 counterpart: {LEFT_OUT[flag]}")
-    raise OptgymError(
+        raise UnknownNameError(f"flag {flag} has no LLVM 19 counterpart: {LEFT_OUT[flag]}")
+    raise UnknownNameError(
         f"unknown flag {flag!r}: not one of CompilerGym's LLVM flags nor -O1/-O2/-O3/-Os/-Oz "
         "(`optgym llvm actions` lists them)"
     )
@@ -601,6 +601,6 @@ def action_set(name: str | ActionSet | list[str] | tuple[str, ...]) -> ActionSet
     try:
         return ACTION_SETS[name]
     except (KeyError, TypeError):
-        raise OptgymError(
+        raise UnknownNameError(
             f"unknown action set {name!r}; known: {', '.join(ACTION_SETS)}, or a list of flags"
         ) from None

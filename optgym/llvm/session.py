@@ -13,23 +13,31 @@ garbage collection, interpreter exit and the parent's death all end it.
 from __future__ import annotations
 
 import atexit
+import fcntl
 import hashlib
 import itertools
 import os
+import select
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import threading
+import time
 import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
 from optgym import errors
 from optgym.llvm import native
-from optgym.llvm.worker import read_message, wait_readable, write_message
+from optgym.llvm.handoff import Handoff, wait_readable
+from optgym.llvm.worker import frame_message, read_message, write_message
 
 DEFAULT_TIMEOUT = 60.0
+#: How long a new worker may take to start (load LLVM) whatever the request's time-out.
+START_SECONDS = 10.0
 _LIVE_SESSIONS: weakref.WeakSet[CompilerSession] = weakref.WeakSet()
 
 
@@ -54,6 +62,50 @@ class _Recipe:
         for pipeline in self.pipelines:
             h.update(b"\0" + pipeline.encode())
         return h.hexdigest()
+
+
+def _spawn() -> tuple[subprocess.Popen, Any]:
+    """A new worker process and the temporary file its stderr goes to."""
+    stderr = tempfile.TemporaryFile()
+    env = dict(os.environ, OPTGYM_WORKER="1", OPTGYM_PARENT_PID=str(os.getpid()))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "optgym.llvm.worker"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        env=env,
+        close_fds=True,
+    )
+    return proc, stderr
+
+
+_SPARES: list[tuple[subprocess.Popen, Any]] = []
+_SPARES_LOCK = threading.Lock()
+
+
+def prestart(workers: int = 1) -> None:
+    """Start up to ``workers`` compiler workers now, for the next sessions this process makes
+    (each adopts one instead of starting its own).
+
+    A worker takes a fifth of a second or more to load Python, numpy and LLVM. A program that
+    will need one soon (``optgym-opt``, ``optgym-cc``) calls this first, so that the loading
+    overlaps with its own imports and reading its input. Workers never adopted end with the
+    process, as every worker does.
+    """
+    native.build()
+    with _SPARES_LOCK:
+        while len(_SPARES) < workers:
+            _SPARES.append(_spawn())
+
+
+def _take_spare() -> tuple[subprocess.Popen, Any] | None:
+    with _SPARES_LOCK:
+        while _SPARES:
+            proc, stderr = _SPARES.pop(0)
+            if proc.poll() is None:
+                return proc, stderr
+            stderr.close()
+    return None
 
 
 @dataclass
@@ -90,31 +142,41 @@ class CompilerSession:
         # True while the worker cannot be trusted to match the recipes (a request was
         # interrupted, or a restart was): the next request restarts it first.
         self._desynced = False
+        #: How each reply is waited for (spin, follow the parent's core, or sleep).
+        self.handoff = Handoff()
         native.build()  # compile the helper once here rather than racing in every worker
         self._start()
         _LIVE_SESSIONS.add(self)
 
     # -- process management -------------------------------------------------------------------
     def _start(self) -> None:
-        self._stderr = tempfile.TemporaryFile()
-        env = dict(os.environ, OPTGYM_WORKER="1", OPTGYM_PARENT_PID=str(os.getpid()))
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "optgym.llvm.worker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._stderr,
-            env=env,
-            close_fds=True,
-        )
+        """Start a worker (or adopt one :func:`prestart` started). It loads LLVM in the
+        background while this process goes on; its greeting is read before the first request
+        (:meth:`_await_greeting`)."""
+        self._proc, self._stderr = _take_spare() or _spawn()
         self._fd_in = self._proc.stdout.fileno()
         self._fd_out = self._proc.stdin.fileno()
+        os.set_blocking(self._fd_out, False)  # sends wait with a time-out (see _exchange)
+        self._greeted = False
+        self.handoff.new_worker(self._proc.pid)
+
+    def _await_greeting(self, timeout: float) -> None:
+        """Read the worker's start-up status; ToolchainError if it could not start, and
+        TimeoutError if it says nothing within ``timeout`` (a frozen worker)."""
+        if not wait_readable(self._fd_in, timeout):
+            raise TimeoutError
         try:
-            status = self._receive(timeout=120.0)
-        except _WorkerDied as died:
-            raise errors.ToolchainError(f"the compiler worker failed to start: {died}") from None
+            status = read_message(self._fd_in)
+        except (_WorkerDied, EOFError, OSError) as exc:
+            reason = str(exc) if isinstance(exc, _WorkerDied) else self._death_reason()
+            self._kill()
+            self._desynced = True
+            raise errors.ToolchainError(f"the compiler worker failed to start: {reason}") from None
         if status[0] != "ok":
             self._kill()
+            self._desynced = True
             raise errors.ToolchainError(f"the compiler worker failed to start: {status[2]}")
+        self._greeted = True
 
     def _kill(self) -> None:
         proc, self._proc = self._proc, None
@@ -163,7 +225,7 @@ class CompilerSession:
             if self._proc is None:
                 return
             try:
-                write_message(self._fd_out, ("exit", ()))
+                write_message(self._fd_out, ("exit", (), 0.0))
                 self._proc.wait(timeout=2)
             except (OSError, subprocess.TimeoutExpired):
                 pass
@@ -183,7 +245,7 @@ class CompilerSession:
 
     # -- requests -------------------------------------------------------------------------------
     def _receive(self, timeout: float) -> Any:
-        if not wait_readable(self._fd_in, timeout):
+        if not self.handoff.wait(self._fd_in, timeout):
             raise TimeoutError
         try:
             return read_message(self._fd_in)
@@ -191,8 +253,23 @@ class CompilerSession:
             raise _WorkerDied(self._death_reason()) from exc
 
     def _exchange(self, method: str, args: tuple, timeout: float) -> Any:
-        """Send one request and read its reply (no recovery: that is :meth:`_call`'s job)."""
-        write_message(self._fd_out, (method, args))
+        """Send one request and read its reply (no recovery: that is :meth:`_call`'s job).
+
+        A worker that stops reading (frozen) times the request out while it is still being
+        sent, as one that does not answer does: a large module does not fit the pipe.
+        """
+        spin = self.handoff.before_request()
+        view = memoryview(frame_message((method, args, spin)))
+        deadline = time.monotonic() + timeout
+        while view:
+            try:
+                view = view[os.write(self._fd_out, view):]
+            except BlockingIOError:
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([], [self._fd_out], [], left)[1]:
+                    raise TimeoutError from None
+        if not self._greeted:  # the request waits in the pipe while the worker starts
+            self._await_greeting(max(deadline - time.monotonic(), START_SECONDS))
         return self._receive(timeout)
 
     def _call(self, method: str, *args: Any, what: str = "",
@@ -203,25 +280,34 @@ class CompilerSession:
             if self._desynced:
                 self._restart()
             try:
-                reply = self._exchange(method, args, self.timeout)
+                try:
+                    reply = self._exchange(method, args, self.timeout)
+                except (_WorkerDied, BrokenPipeError) as died:
+                    if isinstance(died, _WorkerDied) and not self._unread_request():
+                        raise
+                    # The worker died before it had read this request (it was killed while
+                    # idle): nothing of it ran, so no pass is to blame. A new worker gets it.
+                    self._restart()
+                    reply = self._exchange(method, args, self.timeout)
             except TimeoutError:
                 # Described before the restart, while the recipe still names the failing state.
                 module, module_hash = _describe(handle)
                 self._restart()
                 raise errors.PassTimeout(
-                    f"{what or method} ran past the {self.timeout:g} s time-out on module "
-                    f"{module}; the worker was killed and restarted",
-                    passes=what or None,
+                    f"{what or method} ran past the {self.timeout:g} s time-out{module}; the "
+                    "worker was killed and restarted",
+                    passes=what if method in _PASS_REQUESTS else None,
                     module_hash=module_hash,
                 ) from None
             except (_WorkerDied, BrokenPipeError) as died:
                 reason = str(died) if isinstance(died, _WorkerDied) else self._death_reason()
                 module, module_hash = _describe(handle)
                 self._restart()
+                doing = f"running {what}" if method in _PASS_REQUESTS else what or method
                 raise errors.CompilerCrash(
-                    f"LLVM crashed running {what or method} on module {module} "
-                    f"({reason}); the worker was restarted and the module restored",
-                    passes=what or None,
+                    f"LLVM crashed {doing}{module} ({reason}); the worker was restarted and "
+                    "the module restored",
+                    passes=what if method in _PASS_REQUESTS else None,
                     module_hash=module_hash,
                 ) from None
             except BaseException:
@@ -237,6 +323,15 @@ class CompilerSession:
             raise getattr(errors, kind, errors.LlvmError)(message) if hasattr(
                 errors, kind
             ) else errors.LlvmError(f"{kind}: {message}")
+
+    def _unread_request(self) -> bool:
+        """Whether a dead worker left part of the last request unread in its pipe (FIONREAD
+        counts the bytes still there): then it died before running it."""
+        try:
+            unread = fcntl.ioctl(self._fd_out, termios.FIONREAD, b"\0\0\0\0")
+        except OSError:
+            return False
+        return struct.unpack("i", unread)[0] > 0
 
     def _abandon_worker(self) -> None:
         """End the worker now; the next request starts a fresh one rebuilt from the recipes."""
@@ -264,7 +359,7 @@ class CompilerSession:
             if self._exchange("load", (handle.id, recipe.data, recipe.name), timeout)[0] != "ok":
                 return False
             for pipeline in recipe.pipelines:
-                if self._exchange("run", (handle.id, pipeline, ()), timeout)[0] != "ok":
+                if self._exchange("apply", (handle.id, pipeline), timeout)[0] != "ok":
                     return False
         except (TimeoutError, _WorkerDied, OSError):
             return False
@@ -282,6 +377,12 @@ class CompilerSession:
     def ping(self) -> int:
         """Round-trip a no-op request; returns the worker's pid."""
         return self._call("ping")
+
+    def worker_profile(self) -> dict[str, float]:
+        """Seconds the worker spent answering requests (``busy``) and inside LLVM's pass
+        manager (``passes``) since the last call; for benchmarks that separate the handoff's
+        cost from the worker's."""
+        return self._call("profile")
 
 
 class ModuleHandle:
@@ -338,7 +439,7 @@ class ModuleHandle:
     def observe(self, *names: str) -> dict[str, Any]:
         """Compute observations (see :mod:`optgym.llvm.observers`) of the current module."""
         self._check()
-        return self.session._call("observe", self.id, names, handle=self)
+        return self.session._call("observe", self.id, names, what="observing", handle=self)
 
     def fork(self) -> ModuleHandle:
         """An independent copy of this module in the same worker."""
@@ -347,14 +448,14 @@ class ModuleHandle:
         recipe = _Recipe(self._recipe.data, self._recipe.name, list(self._recipe.pipelines),
                          self._recipe.data_digest)
         child = ModuleHandle(s, next(s._ids), recipe)
-        s._call("clone", self.id, child.id)
+        s._call("clone", self.id, child.id, what="cloning", handle=self)
         s._handles[child.id] = child
         return child
 
     def verify(self) -> str | None:
         """None if the module passes LLVM's verifier, else the verifier's message."""
         self._check()
-        return self.session._call("verify", self.id)
+        return self.session._call("verify", self.id, what="verifying", handle=self)
 
     def ir(self) -> str:
         """The module as LLVM IR text."""
@@ -385,7 +486,7 @@ class ModuleHandle:
         s._handles.pop(self.id, None)
         if s._proc is not None and not self._lost:
             try:
-                s._call("free", self.id)
+                s._call("free", self.id, what="freeing", handle=self)
             except errors.OptgymError:
                 pass
 
@@ -396,12 +497,17 @@ class ModuleHandle:
             pass
 
 
+#: Requests that run passes: their ``what`` is the pipeline, which errors carry as ``passes``.
+_PASS_REQUESTS = frozenset({"run", "pipeline_result"})
+
+
 def _describe(handle: ModuleHandle | None) -> tuple[str, str | None]:
-    """How an error names a module: its name, state hash and history; and the hash alone."""
+    """How an error names a module (" on module NAME (state HASH: history)", or nothing for a
+    request about no module); and the state hash alone."""
     if handle is None:
-        return "?", None
+        return "", None
     digest = handle._recipe.digest()
-    return (f"{handle.name} (state {digest}: input bytes + "
+    return (f" on module {handle.name} (state {digest}: input bytes + "
             f"{len(handle._recipe.pipelines)} pipelines applied)", digest)
 
 
@@ -409,3 +515,7 @@ def _describe(handle: ModuleHandle | None) -> tuple[str, str | None]:
 def _close_all_sessions() -> None:
     for session in list(_LIVE_SESSIONS):
         session._kill()
+    while (spare := _take_spare()) is not None:
+        spare[0].kill()
+        spare[0].wait()
+        spare[1].close()

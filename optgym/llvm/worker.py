@@ -1,8 +1,9 @@
 """The compiler worker: a child process that owns LLVM modules and answers requests over a pipe.
 
 LLVM aborts the whole process on some inputs and passes, so modules live here rather than in
-the environment's process. The protocol is length-prefixed pickles of ``(method, args)``; a reply
-is ``("ok", value)`` or ``("err", error class name, message)``. Run as
+the environment's process. The protocol is length-prefixed pickles of ``(method, args, spin)``; a
+reply is ``("ok", value)`` or ``("err", error class name, message)``. ``spin`` is how long the
+worker busy-polls for the next request after replying (see :mod:`optgym.llvm.handoff`). Run as
 ``python -m optgym.llvm.worker`` by :class:`optgym.llvm.session.CompilerSession`, never by hand.
 """
 
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import select
 import signal
 import struct
 import sys
@@ -18,30 +18,10 @@ import threading
 import time
 from typing import Any
 
+from optgym.errors import LlvmError
+from optgym.llvm.handoff import wait_readable
+
 _HEADER = struct.Struct("<Q")
-
-#: How long a side of the pipe busy-polls for the next message before sleeping in the kernel.
-#: On virtual machines waking a sleeping process on another core costs 50-100 us, more than a
-#: whole pass on a small module; a short spin keeps a stepping loop's round trip near 5 us.
-SPIN_SECONDS = float(os.environ.get("OPTGYM_SPIN_US", "300")) * 1e-6
-
-
-def wait_readable(fd: int, timeout: float | None, spin: float = SPIN_SECONDS) -> bool:
-    """Wait until ``fd`` has data: spin briefly, then block; False if ``timeout`` passes first."""
-    start = time.perf_counter()
-    while time.perf_counter() - start < spin:
-        if select.select([fd], [], [], 0)[0]:
-            return True
-        os.sched_yield()  # on a loaded machine, let the process we wait for have the core
-    while True:
-        remaining = None if timeout is None else timeout - (time.perf_counter() - start)
-        if remaining is not None and remaining <= 0:
-            return False
-        try:
-            if select.select([fd], [], [], remaining)[0]:
-                return True
-        except InterruptedError:
-            continue
 
 
 def read_message(fd: int) -> Any:
@@ -50,10 +30,15 @@ def read_message(fd: int) -> Any:
     return pickle.loads(_read_exact(fd, _HEADER.unpack(header)[0]))
 
 
+def frame_message(obj: Any) -> bytes:
+    """One framed pickle: its length, then the pickle."""
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    return _HEADER.pack(len(data)) + data
+
+
 def write_message(fd: int, obj: Any) -> None:
     """Write one framed pickle to ``fd``."""
-    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    view = memoryview(_HEADER.pack(len(data)) + data)
+    view = memoryview(frame_message(obj))
     while view:
         view = view[os.write(fd, view) :]
 
@@ -77,6 +62,14 @@ class Worker:
 
         native.load()  # fail at start-up, not on the first request, if the helper is missing
         self.modules: dict[int, Any] = {}
+        # Each module's fingerprint and counts as of its last walk, while they are current:
+        # a step whose passes report no change needs no walk, and one that does walks once.
+        self._stats: dict[int, tuple[int, tuple[int, int, int]]] = {}
+        #: Walk after every pass and fail if a pass reported no change but changed the module
+        #: (``OPTGYM_CHECK_PRESERVED=1``; tests run every action so).
+        self.check_preserved = os.environ.get("OPTGYM_CHECK_PRESERVED", "") not in ("", "0")
+        #: Seconds spent answering requests, and inside LLVMRunPasses (see :meth:`profile`).
+        self.busy_seconds = self.pass_seconds = 0.0
 
     def _get(self, handle: int) -> Any:
         try:
@@ -87,32 +80,80 @@ class Worker:
     def ping(self) -> int:
         return os.getpid()
 
+    def profile(self) -> dict[str, float]:
+        """Seconds spent answering requests and running passes since the last call (a
+        benchmark's view of the worker's own overhead), then zeroes them."""
+        out = {"busy": self.busy_seconds, "passes": self.pass_seconds}
+        self.busy_seconds = self.pass_seconds = 0.0
+        return out
+
     def load(self, handle: int, data: bytes, name: str) -> None:
         from optgym.llvm.core import Module
 
-        self.modules[handle] = Module.parse(data, name)
+        self._stats.pop(handle, None)
+        module = Module.parse(data, name)
+        self.modules[handle] = module
+        self._stats[handle] = module.step_stats()
 
     def clone(self, src: int, dst: int) -> None:
-        self.modules[dst] = self._get(src).clone()
+        # A copy has new objects, so the source's fingerprint says nothing about it. Walking
+        # it here keeps the walk out of the episode's first step (a reset clones).
+        self._stats.pop(dst, None)
+        copy = self._get(src).clone()
+        self.modules[dst] = copy
+        self._stats[dst] = copy.step_stats()
 
     def free(self, handle: int) -> None:
+        self._stats.pop(handle, None)
         module = self.modules.pop(handle, None)
         if module is not None:
             module.close()
 
     def run(self, handle: int, pipeline: str, observe: tuple[str, ...]) -> tuple[bool, dict]:
-        """Run a pipeline; return whether it changed the module and the observations asked for."""
+        """Run a pipeline; return whether it changed the module and the observations asked for.
+
+        When no pass reports a change, the module is as it was and so are its fingerprint and
+        counts: nothing is walked. Otherwise one walk after the pass gives the fingerprint that
+        tells whether the module really changed (a pass may report a change it did not make)
+        and the counts (``IrInstructionCount`` needs no walk of its own).
+        """
         module = self._get(handle)
-        before = module.fingerprint()
-        module.run_passes(pipeline)
-        changed = module.fingerprint() != before
-        return changed, self.observe(handle, observe)
+        stats = self._stats.pop(handle, None)
+        if stats is None:
+            stats = module.step_stats()
+        started = time.perf_counter()
+        reported = module.run_passes(pipeline)
+        self.pass_seconds += time.perf_counter() - started
+        before = stats[0]
+        if reported or self.check_preserved:
+            stats = module.step_stats()
+            if not reported and stats[0] != before:
+                raise LlvmError(f"{pipeline} changed the module but reported no change")
+        self._stats[handle] = stats
+        return stats[0] != before, self._observe(module, observe, stats[1])
+
+    def apply(self, handle: int, pipeline: str) -> None:
+        """Run a pipeline with nothing measured (rebuilding a module from its recipe)."""
+        self._stats.pop(handle, None)
+        self._get(handle).run_passes(pipeline)
+
+    @staticmethod
+    def _observe(module: Any, names: tuple[str, ...],
+                 counts: tuple[int, int, int] | None = None) -> dict:
+        out = {}
+        for name in names:
+            if counts is not None and name == "IrInstructionCount":
+                out[name] = counts[0]
+            elif counts is not None and name == "Counts":
+                out[name] = counts
+            else:
+                from optgym.llvm.observers import observer
+
+                out[name] = observer(name)(module)
+        return out
 
     def observe(self, handle: int, names: tuple[str, ...]) -> dict:
-        from optgym.llvm.observers import observer
-
-        module = self._get(handle)
-        return {name: observer(name)(module) for name in names}
+        return self._observe(self._get(handle), names)
 
     def verify(self, handle: int) -> str | None:
         return self._get(handle).verify()
@@ -124,9 +165,7 @@ class Worker:
         scratch = self._get(handle).clone()
         try:
             scratch.run_passes(pipeline)
-            from optgym.llvm.observers import observer
-
-            return True, {name: observer(name)(scratch) for name in observe}
+            return True, self._observe(scratch, observe)
         finally:
             scratch.close()
 
@@ -155,18 +194,23 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it
         write_message(fd_out, ("err", type(exc).__name__, str(exc)))
         return
+    spin = 0.0
     while True:
         try:
-            wait_readable(fd_in, None)
-            method, args = read_message(fd_in)
+            wait_readable(fd_in, None, spin)
+            method, args, spin = read_message(fd_in)
         except EOFError:
             return
         if method == "exit":
-            return
+            # Nothing is left to flush, and tearing down Python and LLVM's globals takes a
+            # tenth of a second that the parent, waiting for the exit, would pay.
+            os._exit(0)
+        started = time.perf_counter()
         try:
             reply = ("ok", getattr(worker, method)(*args))
         except Exception as exc:  # noqa: BLE001 - every failure becomes a typed reply
             reply = ("err", type(exc).__name__, str(exc))
+        worker.busy_seconds += time.perf_counter() - started
         write_message(fd_out, reply)
 
 

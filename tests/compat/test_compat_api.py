@@ -71,8 +71,12 @@ def test_ids_set_spaces_as_compilergym_did():
             env.close()
     with pytest.raises(OptgymError, match="llvm-autophase-ic-v0"):
         compiler_gym.make("llvm-nope-v0")
-    with pytest.raises(OptgymError, match="service"):
-        compiler_gym.make("llvm-v0", connection_settings=object())
+    with pytest.raises(LookupError, match="llvm-autophase-ic-v0"):
+        compiler_gym.make("llvm-nope-v0")
+    with pytest.raises(OptgymError, match="gRPC service"):
+        compiler_gym.make("llvm-v0", service="localhost:5000")
+    # The service's tuning is accepted (CompilerGym's env_from_flags passes it) and unused.
+    compiler_gym.make("llvm-v0", benchmark=SMALL, connection_settings=object()).close()
 
 
 def test_assigning_spaces_changes_what_step_returns(env):
@@ -183,12 +187,18 @@ def test_spec_ids_and_reward_flags(env):
 
 def test_benchmark_setter_applies_at_next_reset(env):
     env.reset()
-    env.benchmark = "builtin-v0/crc32"
-    assert env.benchmark.uri == "benchmark://builtin-v0/crc32"
+    with pytest.warns(UserWarning, match="no effect until reset"):
+        env.benchmark = "builtin-v0/crc32"
+    assert env.benchmark == SMALL  # this episode's, until the next reset (CompilerGym's rule)
     env.reset()
-    assert env.benchmark.uri == "benchmark://builtin-v0/crc32"
+    assert env.benchmark == "benchmark://builtin-v0/crc32"
     env.reset()  # stays on it, as in CompilerGym
     assert env.benchmark.uri == "benchmark://builtin-v0/crc32"
+    with pytest.raises(TypeError, match="Expected a Benchmark instance, received: 'int'"):
+        env.benchmark = 10
+    env.benchmark = None  # unset: each reset draws one from the dataset
+    drawn = {str(env.reset() is not None and env.benchmark) for _ in range(6)}
+    assert len(drawn) > 1
 
 
 def test_make_benchmark_from_a_c_file(env, tmp_path):

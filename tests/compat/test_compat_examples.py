@@ -22,9 +22,9 @@ import pytest
 from optgym import compat as compiler_gym
 from optgym.agents import Budget
 from optgym.cli import main
+from optgym.compat.wrappers import ConstrainedCommandline, ObservationWrapper, RewardWrapper
 from optgym.leaderboard import evaluate, validate_states
 from optgym.leaderboard.tasks import Task, register_task
-from optgym.wrappers import ConstrainedCommandline, ObservationWrapper, RewardWrapper
 
 SMALL = "benchmark://builtin-v0/adler32_fletcher"
 TASK = register_task(Task(

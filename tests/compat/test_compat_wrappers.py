@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 from optgym import compat as compiler_gym
-from optgym.errors import OptgymError
-from optgym.wrappers import (
+from optgym.compat.wrappers import (
     ActionWrapper,
     CommandlineWithTerminalAction,
     ConstrainedCommandline,
@@ -21,6 +20,7 @@ from optgym.wrappers import (
     RewardWrapper,
     TimeLimit,
 )
+from optgym.errors import OptgymError
 
 A = "benchmark://builtin-v0/adler32_fletcher"
 B = "benchmark://builtin-v0/crc32"

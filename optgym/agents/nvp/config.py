@@ -64,7 +64,7 @@ class NvpConfig(RecipeConfig):
     temperature: float = 0.02  # of the softmax over the coreset rewards (the target)
     max_minutes: float = 15.0  # stop training after this long (the best epoch so far is kept)
     max_steps: int | None = None  # stop after this many optimizer steps (for smoke tests)
-    torch_threads: int | None = None
+    torch_threads: int | None = None  # None: the free cores (optgym.cores; OPTGYM_THREADS)
 
     def __post_init__(self) -> None:
         check_choice("stop_after", self.stop_after, ("pool", "coreset", "train"))

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from optgym.agents.nvp.coreset import facility_location, greedy_coreset, reward_matrix
 from optgym.agents.nvp.store import PoolStore
 from optgym.errors import OptgymError
+
+if TYPE_CHECKING:
+    from optgym.envs.llvm import LlvmEnv
 
 
 def select_coreset(store: PoolStore, k: int = 50) -> dict[str, Any]:
@@ -97,11 +100,11 @@ def to_data(example_features: dict[str, np.ndarray], rewards: np.ndarray | None 
     return data
 
 
-def features_from_env(env: Any, encoder: str) -> dict[str, np.ndarray]:
+def features_from_env(env: LlvmEnv, encoder: str) -> dict[str, np.ndarray]:
     """The current program's feature arrays, read through the environment's observations."""
-    feats: dict[str, np.ndarray] = {"autophase": np.asarray(env.observation["Autophase"])}
+    feats: dict[str, np.ndarray] = {"autophase": np.asarray(env.observe("Autophase"))}
     if encoder == "gnn":
-        g = env.observation["Programl"]
+        g = env.observe("Programl")
         feats.update(nodes=np.asarray(g.nodes), edges=np.asarray(g.edges),
                      links=np.asarray(g.edge_links))
     else:

@@ -67,8 +67,37 @@ def save_model(model: NvpModel, coreset: dict[str, Any], metadata: dict[str, Any
                                     "pool_geomean_best_single") if k in coreset}
     atomic_write(out / "coreset.json", json.dumps(keep, indent=1).encode())
     atomic_write(out / "metadata.json", json.dumps(metadata, indent=1).encode())
-    for name in ("model.pt", "coreset.json", "metadata.json"):
+    export_numpy(out)
+    for name in ("model.pt", "coreset.json", "metadata.json", "model.npz"):
         (out / name).chmod(0o644)  # package data: readable by every user, like the rest
+
+
+def export_numpy(directory: str | Path) -> Path:
+    """Write ``model.npz`` beside a directory's ``model.pt``: the same weights, for
+    :class:`~optgym.agents.nvp.inference.NumpyNvp`, which ranks without importing torch.
+    Returns its path."""
+    import io
+
+    import numpy as np
+
+    from optgym.agents import encoders
+    from optgym.agents.nvp import inference
+
+    directory = Path(directory)
+    pt = directory / "model.pt"
+    try:
+        blob = torch.load(pt, map_location="cpu", weights_only=True)
+        hparams, state = blob["hparams"], blob["state_dict"]
+    except (OSError, KeyError, RuntimeError) as exc:
+        raise OptgymError(f"{pt} is not a readable NVP model: {exc}") from None
+    meta = {"hparams": hparams, "source_sha256": inference.source_digest(pt),
+            "layout": [encoders.N_FLOWS, encoders.N_NODE_TYPES, encoders.POSITION_EMBEDDINGS]}
+    arrays = {k: v.detach().cpu().numpy() for k, v in state.items() if v.is_floating_point()}
+    buf = io.BytesIO()
+    np.savez(buf, meta=np.array(json.dumps(meta)), **arrays)
+    path = directory / inference.FILENAME
+    atomic_write(path, buf.getvalue())
+    return path
 
 
 def load_model(directory: str | Path) -> tuple[NvpModel, list[list[str]], dict[str, Any]]:

@@ -7,10 +7,14 @@ with a budget of B compilations the policy tries the top B - 1 sequences.
 
 from __future__ import annotations
 
+import json
 import math
+import threading
 import time
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from optgym.agents.base import Budget, SearchResult, result_from_env
 from optgym.agents.nvp import MODEL_DIR
@@ -45,17 +49,27 @@ class NvpPolicy:
         self.last_ranking_seconds = 0.0
         #: What the candidates are judged by: ``IrInstructionCount`` or ``ObjectTextSizeBytes``.
         self.cost = cost
+        #: Compiler workers that measure candidates at once (the env's own and helpers);
+        #: None: one per free core (:func:`optgym.cores.free_cores`).
+        self.workers: int | None = None
 
     def _model(self) -> tuple[Any, list[list[str]], dict[str, Any]]:
+        """The model (numpy when the directory has an up-to-date ``model.npz``, else torch),
+        its coreset sequences and metadata; loaded once."""
         if self._loaded is None:
-            from optgym.agents.nvp.model import load_model
-
             if not (self.model_dir / "model.pt").is_file():
                 raise OptgymError(f"no NVP model in {self.model_dir}; train one with "
                                   "`optgym train nvp`")
+            from optgym.agents.nvp.inference import NumpyNvp
             from optgym.agents.nvp.neighbours import FILENAME, Neighbours
 
-            self._loaded = load_model(self.model_dir)
+            model = NumpyNvp.load(self.model_dir)
+            if model is None:
+                from optgym.agents.nvp.model import load_model
+
+                self._loaded = load_model(self.model_dir)
+            else:
+                self._loaded = (model, *_coreset_and_metadata(self.model_dir, model.hparams))
             if self.ranking != "logits":
                 self._neighbours = Neighbours.load(self.model_dir)
             if self.ranking == "training-greedy":
@@ -72,21 +86,34 @@ class NvpPolicy:
     def rank(self, env: LlvmEnv) -> list[list[str]]:
         """The coreset sequences, most promising first, for the program ``env`` is reset at,
         as :data:`RANKINGS` ``self.ranking`` says (see :mod:`optgym.agents.nvp.neighbours`)."""
-        import torch
-
-        from optgym.agents.nvp.data import features_from_env, to_data
+        from optgym.agents.nvp.data import features_from_env
+        from optgym.agents.nvp.inference import NumpyNvp
 
         model, sequences, _ = self._model()
         started = time.monotonic()
-        data = to_data(features_from_env(env, model.hparams["encoder"]), batchable=False)
+        features = features_from_env(env, model.hparams["encoder"])
+        if isinstance(model, NumpyNvp):
+            embedding = model.encode(features)
+            if self._neighbours is not None:
+                order = self._neighbours.order(embedding.astype(np.float64))
+            else:
+                order = np.argsort(-model.logits(embedding), kind="stable").tolist()
+        else:
+            order = self._rank_with_torch(model, features)
+        self.last_ranking_seconds = time.monotonic() - started
+        return [sequences[i] for i in order]
+
+    def _rank_with_torch(self, model: Any, features: dict[str, np.ndarray]) -> list[int]:
+        import torch
+
+        from optgym.agents.nvp.data import to_data
+
+        data = to_data(features, batchable=False)
         with torch.no_grad():
             embedding = model.encoder.encode(data)
             if self._neighbours is not None:
-                order = self._neighbours.order(embedding[0].double().numpy())
-            else:
-                order = torch.argsort(model.head(embedding)[0], descending=True).tolist()
-        self.last_ranking_seconds = time.monotonic() - started
-        return [sequences[i] for i in order]
+                return self._neighbours.order(embedding[0].double().numpy())
+            return torch.argsort(model.head(embedding)[0], descending=True).tolist()
 
     def search(self, env: LlvmEnv, budget: Budget) -> SearchResult:
         """Try the top-ranked coreset sequences within ``budget``, then -Oz; return the best."""
@@ -101,17 +128,17 @@ class NvpPolicy:
             # The drop-ins ask for safe passes: a model trained with more can never ship one.
             ranked = [steps for steps in ranked if is_safe_pipeline(join_steps(steps))]
         limit = budget.compilations if budget.compilations is not None else len(ranked) + 1
-        cost = (self.cost,)
-        clock.spend()  # -Oz, always measured: the fallback
-        best_steps, best_count = [OZ], env.try_steps([OZ], cost)[self.cost]
-        for steps in ranked:
-            if clock.exhausted or clock.compilations >= limit:
-                break
-            clock.spend()
-            try:
-                count = env.try_steps(steps, cost)[self.cost]
-            except (CompilerCrash, LlvmError):
-                continue  # a sequence LLVM rejects or dies on is simply not a candidate
+        # -Oz first, always measured: the fallback. Then the ranked sequences while the budget
+        # lasts, on this env's worker and on helper workers when cores are free.
+        candidates = [[OZ], *ranked[:max(0, limit - 1)]]
+        counts = _Evaluation(env, candidates, self.cost, clock, limit,
+                             self.workers).run()
+        if counts[0] is None:
+            raise CompilerCrash(f"-Oz failed on {env.benchmark.uri}")
+        best_steps, best_count = [OZ], counts[0]
+        for steps, count in zip(candidates[1:], counts[1:], strict=True):
+            if count is None:
+                continue  # not tried, or LLVM rejects or dies on it: not a candidate
             if count < best_count or (count == best_count and len(steps) < len(best_steps)):
                 best_steps, best_count = list(steps), count
         result = result_from_env(env, best_steps, clock, self.name)
@@ -119,6 +146,100 @@ class NvpPolicy:
             # stepwise replay disagreed: stay safe
             result = result_from_env(env, [OZ], clock, self.name)
         return result
+
+
+class _Evaluation:
+    """Measures candidate sequences, in order, on the env's worker and on helper workers (each
+    its own process with its own copy of the module), as many at once as there are workers.
+
+    Every candidate's measure is what ``env.try_steps`` gives, so the choice does not depend on
+    which worker measured what: the results are read in candidate order afterwards. Helpers are
+    used only when cores are free and there are enough candidates to pay for starting one.
+    """
+
+    #: Candidates per helper worker below which starting it costs more than it saves.
+    MIN_PER_HELPER = 4
+
+    def __init__(self, env: LlvmEnv, candidates: list[list[str]], cost: str, clock: Any,
+                 limit: int, workers: int | None):
+        self.env, self.candidates, self.cost, self.clock = env, candidates, cost, clock
+        self.limit = limit
+        if workers is None:
+            from optgym.cores import free_cores
+
+            workers = free_cores()
+        self.helpers = max(0, min(workers, len(candidates) // self.MIN_PER_HELPER) - 1)
+        self.counts: list[int | None] = [None] * len(candidates)
+        self._next = 0
+        self._lock = threading.Lock()
+
+    def _take(self) -> int | None:
+        with self._lock:
+            i = self._next
+            if (i >= len(self.candidates) or self.clock.compilations >= self.limit
+                    or (i and self.clock.exhausted)):
+                return None
+            self._next += 1
+            self.clock.spend()
+            return i
+
+    def _measure_on_env(self) -> None:
+        while (i := self._take()) is not None:
+            self._measure_one_on_env(i)
+
+    def _measure_one_on_env(self, i: int) -> None:
+        try:
+            self.counts[i] = self.env.try_steps(self.candidates[i], (self.cost,))[self.cost]
+        except (CompilerCrash, LlvmError):
+            pass
+
+    def _measure_on_helper(self) -> None:
+        from optgym.llvm.session import CompilerSession
+
+        session = CompilerSession(timeout=self.env.session.timeout)
+        try:
+            module = session.load(self.env.benchmark.bitcode, self.env.benchmark.uri)
+            while (i := self._take()) is not None:
+                steps = self.env.episode_steps(self.candidates[i])
+                try:
+                    self.counts[i] = module.try_pipeline(join_steps(steps), (self.cost,))[self.cost]
+                except (CompilerCrash, LlvmError):
+                    pass
+        except OptgymError:
+            pass  # the helper could not start or load the module: the env's worker goes on
+        finally:
+            session.close()
+
+    def run(self) -> list[int | None]:
+        """Each candidate's measure (None: not measured within the budget, or LLVM failed)."""
+        # -Oz, the fallback, is always measured, on the env's own worker (while the helpers
+        # start); the rest are shared out as workers come free.
+        self._next = 1
+        self.clock.spend()
+        threads = [threading.Thread(target=self._measure_on_helper, daemon=True)
+                   for _ in range(self.helpers)]
+        for t in threads:
+            t.start()
+        self._measure_one_on_env(0)
+        self._measure_on_env()
+        for t in threads:
+            t.join()
+        return self.counts
+
+
+def _coreset_and_metadata(directory: Path, hparams: dict[str, Any]
+                          ) -> tuple[list[list[str]], dict[str, Any]]:
+    """A model directory's coreset sequences and metadata (what ``load_model`` reads besides
+    the weights), checked against the model's number of outputs."""
+    try:
+        sequences = json.loads((directory / "coreset.json").read_text())["sequences"]
+        metadata = json.loads((directory / "metadata.json").read_text())
+    except (OSError, ValueError, KeyError) as exc:
+        raise OptgymError(f"{directory} is not a readable NVP model directory: {exc}") from None
+    if len(sequences) != hparams["k"]:
+        raise OptgymError(f"{directory}: the coreset has {len(sequences)} sequences but the "
+                          f"model predicts {hparams['k']}")
+    return sequences, metadata
 
 
 class NvpAutophasePolicy(NvpPolicy):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -120,10 +121,16 @@ def train_nvp(config: NvpConfig, ctx: TrainContext) -> dict[str, Any]:
 
     Returns a summary (with ``stop_after: pool`` or ``coreset``, of the steps run).
     """
-    import torch
 
-    if config.torch_threads:
-        torch.set_num_threads(config.torch_threads)
+    from optgym.cores import set_torch_threads
+
+    # The cores really free, shared among this machine's ranks (on a busy machine, more
+    # threads than free cores trains slower, not faster); the setting or OPTGYM_THREADS wins.
+    threads = set_torch_threads(config.torch_threads,
+                                share=int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
+    if ctx.is_main:
+        print(f"torch threads: {threads} (the free cores; torch_threads or OPTGYM_THREADS "
+              "sets it)", flush=True)
     started = time.monotonic()
     if config.stop_after != "train":
         coreset = prepare(config, ctx, pool_only=config.stop_after == "pool") if ctx.is_main else None

@@ -9,7 +9,7 @@ module changes, so the agent never spends two steps on the same no-op (MaskableP
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gymnasium
 import numpy as np
@@ -19,6 +19,9 @@ from optgym.agents.config import ConfigError
 from optgym.agents.encoders import AUTOPHASE_SIZE
 from optgym.agents.ppo.config import OBSERVATIONS, PpoConfig
 from optgym.errors import OptgymError
+
+if TYPE_CHECKING:
+    from optgym.envs.llvm import LlvmEnv
 
 
 def observation_space(mode: str, n_actions: int, *, max_nodes: int, max_edges: int) -> spaces.Dict:
@@ -103,18 +106,18 @@ class EpisodeTracker:
         }
 
 
-def encode_observation(llvm_env: Any, tracker: EpisodeTracker, mode: str, *, max_nodes: int,
+def encode_observation(llvm_env: LlvmEnv, tracker: EpisodeTracker, mode: str, *, max_nodes: int,
                        max_edges: int, raw: Any = None) -> dict[str, np.ndarray]:
     """The wrapped observation of an ``LlvmEnv``'s current state (``raw``: the env's own
     observation when it already is the Autophase vector or Programl graph)."""
-    count = int(llvm_env.observation["IrInstructionCount"])
-    o0 = int(llvm_env.observation["IrInstructionCountO0"])
+    count = int(llvm_env.observe("IrInstructionCount"))
+    o0 = int(llvm_env.observe("IrInstructionCountO0"))
     obs = tracker.features(count, o0)
     if mode == "autophase":
-        vec = raw if raw is not None else llvm_env.observation["Autophase"]
+        vec = raw if raw is not None else llvm_env.observe("Autophase")
         obs["autophase"] = np.asarray(vec, dtype=np.float32)
     else:
-        graph = raw if raw is not None else llvm_env.observation["Programl"]
+        graph = raw if raw is not None else llvm_env.observe("Programl")
         obs.update(pad_graph(graph, max_nodes, max_edges))
     return obs
 

@@ -14,6 +14,7 @@ import torch
 from optgym.agents.base import Budget, SearchResult, result_from_env
 from optgym.agents.ppo.export import load_exported
 from optgym.agents.ppo.observation import EpisodeTracker, encode_observation
+from optgym.envs.llvm import LlvmEnv
 from optgym.errors import OptgymError
 
 #: The model that ships with the package (used when PpoPolicy gets no checkpoint).
@@ -49,7 +50,7 @@ class PpoPolicy:
         action, _ = self.policy.predict(obs, action_masks=mask, deterministic=deterministic)
         return int(np.asarray(action).reshape(-1)[0])
 
-    def search(self, env: Any, budget: Budget) -> SearchResult:
+    def search(self, env: LlvmEnv, budget: Budget) -> SearchResult:
         """Roll the model out within ``budget`` on the benchmark ``env`` is reset at."""
         if env.benchmark is None:
             raise OptgymError("reset the environment at a benchmark before searching")
@@ -62,7 +63,7 @@ class PpoPolicy:
             best_steps, best_count = self._rollouts(work, clock, budget)
             if self.fallback_oz:
                 clock.spend()
-                if int(work.observation["IrInstructionCountOz"]) <= best_count:
+                if int(work.observe("IrInstructionCountOz")) <= best_count:
                     best_steps = ["default<Oz>"]
         finally:
             work.close()
@@ -79,7 +80,7 @@ class PpoPolicy:
         def left() -> bool:
             return not clock.exhausted and (limit is None or clock.compilations < limit - reserve)
 
-        best_count = int(work.observation["IrInstructionCount"])
+        best_count = int(work.observe("IrInstructionCount"))
         best_steps: list[str] = []
         rollout, generator = 0, torch.Generator().manual_seed(self.seed)
         while left():
@@ -99,7 +100,7 @@ class PpoPolicy:
                     break
                 steps.append(work.actions[action].pipeline)
                 tracker.record(action, not info.get("action_had_no_effect", False))
-                count = int(work.observation["IrInstructionCount"])
+                count = int(work.observe("IrInstructionCount"))
                 if count < best_count:
                     best_count, best_steps = count, list(steps)
                 if terminated:

@@ -1,7 +1,6 @@
 """LLVM pass-ordering environments (`optgym/llvm-*`)."""
 
-from optgym.envs.llvm.cache import Transition, TranspositionCache
-from optgym.envs.llvm.env import LlvmEnv
+from optgym.envs.llvm.env import BenchmarkLike, LlvmEnv
 from optgym.envs.llvm.state import CompilerEnvState, ValidationResult
 
-__all__ = ["CompilerEnvState", "LlvmEnv", "Transition", "TranspositionCache", "ValidationResult"]
+__all__ = ["BenchmarkLike", "CompilerEnvState", "LlvmEnv", "ValidationResult"]

@@ -12,14 +12,15 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from pathlib import Path
 
 from optgym import LLVM_VERSION
 from optgym.cache import atomic_write, cache_root, read_json_entry
+from optgym.datasets import Benchmark
 from optgym.errors import BenchmarkError
 from optgym.llvm import toolchain
 from optgym.llvm.core import elf_text_size
-from optgym.llvm.session import ModuleHandle
+from optgym.llvm.session import CompilerSession, ModuleHandle
 
 #: v2: -O3/-Oz baselines are what clang-19 makes of the benchmark (was default<Oz> in-process).
 _BASELINE_FORMAT = 2
@@ -36,9 +37,9 @@ class BaselineCache:
         self._values: dict[str, dict[str, float]] = {}
         # The last benchmark asked for, by identity, so that a step costs no hashing, and
         # what clang made of it at each level, which several costs share.
-        self._memo: tuple[Any, str, dict[str, bytes]] = (None, "", {})
+        self._memo: tuple[Benchmark | None, str, dict[str, bytes]] = (None, "", {})
 
-    def get(self, benchmark: Any, cost: str, *, module: ModuleHandle | None,
+    def get(self, benchmark: Benchmark, cost: str, *, module: ModuleHandle | None,
             load: Callable[[], ModuleHandle]) -> Mapping[str, float]:
         """The benchmark's ``cost`` at each level, as ``{f"{cost}{level}": value}``.
 
@@ -74,7 +75,7 @@ class BaselineCache:
         return levels
 
     @staticmethod
-    def _path(key: str) -> Any:
+    def _path(key: str) -> Path:
         return cache_root() / f"llvm{LLVM_VERSION}-baselines-v{_BASELINE_FORMAT}" / f"{key}.json"
 
     def _save(self, key: str, values: dict[str, float]) -> None:
@@ -85,12 +86,12 @@ class BaselineCache:
 class _Levels(Mapping[str, float]):
     """One benchmark's costs by level; -O3 and -Oz are computed (and cached) when first read."""
 
-    def __init__(self, cache: BaselineCache, benchmark: Any, key: str, cost: str,
+    def __init__(self, cache: BaselineCache, benchmark: Benchmark, key: str, cost: str,
                  values: dict[str, float], optimized: dict[str, bytes],
                  load: Callable[[], ModuleHandle]):
         self.cache, self.benchmark, self.key, self.cost = cache, benchmark, key, cost
         self.values, self.optimized, self.load = values, optimized, load
-        self.session: Any = None  # where to measure clang's modules (known once one is loaded)
+        self.session: CompilerSession | None = None  # where to measure clang's modules (known once one is loaded)
 
     def __getitem__(self, name: str) -> float:
         if name not in self.values:
@@ -127,7 +128,7 @@ class _Levels(Mapping[str, float]):
         return _cost_of(bitcode, self.cost, self.session, what)
 
 
-def _cost_of(bitcode: bytes, cost: str, session: Any, what: str) -> float:
+def _cost_of(bitcode: bytes, cost: str, session: CompilerSession, what: str) -> float:
     """``cost`` of a module clang made, measured in ``session``'s compiler worker."""
     reference = session.load(bitcode, what)
     try:

@@ -1,33 +1,32 @@
-"""`LlvmEnv`: the pass-ordering environment. State: an LLVM 19 module; actions: LLVM passes.
+"""`LlvmEnv`: LLVM 19 pass ordering as a plain Gymnasium environment.
 
-One environment owns one compiler worker (forks share it). The module never leaves the worker:
-a step sends the action's pipeline text and the names of the observations it needs, and gets
-back numbers and arrays. Per-benchmark baselines (-O0, -O3, -Oz costs) come from
-:class:`~optgym.envs.llvm.baselines.BaselineCache`; replay with `opt-19` is
-:func:`~optgym.envs.llvm.validation.validate_state`. With a
-:class:`~optgym.envs.llvm.cache.TranspositionCache`, known transitions are answered without
-running LLVM at all; the passes are applied lazily, only when an observation needs the module.
+One environment owns one compiler worker (its forks share it). The module never leaves the
+worker: a step sends the action's pipeline text and the names of what the step observes, and
+gets back numbers and arrays in the same reply. CompilerGym's API (spaces assigned by name,
+the ``observation``/``reward`` views, four-tuple steps, datasets) is a layer above this one,
+:mod:`optgym.compat`; caching transitions across episodes is the search's business
+(:mod:`optgym.agents.search`).
 """
 
 from __future__ import annotations
 
-import functools
 import operator
 import shutil
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, SupportsInt
+from typing import TYPE_CHECKING, Any, SupportsInt
 
 import gymnasium
 import numpy as np
 from gymnasium import spaces
 
 from optgym.cache import atomic_write
+from optgym.datasets import Benchmark
 from optgym.envs.llvm.baselines import BaselineCache
-from optgym.envs.llvm.cache import Transition, TranspositionCache
+from optgym.envs.llvm.episode import Episode, Loaded, SharedSession
 from optgym.envs.llvm.spaces import (
     AUTOPHASE_NAMES,
     INSTCOUNT_NAMES,
@@ -44,22 +43,27 @@ from optgym.envs.llvm.state import (
     steps_of,
 )
 from optgym.envs.llvm.validation import validate_state
-from optgym.errors import BenchmarkError, CompilerCrash, OptgymError, ParseError, RenderModeError
+from optgym.errors import (
+    ArgumentKindError,
+    BenchmarkError,
+    CompilerCrash,
+    OptgymError,
+    ParseError,
+    RenderModeError,
+)
 from optgym.llvm import passes as pass_table
 from optgym.llvm.session import CompilerSession, ModuleHandle
+from optgym.scratch import scratch_dir
 
+if TYPE_CHECKING:
+    from optgym.programgraphs import ProgramGraph
 
-class _SharedSession:
-    """A compiler session shared by an environment and its forks; closed by the last user."""
+#: What ``benchmark=`` and ``options["benchmark"]`` take: a URI (or a path to a .c/.ll/.bc
+#: file) or a :class:`~optgym.datasets.Benchmark`.
+BenchmarkLike = str | Path | Benchmark
 
-    def __init__(self, session: CompilerSession):
-        self.session = session
-        self.users = 1
-
-    def release(self) -> None:
-        self.users -= 1
-        if self.users <= 0:
-            self.session.close()
+#: The sibling() default meaning "as this environment has it".
+_SAME: Any = object()
 
 
 class LlvmEnv(gymnasium.Env):
@@ -78,13 +82,14 @@ class LlvmEnv(gymnasium.Env):
     |---|---|---|
     | ``"flags-v0"`` (default) | 117 | CompilerGym's 124 LLVM-10 flags minus 7 LLVM 19 dropped |
     | ``"flags-pipelines-v0"`` | 122 | the same plus ``-O1 -O2 -O3 -Os -Oz`` |
+    | ``"flags-safe-v0"``, ``"flags-safe-pipelines-v0"`` | 67, 72 | the passes that keep every well-defined program's meaning |
     | ``["-mem2reg", "-gvn", ...]`` | len | those flags, in that order |
 
     An action outside the space raises ``ValueError``.
 
     ## Observation space
-    Chosen by name (``observation_space="Autophase"``; assign ``env.observation_space = "Ir"``
-    to change it; ``None`` gives ``0`` from a ``Discrete(1)``). The vectors:
+    Fixed at construction by name (``observation_space="Autophase"``; ``None`` gives ``0``
+    from a ``Discrete(1)``). The vectors:
 
     | name | space | content |
     |---|---|---|
@@ -100,29 +105,32 @@ class LlvmEnv(gymnasium.Env):
     | ``InstCountDict``, ``AutophaseDict`` | ``Dict`` | the vectors keyed by feature name |
     | ``IsRunnable`` | ``Discrete(2)`` | 1 when the benchmark can be run |
 
-    Any space, not only the chosen one, is computed on demand by ``env.observation["Name"]``.
+    ``env.observe("Name")`` computes any of them, not only the chosen one, for the current
+    module.
 
     ## Rewards
-    Chosen by name (``reward_space=...``, or assign ``env.reward_space = "..."``). Each is the
-    drop in a cost since the previous step, divided by a per-benchmark scale:
-    ``IrInstructionCount`` (÷1), ``IrInstructionCountNorm`` (÷ the -O0 count),
-    ``IrInstructionCountO3`` / ``IrInstructionCountOz`` (÷ max(C_O0 - C_O3/Oz, 1), so an episode
-    ending at -Oz's count sums to 1.0), the same four for ``ObjectTextSize*``, and
-    ``RuntimeO3`` (runnable benchmarks only). ``env.reward["Name"]`` gives any other space's
-    reward since that space was last asked.
+    Fixed at construction by name (``reward_space=...``). Each is the drop in a cost since the
+    previous step, divided by a per-benchmark scale: ``IrInstructionCount`` (÷1),
+    ``IrInstructionCountNorm`` (÷ the -O0 count), ``IrInstructionCountO3`` /
+    ``IrInstructionCountOz`` (÷ max(C_O0 - C_O3/Oz, 1), so an episode ending at -Oz's count
+    sums to 1.0), the same four for ``ObjectTextSize*``, and ``RuntimeO3`` (runnable
+    benchmarks only). ``env.episode_reward`` is the sum so far.
 
     ## Starting state
     The benchmark's unoptimized module (clang's output before any LLVM pass). The benchmark is
     ``options["benchmark"]`` of ``reset``, else the constructor's ``benchmark``, else one drawn
     from ``dataset`` (and ``split``) with the env's generator, seeded by ``reset(seed=...)``.
+    A C file takes compile flags in its URI: ``file:///path/x.c?copt=-std=gnu89&copt=-DN=4``.
     With ``honor_always_inline`` (on for the safe action sets), the episode's first action is
     preceded by LLVM's always-inliner, as clang runs it at every -O level, unless that action is
     a standard pipeline (``default<Oz>`` ...), which runs it itself; ``actions_taken`` and the
     command line show the ``always-inline`` step, so replays stay exact.
 
     ## Episode end
-    Terminated when a pass crashes LLVM or runs past ``timeout`` (``info["error"]`` says which;
-    the module is as it was before the step, and the env works again after ``reset()``).
+    Terminated when a pass crashes LLVM or runs past ``timeout``: ``info["error"]`` is the
+    :class:`~optgym.errors.CompilerCrash` or :class:`~optgym.errors.PassTimeout` (its class says
+    which, its ``passes`` the pipeline, its text the module and the cause); the module is as it
+    was before the step, and the env works again after ``reset()``.
     Truncated after 200 steps when made with ``gymnasium.make`` (``max_episode_steps``);
     otherwise episodes never end by themselves.
 
@@ -135,7 +143,6 @@ class LlvmEnv(gymnasium.Env):
         reward_space: name of the reward returned by step.
         action_space: an action set's name or a list of flags (see the table above).
         timeout: seconds one pass may run before the worker is killed.
-        transposition_cache: share one between environments of a search to skip known steps.
         runtimes_per_observation: how many runs the ``Runtime`` observation takes the median of.
         honor_always_inline: keep clang's ``always_inline`` promise (see Starting state); None
             (the default) turns it on for the safe action sets, whose results ship.
@@ -148,30 +155,40 @@ class LlvmEnv(gymnasium.Env):
     after the reset; ``apply()`` uses it). ``info`` of ``reset`` holds ``"benchmark"``; of
     ``step``, ``"action"`` (the flag), ``"action_had_no_effect"`` and, on a crash, ``"error"``.
 
+    ## Beyond Gymnasium's API
+    ``observe(name)`` (any observation now), ``fork()`` (an independent copy, cloned in the
+    worker), ``state`` / ``apply(state)`` / ``validate(state)`` (the episode as a leaderboard
+    record, replayed by the real ``opt-19``), ``commandline()``, ``actions_taken``,
+    ``episode_reward``, ``benchmark``, ``try_steps(steps)`` (measure a sequence without
+    leaving the episode), ``program_graph()``, ``sibling(...)`` (another env on this worker)
+    and ``apply_action(action, observe)`` (a step without reward or observation, for the
+    layers above: :mod:`optgym.compat`, the searches).
+
     ## Version history
     * v0: CompilerGym's ``llvm-v0`` spaces, names and reward definitions on LLVM 19; seven of
       its 124 flags have no LLVM 19 pass (``optgym.llvm.passes.LEFT_OUT`` says why). Since
       optgym 0.1 (the drop-ins issue), environments on the safe action sets run the
-      always-inliner before the first action (``honor_always_inline``).
+      always-inliner before the first action (``honor_always_inline``). Since the
+      CompilerGym-conformance issue, spaces are fixed at construction (assigning them by name
+      is :mod:`optgym.compat`'s) and the transposition cache lives in the searches.
     """
 
     metadata = {"render_modes": ["human", "ansi"]}
 
     def __init__(
         self,
-        benchmark: Any = None,
+        benchmark: BenchmarkLike | None = None,
         *,
         dataset: str = "builtin-v0",
         split: str | None = None,
         observation_space: str | None = "Autophase",
         reward_space: str = "IrInstructionCountOz",
-        action_space: str | list[str] | pass_table.ActionSet = "flags-v0",
+        action_space: str | Sequence[str] | pass_table.ActionSet = "flags-v0",
         timeout: float = 60.0,
-        transposition_cache: TranspositionCache | None = None,
         runtimes_per_observation: int = 3,
         render_mode: str | None = None,
         honor_always_inline: bool | None = None,
-        _shared: _SharedSession | None = None,
+        _shared: SharedSession | None = None,
     ):
         super().__init__()
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
@@ -182,97 +199,74 @@ class LlvmEnv(gymnasium.Env):
         self.render_mode = render_mode
         self.actions = pass_table.action_set(action_space)
         self.action_space = Commandline(self.actions)
+        self.observation_spec: ObservationSpec | None = (
+            observation_spec(observation_space) if observation_space is not None else None)
+        self._observation_space: spaces.Space = (
+            self.observation_spec.space if self.observation_spec else spaces.Discrete(1))
+        self.reward_spec: RewardSpec = reward_spec(reward_space)
         self.honor_always_inline = (self.actions.safe if honor_always_inline is None
                                     else bool(honor_always_inline))
-        # True until the episode's first step decides whether the always-inliner runs first.
-        self._always_inline_due = False
-        self.observation_space_spec: ObservationSpec | None = None
-        self._observation_space: spaces.Space = spaces.Discrete(1)
-        self.observation_space = observation_space
-        self.reward_space_spec: RewardSpec = reward_spec(reward_space)
-        self.reward_range = (-np.inf, np.inf)
+        self.fixed_benchmark = benchmark
         self.dataset_name = dataset
         self.split = split
         self.runtimes_per_observation = runtimes_per_observation
-        self.cache = transposition_cache
-        self._fixed_benchmark = benchmark
-        self._shared = _shared or _SharedSession(CompilerSession(timeout=timeout))
-        self._benchmark: Any = None
-        self._base: ModuleHandle | None = None  # the unmodified benchmark, for cheap resets
-        self._module: ModuleHandle | None = None
-        self._applied: list[str] = []  # pipelines run on self._module
-        self._pending: list[str] = []  # pipelines known from the cache, not yet run
-        self._hash: str | None = None
-        self._count: int | None = None
+        # What the worker sends back with every step: the instruction count, the observation's
+        # and the reward's values. Fixed here, as the spaces are.
+        needed = {"IrInstructionCount"}
+        if self.observation_spec is not None and self.observation_spec.source == "worker":
+            needed.add(self.observation_spec.worker)
+        if self.reward_spec.cost != "Runtime":
+            needed.add(self.reward_spec.cost)
+        self._step_observations = tuple(sorted(needed))
+        self._shared = _shared or SharedSession(CompilerSession(timeout=timeout))
+        self._loaded: Loaded | None = None
+        self._episode: Episode | None = None
         self._baselines = BaselineCache(self._runtime)
-        self._reward_prev: dict[str, float] = {}
-        self.episode_reward = 0.0
-        self._reset_time = time.monotonic()
         self._tmpdir: Path | None = None
-        # Observations the worker returned with the last step, valid until the module changes.
-        self._step_obs: dict[str, Any] | None = None
-        self.observation = ObservationView(self._observation_in_episode)
-        self.reward = RewardView(self._reward_in_episode)
-
-    # -- properties --------------------------------------------------------------------------
-    @property
-    def session(self) -> CompilerSession:
-        """The compiler session whose worker holds this environment's module."""
-        return self._shared.session
-
-    @property
-    def benchmark(self) -> Any:
-        """The current :class:`~optgym.datasets.Benchmark` (None before the first reset)."""
-        return self._benchmark
-
-    @property
-    def actions_taken(self) -> list[str]:
-        """Pipeline texts of the actions of this episode, in order."""
-        return self._applied + self._pending
-
-    @property
-    def in_episode(self) -> bool:
-        """Whether the environment has been reset (and not closed) since it was made."""
-        return self._module is not None
-
-    @property
-    def episode_walltime(self) -> float:
-        """Seconds since the episode began (the last reset)."""
-        return time.monotonic() - self._reset_time
 
     @property
     def observation_space(self) -> spaces.Space:
-        """The space of what reset and step return; assign a name (or None) to change it."""
+        """The space of what reset and step return (fixed at construction)."""
         return self._observation_space
 
     @observation_space.setter
-    def observation_space(self, name: str | ObservationSpec | None) -> None:
-        if isinstance(name, spaces.Space):
-            raise OptgymError(
-                "assign an observation space by name (env.observation_space = 'InstCount'), "
-                f"not as a {type(name).__name__}; to transform observations, use a wrapper"
-            )
-        if isinstance(name, ObservationSpec):
-            name = name.name
-        spec = observation_spec(name) if name is not None else None
-        self.observation_space_spec = spec
-        self._observation_space = spec.space if spec is not None else spaces.Discrete(1)
-        self.__dict__.pop("_step_names", None)  # what a step asks the worker for has changed
+    def observation_space(self, value: object) -> None:
+        raise ArgumentKindError(
+            f"LlvmEnv's observation space is fixed at construction (LlvmEnv(observation_space="
+            f"...), gymnasium.make(id, observation_space=...)), not assigned ({value!r}); "
+            "CompilerGym's assignable spaces are optgym.compat.make(...)'s, and "
+            "env.observe(name) computes any observation")
 
     @property
     def reward_space(self) -> RewardSpec:
-        """The reward step returns; assign a name to change it from the next step on."""
-        return self.reward_space_spec
+        """The reward step returns (fixed at construction; :attr:`reward_spec`)."""
+        return self.reward_spec
 
     @reward_space.setter
-    def reward_space(self, name: str | RewardSpec) -> None:
-        spec = reward_spec(name.name if isinstance(name, RewardSpec) else name)
-        self.reward_space_spec = spec
-        self.__dict__.pop("_step_names", None)
-        if self.in_episode:  # the next step's reward is the change from here
-            self._reward_prev[spec.name] = self._cost(spec.cost)
+    def reward_space(self, value: object) -> None:
+        raise ArgumentKindError(
+            f"LlvmEnv's reward is fixed at construction (LlvmEnv(reward_space=...)), not "
+            f"assigned ({value!r}); CompilerGym's assignable spaces are optgym.compat's")
 
-    # -- gymnasium API -----------------------------------------------------------------------
+    # -- Gymnasium's API ----------------------------------------------------------------------
+    def step(self, action: SupportsInt) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        """Apply one pass. A pass that crashes LLVM ends the episode with ``info["error"]``."""
+        episode = self._current("step()")
+        index = self._check_action(action)
+        info: dict[str, Any] = {"action": self.actions[index].flag}
+        if episode.reward_due:  # the step before was interrupted after its pass ran
+            episode.reward += self._reward(episode, self.reward_spec)
+            episode.reward_due = False
+        try:
+            changed = self._advance(episode, self.actions[index].pipeline, self._step_observations)
+        except CompilerCrash as crash:  # PassTimeout included; the module is as it was
+            info["error"] = crash
+            return self._observation(), 0.0, True, False, info
+        info["action_had_no_effect"] = not changed
+        reward = self._reward(episode, self.reward_spec)
+        episode.reward += reward
+        return self._observation(), reward, False, False, info
+
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[Any, dict[str, Any]]:
@@ -281,50 +275,30 @@ class LlvmEnv(gymnasium.Env):
         super().reset(seed=seed)
         options = options or {}
         chosen = options.get("benchmark")
-        benchmark = self._resolve_benchmark(self._fixed_benchmark if chosen is None else chosen)
-        if self._base is None or self._is_new(benchmark):
+        benchmark = self._resolve_benchmark(self.fixed_benchmark if chosen is None else chosen)
+        loaded = self._loaded
+        if loaded is None or self._is_new(benchmark, loaded.benchmark):
             # Load first: a benchmark that fails to load leaves the previous one usable.
-            base = self._load(benchmark)
-            if self._base is not None:
-                self._base.close()
-            self._base, self._benchmark = base, benchmark
-        if self._module is not None:
-            self._module.close()
-        self._module = self._base.fork()
-        self._applied, self._pending = [], []
-        self._always_inline_due = self.honor_always_inline
-        self._hash, self._count, self._step_obs = None, None, None
-        self._reward_prev = {}
-        self.episode_reward = 0.0
-        self._reset_time = time.monotonic()
-        for name in options.get("replay", ()):  # used by apply(): pipelines to re-run
-            self._run_pipeline(name)
-        self._reward_prev[self.reward_space_spec.name] = self._cost(self.reward_space_spec.cost)
-        return self._observe_default(), {"benchmark": benchmark.uri}
-
-    def step(self, action: SupportsInt) -> tuple[Any, float, bool, bool, dict[str, Any]]:
-        """Apply one pass. A pass that crashes LLVM ends the episode with ``info["error"]``."""
-        if self._module is None:
-            raise OptgymError("call reset() before step()")
-        index = self._check_action(action)
-        info: dict[str, Any] = {"action": self.actions[index].flag}
-        terminated = False
-        try:
-            changed = self._run_pipeline(self.actions[index].pipeline)
-            info["action_had_no_effect"] = not changed
-        except CompilerCrash as crash:  # PassTimeout included; the module is as it was
-            info["error"] = str(crash)
-            terminated = True
-            return self._observe_default(), 0.0, terminated, False, info
-        reward = self._reward(self.reward_space_spec)
-        self.episode_reward += reward
-        return self._observe_default(), reward, terminated, False, info
+            loaded = Loaded(benchmark, self._load(benchmark))
+            if self._loaded is not None:
+                self._loaded.module.close()
+            self._loaded = loaded
+        if self._episode is not None:
+            self._episode.close()
+        self._episode = episode = Episode(loaded.benchmark, loaded.module.fork(),
+                                          always_inline_due=self.honor_always_inline)
+        replay = options.get("replay", ())
+        for pipeline in replay:  # used by apply(): pipelines to re-run
+            self._advance(episode, pipeline, ())
+        if replay:  # rewards count from here, not from the benchmark's -O0 cost
+            episode.costs[self.reward_spec.name] = self._cost(episode, self.reward_spec.cost)
+        return self._observation(), {"benchmark": loaded.benchmark.uri}
 
     def render(self) -> str | None:
         """``ansi``: return the module's IR; ``human``: print it."""
-        if self.render_mode is None or self._module is None:
+        if self.render_mode is None or self._episode is None:
             return None
-        text = self.observation["Ir"]
+        text = self.observe("Ir")
         if self.render_mode == "human":
             print(text)
             return None
@@ -332,21 +306,19 @@ class LlvmEnv(gymnasium.Env):
 
     def close(self) -> None:
         """Free the module and, when no fork still uses it, end the compiler worker."""
-        for handle in (self._module, self._base):
-            if handle is not None:
+        for part in (self._episode, self._loaded):
+            if part is not None:
                 try:
-                    handle.close()
+                    part.module.close()
                 except OptgymError:
                     pass
-        self._module = self._base = None
+        self._episode = self._loaded = None
         if self._shared is not None:
             self._shared.release()
             self._shared = None  # type: ignore[assignment]
         if self._tmpdir is not None:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
             self._tmpdir = None
-        if self.cache is not None:
-            self.cache.flush()
 
     def __del__(self) -> None:
         try:
@@ -354,81 +326,129 @@ class LlvmEnv(gymnasium.Env):
         except Exception:  # noqa: BLE001 - interpreter shutdown
             pass
 
-    # -- episode tools -------------------------------------------------------------------------
+    # -- the episode --------------------------------------------------------------------------
+    @property
+    def session(self) -> CompilerSession:
+        """The compiler session whose worker holds this environment's module."""
+        return self._shared.session
+
+    @property
+    def benchmark(self) -> Benchmark | None:
+        """The benchmark of the current episode (None before the first reset)."""
+        return self._episode.benchmark if self._episode is not None else None
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called (a closed env cannot be reset)."""
+        return self._shared is None
+
+    @property
+    def in_episode(self) -> bool:
+        """Whether the environment has been reset (and not closed) since it was made."""
+        return self._episode is not None
+
+    @property
+    def actions_taken(self) -> list[str]:
+        """Pipeline texts of this episode's steps, in order (the always-inliner included)."""
+        return list(self._episode.steps) if self._episode is not None else []
+
+    @property
+    def episode_reward(self) -> float:
+        """The sum of this episode's rewards."""
+        return self._episode.reward if self._episode is not None else 0.0
+
+    @property
+    def episode_walltime(self) -> float:
+        """Seconds since the episode began (the last reset)."""
+        return time.monotonic() - self._current("episode_walltime").started
+
+    def observe(self, name: str) -> Any:
+        """The value of any observation space for the current module (see the table above)."""
+        episode = self._current("observe()")
+        spec = observation_spec(name)
+        if spec.source == "worker":
+            value = self._worker_value(episode, spec.worker)
+            if isinstance(spec.space, spaces.Box) and spec.space.shape == ():
+                return np.asarray(value, dtype=np.int64)
+            if name == "Programl":
+                from optgym.programgraphs import to_graph_instance
+
+                return to_graph_instance(value)
+            return value
+        if spec.source == "baseline":
+            level = spec.name[-2:]  # O0 / O3 / Oz
+            values = self.baselines(spec.worker)
+            return np.asarray(values[f"{spec.worker}{level}"], dtype=np.int64)
+        return self._observe_here(episode, spec)
+
+    def baselines(self, cost: str) -> Mapping[str, float]:
+        """The current benchmark's ``cost`` (``IrInstructionCount``, ``ObjectTextSizeBytes``,
+        ``Runtime``) at -O0, -O3 and -Oz, as ``{"IrInstructionCountOz": ..., ...}``."""
+        benchmark = self._current("baselines()").benchmark
+        return self._baselines_for(benchmark, cost)
+
+    def apply_action(self, action: SupportsInt, observe: Sequence[str] = ()) -> bool:
+        """Run one action without a reward or an observation; returns whether the module
+        changed. The worker values named in ``observe`` come back with it (``observe()``
+        then reads them for free). For the layers above the env (:mod:`optgym.compat`, the
+        searches); a crash raises :class:`~optgym.errors.CompilerCrash`, the module as it was.
+        """
+        episode = self._current("apply_action()")
+        return self._advance(episode, self.actions[self._check_action(action)].pipeline,
+                             tuple(observe))
+
     def fork(self) -> LlvmEnv:
         """An independent copy of this environment in its current state (cloned in the worker)."""
-        if self._module is None:
-            raise OptgymError("call reset() before fork()")
-        self._materialize()
+        episode = self._current("fork()")
         other = self.sibling()
-        other._continue_from(self)
+        # One clone only: the fork loads the unmodified benchmark again if it is ever reset.
+        other._episode = episode.fork()
+        other._baselines = self._baselines
+        # Its own generator, spawned from this one's: the fork's resets never move our draws.
+        other._np_random = self.np_random.spawn(1)[0]
         return other
 
-    def _continue_from(self, parent: LlvmEnv) -> None:
-        """Become a copy of ``parent``'s episode (used by :meth:`fork` on the new sibling).
+    def sibling(
+        self, *, benchmark: BenchmarkLike | None = _SAME, observation_space: str | None = _SAME,
+        reward_space: str = _SAME, action_space: str | Sequence[str] | pass_table.ActionSet = _SAME,
+        honor_always_inline: bool | None = _SAME,
+    ) -> LlvmEnv:
+        """A new environment on this one's compiler worker; settings not given are this
+        environment's. It starts unreset and keeps the worker alive until it too is closed."""
+        def same(value: Any, mine: Any) -> Any:
+            return mine if value is _SAME else value
 
-        One clone only: the fork reloads the unmodified benchmark if it is ever reset. The
-        fork gets a generator of its own, spawned from the parent's, so that the resets of
-        one never move the other's draws.
-        """
-        self._benchmark = parent._benchmark
-        self._module = parent._module.fork()
-        self._applied = list(parent._applied)
-        self._always_inline_due = parent._always_inline_due
-        self._hash, self._count = parent._hash, parent._count
-        self._baselines = parent._baselines
-        self._reward_prev = dict(parent._reward_prev)
-        self.episode_reward = parent.episode_reward
-        self._reset_time = parent._reset_time
-        self._np_random = parent.np_random.spawn(1)[0]
-
-    def sibling(self, **kwargs: Any) -> LlvmEnv:
-        """A new environment on this one's compiler worker, with other settings.
-
-        ``kwargs`` are constructor arguments (observation_space, reward_space, action_space,
-        transposition_cache, ...); unspecified ones are this environment's. The sibling starts
-        unreset and keeps the worker alive until it too is closed. Searches use it to step a
-        private copy without a per-step observation, without starting another worker.
-        """
-        self._shared.users += 1
-        settings = dict(
-            benchmark=self._fixed_benchmark,
+        return LlvmEnv(
+            same(benchmark, self.fixed_benchmark),
             dataset=self.dataset_name,
             split=self.split,
-            observation_space=self.observation_space_spec.name
-            if self.observation_space_spec else None,
-            reward_space=self.reward_space_spec.name,
-            action_space=self.actions,
-            transposition_cache=self.cache,
+            observation_space=same(observation_space, self.observation_spec.name
+                                   if self.observation_spec else None),
+            reward_space=same(reward_space, self.reward_spec.name),
+            action_space=same(action_space, self.actions),
             runtimes_per_observation=self.runtimes_per_observation,
             render_mode=self.render_mode,
-            honor_always_inline=self.honor_always_inline,
+            honor_always_inline=same(honor_always_inline, self.honor_always_inline),
+            _shared=self._shared.acquire(),
         )
-        settings.update(kwargs)
-        benchmark = settings.pop("benchmark")
-        return LlvmEnv(benchmark, _shared=self._shared, **settings)
 
-    def program_graph(self) -> Any:
+    def program_graph(self) -> ProgramGraph:
         """The module's :class:`~optgym.programgraphs.ProgramGraph`, texts and all: what the
         ``Programl`` observation encodes as a Gymnasium ``GraphInstance`` of vocabulary ids."""
-        if not self.in_episode:
-            raise OptgymError("call reset() before asking for the program graph")
-        return self._worker_observe("Programl")
+        return self._worker_value(self._current("program_graph()"), "Programl")
 
-    def try_steps(self, steps: list[str],
-                  observations: tuple[str, ...] = ("IrInstructionCount",)) -> dict[str, Any]:
+    def try_steps(self, steps: Sequence[str],
+                  observations: Sequence[str] = ("IrInstructionCount",)) -> dict[str, Any]:
         """Worker observations of the current module after the pipelines ``steps``, leaving the
         episode as it is: one compilation, for policies that measure whole sequences. A
         sequence that crashes LLVM raises :class:`~optgym.errors.CompilerCrash`."""
-        if self._module is None:
-            raise OptgymError("call reset() before try_steps()")
-        self._materialize()
-        steps = self.episode_steps(steps) if self._always_inline_due else list(steps)
+        episode = self._current("try_steps()")
+        steps = self.episode_steps(steps) if episode.always_inline_due else list(steps)
         if not steps:
-            return self._module.observe(*observations)
-        return self._module.try_pipeline(pass_table.join_steps(steps), tuple(observations))
+            return episode.module.observe(*observations)
+        return episode.module.try_pipeline(pass_table.join_steps(steps), tuple(observations))
 
-    def episode_steps(self, steps: list[str] | tuple[str, ...]) -> list[str]:
+    def episode_steps(self, steps: Sequence[str]) -> list[str]:
         """The steps an episode from the benchmark runs for these actions: with
         ``honor_always_inline``, the always-inliner first where the actions do not run it
         themselves (:func:`~optgym.llvm.passes.with_always_inline`)."""
@@ -443,13 +463,12 @@ class LlvmEnv(gymnasium.Env):
     @property
     def state(self) -> CompilerEnvState:
         """The episode so far as a reproducible record."""
-        if self._benchmark is None:
-            raise OptgymError("call reset() before reading the state")
+        episode = self._current("state")
         return CompilerEnvState(
-            benchmark=self._benchmark.uri,
+            benchmark=episode.benchmark.uri,
             commandline=self.commandline(),
-            walltime=time.monotonic() - self._reset_time,
-            reward=self.episode_reward,
+            walltime=time.monotonic() - episode.started,
+            reward=episode.reward,
         )
 
     def apply(self, state: CompilerEnvState) -> None:
@@ -460,47 +479,170 @@ class LlvmEnv(gymnasium.Env):
         """
         steps = steps_of(state.commandline)
         self.reset(options={"benchmark": state.benchmark, "replay": steps})
-        self.episode_reward = self._episode_reward_from_start()
+        episode = self._current("apply()")
+        spec = self.reward_spec
+        episode.costs.pop(spec.name, None)  # the episode's reward counts from the benchmark
+        episode.reward = self._reward(episode, spec)
 
-    def validate(self, state: CompilerEnvState | None = None) -> ValidationResult:
+    def validate(self, state: CompilerEnvState | None = None, *,
+                 reward_space: str | None = _SAME) -> ValidationResult:
         """Replay a state (default: the current one) with the real `opt-19`.
 
-        Checks that the instruction count and the reward are reproduced, for runnable
-        benchmarks that the program prints what its unoptimized build prints, and with
-        ``honor_always_inline`` that no ``always_inline`` call is left that clang would inline. See
+        Checks that the instruction count and the reward (in ``reward_space``, by default the
+        env's; None: not checked) are reproduced, for runnable benchmarks that the program
+        prints what its unoptimized build prints, and with ``honor_always_inline`` that no
+        ``always_inline`` call is left that clang would inline. See
         :func:`~optgym.envs.llvm.validation.validate_state`.
         """
+        reward = (self.reward_spec if reward_space is _SAME
+                  else None if reward_space is None else reward_spec(reward_space))
         return validate_state(
-            state or self.state, session=self.session, reward=self.reward_space_spec,
+            state or self.state, session=self.session, reward=reward,
             resolve=self._resolve_benchmark, baselines=self._baselines_for,
             honor_always_inline=self.honor_always_inline,
         )
 
     # -- internals ----------------------------------------------------------------------------
-    def _resolve_benchmark(self, benchmark: Any) -> Any:
-        from optgym.datasets import Benchmark, get_benchmark, get_dataset
+    def _current(self, what: str) -> Episode:
+        if self._episode is None:
+            raise OptgymError(f"call reset() before {what}")
+        return self._episode
+
+    def _advance(self, episode: Episode, pipeline: str, observe: tuple[str, ...]) -> bool:
+        """The one way a module changes: run ``pipeline`` (the always-inliner first if it is
+        due), keep what the worker observed with it, and return whether the module changed."""
+        due, known = episode.always_inline_due, len(episode.steps)
+        try:
+            inlined = False
+            if episode.always_inline_due:
+                episode.always_inline_due = False
+                if not pass_table.honors_always_inline(pipeline):
+                    inlined = episode.module.run(pass_table.ALWAYS_INLINE).changed
+                    episode.steps.append(pass_table.ALWAYS_INLINE)
+                    episode.observed = {}
+            result = episode.module.run(pipeline, observe=observe)
+            episode.steps.append(pipeline)
+            episode.observed = result.observations
+        except BaseException:
+            self._catch_up(episode, due, known)
+            raise
+        return result.changed or inlined
+
+    @staticmethod
+    def _catch_up(episode: Episode, due: bool, known: int) -> None:
+        """After a step failed, or an exception a signal handler raised (Ctrl-C) cut it short:
+        make the episode what its module holds. The session keeps the module's recipe and its
+        worker in step, but the exception may land after the worker ran a pass and before the
+        episode recorded it (found by benchmarks/fuzz_envs.py). A pass that ran is kept: its
+        reward goes to the episode at the next step."""
+        episode.steps.extend(episode.module.pipelines[len(episode.steps):])
+        if len(episode.steps) == known:
+            episode.always_inline_due = due  # nothing of the step ran
+        else:
+            episode.observed = {}
+            episode.reward_due = True
+
+    def _observation(self) -> Any:
+        spec = self.observation_spec
+        return self.observe(spec.name) if spec is not None else 0
+
+    def _worker_value(self, episode: Episode, name: str) -> Any:
+        value = episode.observed.get(name)
+        if value is None:
+            value = episode.module.observe(name)[name]
+            episode.observed[name] = value
+        return value
+
+    def _observe_here(self, episode: Episode, spec: ObservationSpec) -> Any:
+        """The observations the environment computes from worker values."""
+        if spec.name == "IsRunnable":
+            return int(bool(episode.benchmark.runnable))
+        if spec.name == "InstCountNorm":
+            counts = self._worker_value(episode, "InstCount").astype(np.float32)
+            return counts[1:] / max(counts[0], 1.0)
+        if spec.name in ("InstCountDict", "AutophaseDict"):
+            source, names = (("InstCount", INSTCOUNT_NAMES) if spec.name == "InstCountDict"
+                             else ("Autophase", AUTOPHASE_NAMES))
+            values = self._worker_value(episode, source)
+            return {n: np.asarray(v, dtype=np.int64) for n, v in zip(names, values, strict=True)}
+        if spec.name == "BitcodeFile":
+            if self._tmpdir is None:
+                self._tmpdir = Path(tempfile.mkdtemp(prefix="optgym-env-"))
+            path = self._tmpdir / f"state-{len(episode.steps)}.bc"
+            atomic_write(path, self._worker_value(episode, "Bitcode"))
+            return str(path)
+        if spec.name == "Runtime":
+            return np.asarray(self._cost(episode, "Runtime"), dtype=np.float64)
+        raise OptgymError(f"observation {spec.name} has no implementation")
+
+    def _cost(self, episode: Episode, cost: str) -> float:
+        if cost == "Runtime":  # built as the episode's code-generation steps say
+            codegen = pass_table.split_codegen(episode.steps)[1]
+            return float(self._runtime(self._worker_value(episode, "Bitcode"), codegen))
+        return float(self._worker_value(episode, cost))
+
+    def _reward(self, episode: Episode, spec: RewardSpec) -> float:
+        """``spec``'s reward since it last gave one (since the benchmark, the first time)."""
+        if spec.runnable_only and not episode.benchmark.runnable:
+            raise BenchmarkError(f"{episode.benchmark.uri} is not runnable; no {spec.name} reward")
+        baselines = self._baselines_for(episode.benchmark, spec.cost)
+        previous = episode.costs.get(spec.name, baselines[f"{spec.cost}O0"])
+        cost = self._cost(episode, spec.cost)
+        episode.costs[spec.name] = cost
+        return (previous - cost) / spec.scale(baselines)
+
+    def _runtime(self, bitcode: bytes, codegen: Sequence[str] = ()) -> float:
+        from optgym.datasets import build_executable, run_executable
+
+        benchmark = self._current("a runtime").benchmark
+        if not benchmark.runnable:
+            raise BenchmarkError(f"{benchmark.uri} is not runnable; no Runtime observation")
+        with scratch_dir("optgym-run-") as tmp:
+            exe = Path(tmp) / "a.out"
+            build_executable(bitcode, exe, what=benchmark.uri, codegen=tuple(codegen))
+            times = []
+            for _ in range(self.runtimes_per_observation):
+                run = run_executable(exe, timeout=60.0)
+                if run.timed_out or run.returncode != benchmark.expected_returncode:
+                    raise BenchmarkError(f"{benchmark.uri}: the program failed to run")
+                times.append(run.seconds)
+        return statistics.median(times)
+
+    def _baselines_for(self, benchmark: Benchmark, cost: str) -> Mapping[str, float]:
+        """The benchmark's ``cost`` at -O0, -O3 and -Oz (see :class:`BaselineCache`)."""
+        own = self._loaded is not None and benchmark is self._loaded.benchmark
+        return self._baselines.get(
+            benchmark, cost, module=self._loaded.module if own else None,
+            load=lambda: self._load(benchmark),
+        )
+
+    def _resolve_benchmark(self, benchmark: BenchmarkLike | None) -> Benchmark:
+        from optgym.datasets import get_benchmark, get_dataset
 
         if isinstance(benchmark, Benchmark):
             return benchmark
+        current = self._loaded.benchmark if self._loaded is not None else None
+        if current is not None and benchmark == current.uri:  # also one made in memory
+            return current
         if isinstance(benchmark, str) and not benchmark.strip():
             raise BenchmarkError(f"benchmark {benchmark!r} is empty; give a benchmark URI, "
                                  "or None to draw one from the dataset")
         if benchmark is not None:
-            return get_benchmark(str(benchmark))
+            return get_benchmark(benchmark if isinstance(benchmark, Path) else str(benchmark))
         return get_dataset(self.dataset_name).random_benchmark(self.np_random, split=self.split)
 
-    def _is_new(self, benchmark: Any) -> bool:
+    @staticmethod
+    def _is_new(benchmark: Benchmark, current: Benchmark) -> bool:
         """Whether ``benchmark`` is another module than the loaded one: by URI, and by content
         for modules whose URI does not name it (``Benchmark.uri_names_content``: every
         ``optgym-opt`` stdin module is ``optgym-opt://<stdin>``)."""
-        current = self._benchmark
         if benchmark.uri != current.uri:
             return True
         if benchmark is current or benchmark.uri_names_content:
             return False
         return benchmark.bitcode != current.bitcode
 
-    def _load(self, benchmark: Any) -> ModuleHandle:
+    def _load(self, benchmark: Benchmark) -> ModuleHandle:
         try:
             return self.session.load(benchmark.bitcode, benchmark.uri)
         except (ParseError, CompilerCrash) as exc:
@@ -523,248 +665,3 @@ class LlvmEnv(gymnasium.Env):
                 f"({self.actions.name}: 0..{len(self.actions) - 1})"
             )
         return index
-
-    def _run_pipeline(self, pipeline: str) -> bool:
-        """Advance the episode by one step (the always-inliner first if it is due); returns
-        whether the module changed."""
-        if self._always_inline_due:
-            self._always_inline_due = False
-            if not pass_table.honors_always_inline(pipeline):
-                inlined = self._run_one(pass_table.ALWAYS_INLINE, observe=())
-                return self._run_one(pipeline) or inlined
-        return self._run_one(pipeline)
-
-    def _run_one(self, pipeline: str, observe: tuple[str, ...] | None = None) -> bool:
-        """Run one pipeline on the episode's module (``observe``: the worker observations to
-        return with it, by default those a step needs); returns whether the module changed."""
-        if self.cache is not None:
-            state = self._current_hash()
-            hit = self.cache.get(state, pipeline)
-            self._step_obs = None
-            if hit is not None:
-                self._pending.append(pipeline)
-                self._hash, self._count = hit.result_hash, hit.instruction_count
-                return hit.changed
-            self._materialize()
-            result = self._module.run(pipeline, observe=("IrInstructionCount", "IrHash"))
-            self._applied.append(pipeline)
-            self._hash = result.observations["IrHash"]
-            self._count = result.observations["IrInstructionCount"]
-            self.cache.put(state, pipeline, Transition(self._hash, self._count, result.changed))
-            return result.changed
-        self._materialize()
-        result = self._module.run(pipeline, observe=self._step_names if observe is None else observe)
-        self._applied.append(pipeline)
-        self._hash = None
-        self._count = result.observations.get("IrInstructionCount")
-        self._step_obs = result.observations
-        return result.changed
-
-    def _materialize(self) -> None:
-        """Run the steps that were answered from the transposition cache."""
-        while self._pending:
-            pipeline = self._pending.pop(0)
-            self._module.run(pipeline)
-            self._applied.append(pipeline)
-
-    def _current_hash(self) -> str:
-        if self._hash is None:
-            self._materialize()
-            self._hash = self._module.hash()
-        return self._hash
-
-    @functools.cached_property
-    def _step_names(self) -> tuple[str, ...]:
-        """What the worker returns with each step: fixed by the env's observation and reward."""
-        names = {"IrInstructionCount"}
-        spec = self.observation_space_spec
-        if spec is not None and spec.source == "worker":
-            names.add(spec.worker)
-        if self.reward_space_spec.cost != "Runtime":
-            names.add(self.reward_space_spec.cost)
-        return tuple(sorted(names))
-
-    def _worker_observe(self, name: str) -> Any:
-        if self._step_obs is not None and name in self._step_obs:
-            return self._step_obs[name]
-        if name == "IrInstructionCount" and self._count is not None:
-            return self._count
-        self._materialize()
-        value = self._module.observe(name)[name]
-        if name == "IrInstructionCount":
-            self._count = value
-        return value
-
-    def _observe_default(self) -> Any:
-        spec = self.observation_space_spec
-        value = self._observe(spec.name) if spec else 0
-        self._step_obs = None
-        return value
-
-    def _observe(self, name: str) -> Any:
-        spec = observation_spec(name)
-        if spec.source == "worker":
-            value = self._worker_observe(spec.worker)
-            if isinstance(spec.space, spaces.Box) and spec.space.shape == ():
-                return np.asarray(value, dtype=np.int64)
-            if name == "Programl":
-                from optgym.programgraphs import to_graph_instance
-
-                return to_graph_instance(value)
-            return value
-        if spec.source == "baseline":
-            level = spec.name[-2:]  # O0 / O3 / Oz
-            values = self._baselines_for(self._benchmark, spec.worker)
-            return np.asarray(values[f"{spec.worker}{level}"], dtype=np.int64)
-        return self._observe_env(spec)
-
-    def _observe_env(self, spec: ObservationSpec) -> Any:
-        if spec.name == "IsRunnable":
-            return int(bool(self._benchmark.runnable))
-        if spec.name == "InstCountNorm":
-            counts = self._worker_observe("InstCount").astype(np.float32)
-            return counts[1:] / max(counts[0], 1.0)
-        if spec.name == "InstCountDict":
-            counts = self._worker_observe("InstCount")
-            return {n: np.asarray(v, dtype=np.int64) for n, v in zip(INSTCOUNT_NAMES, counts, strict=True)}
-        if spec.name == "AutophaseDict":
-            feats = self._worker_observe("Autophase")
-            return {n: np.asarray(v, dtype=np.int64) for n, v in zip(AUTOPHASE_NAMES, feats, strict=True)}
-        if spec.name == "BitcodeFile":
-            if self._tmpdir is None:
-                self._tmpdir = Path(tempfile.mkdtemp(prefix="optgym-env-"))
-            path = self._tmpdir / f"state-{len(self.actions_taken)}.bc"
-            atomic_write(path, self._worker_observe("Bitcode"))
-            return str(path)
-        if spec.name == "Runtime":
-            codegen = pass_table.split_codegen(self.actions_taken)[1]
-            return np.asarray(self._runtime(self._worker_observe("Bitcode"), codegen),
-                              dtype=np.float64)
-        raise OptgymError(f"observation {spec.name} has no implementation")
-
-    def _runtime(self, bitcode: bytes, codegen: tuple[str, ...] = ()) -> float:
-        from optgym.datasets import build_executable, run_executable
-
-        if not self._benchmark.runnable:
-            raise BenchmarkError(f"{self._benchmark.uri} is not runnable; no Runtime observation")
-        with tempfile.TemporaryDirectory(prefix="optgym-run-") as tmp:
-            exe = Path(tmp) / "a.out"
-            build_executable(bitcode, exe, what=self._benchmark.uri, codegen=codegen)
-            times = []
-            for _ in range(self.runtimes_per_observation):
-                run = run_executable(exe, timeout=60.0)
-                if run.timed_out or run.returncode != self._benchmark.expected_returncode:
-                    raise BenchmarkError(f"{self._benchmark.uri}: the program failed to run")
-                times.append(run.seconds)
-        return statistics.median(times)
-
-    def _cost(self, cost: str) -> float:
-        if cost == "Runtime":
-            return float(self._observe("Runtime"))
-        return float(self._worker_observe(cost))
-
-    def _reward(self, spec: RewardSpec) -> float:
-        if spec.runnable_only and not self._benchmark.runnable:
-            raise BenchmarkError(f"{self._benchmark.uri} is not runnable; no {spec.name} reward")
-        baselines = self._baselines_for(self._benchmark, spec.cost)
-        previous = self._reward_prev.get(spec.name, baselines[f"{spec.cost}O0"])
-        cost = self._cost(spec.cost)
-        self._reward_prev[spec.name] = cost
-        return (previous - cost) / spec.scale(baselines)
-
-    def _episode_reward_from_start(self) -> float:
-        spec = self.reward_space_spec
-        baselines = self._baselines_for(self._benchmark, spec.cost)
-        cost = self._cost(spec.cost)
-        self._reward_prev[spec.name] = cost
-        return (baselines[f"{spec.cost}O0"] - cost) / spec.scale(baselines)
-
-    def _baselines_for(self, benchmark: Any, cost: str) -> dict[str, float]:
-        """The benchmark's ``cost`` at -O0, -O3 and -Oz (see :class:`BaselineCache`)."""
-        own = benchmark is self._benchmark and self._base is not None
-        return self._baselines.get(
-            benchmark, cost, module=self._base if own else None,
-            load=lambda: self._load(benchmark),
-        )
-
-    def _observation_in_episode(self, name: str) -> Any:
-        if not self.in_episode:
-            raise OptgymError("call reset() before asking for observations")
-        return self._observe(name)
-
-    def _reward_in_episode(self, name: str) -> float:
-        if not self.in_episode:
-            raise OptgymError("call reset() before asking for rewards")
-        return self._reward(reward_spec(name))
-
-
-class ObservationView:
-    """``env.observation["Name"]``: any observation space, computed on demand."""
-
-    def __init__(self, compute: Callable[[str], Any]):
-        self._compute = compute
-
-    def __getitem__(self, name: str) -> Any:
-        return self._compute(name)
-
-    @property
-    def spaces(self) -> dict[str, ObservationSpec]:
-        """Every observation space, by name (CompilerGym's ``env.observation.spaces``)."""
-        from optgym.envs.llvm.spaces import OBSERVATION_SPECS, programl_spec
-
-        programl_spec()
-        return dict(OBSERVATION_SPECS)
-
-
-class RewardView:
-    """``env.reward["Name"]``: the change in that reward's cost since it was last asked."""
-
-    def __init__(self, compute: Callable[[str], float]):
-        self._compute = compute
-
-    def __getitem__(self, name: str) -> float:
-        return self._compute(name)
-
-    @property
-    def spaces(self) -> dict[str, RewardSpec]:
-        """Every reward space, by name (CompilerGym's ``env.reward.spaces``)."""
-        from optgym.envs.llvm.spaces import REWARD_SPECS
-
-        return dict(REWARD_SPECS)
-
-
-class NamedSpaces(gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):
-    """The outermost wrapper of ``gymnasium.make("optgym/llvm-*")``: it passes assignments of
-    an observation or reward space *by name* to the environment underneath.
-
-    Without it, ``env.observation_space = "InstCount"`` would set an attribute of the outermost
-    Gymnasium wrapper and change nothing the environment returns. Assigning a
-    :class:`gymnasium.spaces.Space` keeps Gymnasium's meaning (this wrapper's own space).
-    """
-
-    def __init__(self, env: gymnasium.Env):
-        gymnasium.utils.RecordConstructorArgs.__init__(self)
-        gymnasium.Wrapper.__init__(self, env)
-
-    @property
-    def observation_space(self) -> spaces.Space:
-        """The space of the observations (the environment's, unless a Space was assigned)."""
-        return self._observation_space if self._observation_space is not None \
-            else self.env.observation_space
-
-    @observation_space.setter
-    def observation_space(self, space: spaces.Space | str | None) -> None:
-        if isinstance(space, spaces.Space):
-            self._observation_space = space
-        else:
-            self.env.unwrapped.observation_space = space
-            self._observation_space = None
-
-    @property
-    def reward_space(self) -> RewardSpec:
-        """The reward the environment returns; assign a name to change it."""
-        return self.env.unwrapped.reward_space
-
-    @reward_space.setter
-    def reward_space(self, name: str | RewardSpec) -> None:
-        self.env.unwrapped.reward_space = name

@@ -2,8 +2,8 @@
 
 Observation spaces are data: a name, the Gymnasium space of its values, and how the value is
 obtained (from the compiler worker, from the per-benchmark baselines, or from running the
-program). Reward spaces are small stateful objects: each remembers the cost it last saw, so that
-``env.reward["Name"]`` gives the change since that space was last asked, as in CompilerGym.
+program). Reward spaces are data too: the cost they follow and what a change in it is divided
+by; the episode remembers the cost each one last saw.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import numpy as np
 from gymnasium import spaces
 
 from optgym.envs.llvm.state import pipeline_of
-from optgym.errors import OptgymError
+from optgym.errors import UnknownNameError
 from optgym.llvm.passes import ActionSet, split_steps
 
 INT_MAX = np.iinfo(np.int64).max
@@ -140,7 +140,7 @@ def observation_spec(name: str) -> ObservationSpec:
         return OBSERVATION_SPECS[name]
     except KeyError:
         known = ", ".join(sorted([*OBSERVATION_SPECS, "Programl"]))
-        raise OptgymError(f"unknown observation space {name!r}; known: {known}") from None
+        raise UnknownNameError(f"unknown observation space {name!r}; known: {known}") from None
 
 
 @dataclass(frozen=True)
@@ -205,7 +205,7 @@ def reward_spec(name: str) -> RewardSpec:
     try:
         return REWARD_SPECS[name]
     except KeyError:
-        raise OptgymError(
+        raise UnknownNameError(
             f"unknown reward space {name!r}; known: {', '.join(REWARD_SPECS)}"
         ) from None
 
@@ -255,16 +255,20 @@ class Commandline(spaces.Discrete):
                          "input.bc", "-o", "output.bc"])
 
     def from_string(self, commandline: str) -> list[int]:
-        """The actions of a command line in either form (CompilerGym's flags or ``-passes=``).
+        """The actions of a command line in any form: CompilerGym's ``opt -mem2reg -gvn
+        input.bc -o output.bc``, its bare flags ``-mem2reg -gvn``, or ``opt-19 -passes=...``.
 
-        Raises OptgymError for a flag left out of LLVM 19, an unknown flag, or a step that is
+        Raises UnknownNameError (a LookupError) for a flag left out of LLVM 19, an unknown flag, or a step that is
         not an action of this space.
         """
         by_pipeline = {a.pipeline: i for i, a in enumerate(self.actions.actions)}
+        words = commandline.split()
+        if not words or words[0].startswith("-"):  # the bare flags: "-mem2reg -gvn"
+            commandline = f"opt {commandline}"
         out = []
         for step in split_steps(pipeline_of(commandline)):
             if step not in by_pipeline:
-                raise OptgymError(f"step {step!r} of {commandline!r} is not an action of "
+                raise UnknownNameError(f"step {step!r} of {commandline!r} is not an action of "
                                   f"{self.name}")
             out.append(by_pipeline[step])
         return out

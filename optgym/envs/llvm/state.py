@@ -11,8 +11,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import math
 import shlex
+import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TextIO
 
 from optgym.errors import OptgymError
 from optgym.llvm import passes as pass_table
@@ -23,9 +28,14 @@ _CODEGEN_OPTIONS = {option: step for step, options in pass_table.CODEGEN_STEPS.i
                     for option in options}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CompilerEnvState:
-    """The reproducible record of an episode."""
+    """The reproducible record of an episode.
+
+    Two states are equal when they name the same benchmark and command line and, where both
+    have a reward, the same reward (to 1e-6); the wall time is not compared (CompilerGym's
+    rule: replaying a state reproduces it however long it took).
+    """
 
     benchmark: str
     commandline: str
@@ -34,15 +44,54 @@ class CompilerEnvState:
 
     CSV_HEADER = ("benchmark", "reward", "walltime", "commandline")
 
+    def __post_init__(self) -> None:
+        if self.walltime < 0:
+            raise ValueError(f"Walltime cannot be negative: {self.walltime} (state of "
+                              f"{self.benchmark})")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CompilerEnvState):
+            return NotImplemented
+        if (self.benchmark, self.commandline) != (other.benchmark, other.commandline):
+            return False
+        if self.reward is None or other.reward is None:
+            return True
+        return math.isclose(self.reward, other.reward, rel_tol=1e-6, abs_tol=1e-9)
+
+    def __hash__(self) -> int:
+        return hash((self.benchmark, self.commandline))
+
     @property
     def pipeline(self) -> str:
         """The ``-passes=`` text of the commandline ('' when no pass was applied)."""
         return pipeline_of(self.commandline)
 
+    def json(self) -> str:  # noqa: A003 - CompilerGym's method name
+        """The state as a JSON object with the four fields (CompilerGym's ``.json()``)."""
+        return json.dumps({"benchmark": self.benchmark, "commandline": self.commandline,
+                           "walltime": self.walltime, "reward": self.reward})
+
     def to_csv_row(self) -> list[str]:
         """The state as a row of the result CSV."""
         reward = "" if self.reward is None else repr(float(self.reward))
         return [self.benchmark, reward, repr(float(self.walltime)), self.commandline]
+
+    def to_csv(self) -> str:
+        """The state as one line of the result CSV (no header)."""
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerow(self.to_csv_row())
+        return out.getvalue()
+
+    @classmethod
+    def from_csv(cls, text: str) -> CompilerEnvState:
+        """The state of one result-CSV line (as :meth:`to_csv` writes it; a header line
+        before it is skipped)."""
+        rows = [r for r in csv.reader(io.StringIO(text)) if r]
+        if rows and tuple(rows[0]) == cls.CSV_HEADER:
+            rows = rows[1:]
+        if len(rows) != 1 or len(rows[0]) != 4:
+            raise OptgymError(f"expected one CSV row of 4 columns, got {text!r}")
+        return cls.from_csv_row(dict(zip(cls.CSV_HEADER, rows[0], strict=True)))
 
     @classmethod
     def from_csv_row(cls, row: dict[str, str]) -> CompilerEnvState:
@@ -267,6 +316,80 @@ def states_to_csv(states: list[CompilerEnvState]) -> str:
     return out.getvalue()
 
 
+class CompilerEnvStateWriter:
+    """Writes states as the result CSV, one row per :meth:`write_state` (CompilerGym's name).
+
+    A context manager: the file is closed on exit.
+    """
+
+    def __init__(self, f: TextIO, header: bool = True):
+        self.f = f
+        self._writer = csv.writer(f, lineterminator="\n")
+        self._header = header
+
+    def write_state(self, state: CompilerEnvState, flush: bool = False) -> None:
+        """Append one state (after the header, the first time)."""
+        if self._header:
+            self._writer.writerow(CompilerEnvState.CSV_HEADER)
+            self._header = False
+        self._writer.writerow(state.to_csv_row())
+        if flush:
+            self.f.flush()
+
+    def __enter__(self) -> CompilerEnvStateWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.f.close()
+
+
+class CompilerEnvStateReader:
+    """Reads states from a result CSV (with or without its header; a header may order the
+    columns any way). Iterating yields :class:`CompilerEnvState`; the command lines are read
+    as they are (checking what they run is the replay's job)."""
+
+    def __init__(self, f: TextIO):
+        self.f = f
+
+    def __iter__(self) -> Iterator[CompilerEnvState]:
+        rows = csv.reader(self.f)
+        columns: tuple[str, ...] | None = None
+        for row in rows:
+            if not row:
+                continue
+            if columns is None:
+                if len(row) != 4:
+                    raise ValueError(f"Expected 4 columns in the first row of CSV: {row}")
+                columns = CompilerEnvState.CSV_HEADER
+                if set(row) == set(CompilerEnvState.CSV_HEADER):
+                    columns = tuple(row)
+                    continue
+            fields = dict(zip(columns, row, strict=True))
+            reward = fields["reward"]
+            yield CompilerEnvState(
+                benchmark=fields["benchmark"], commandline=fields["commandline"],
+                walltime=float(fields["walltime"]),
+                reward=float(reward) if reward not in ("", "None") else None)
+
+    @staticmethod
+    def read_paths(paths: Iterable[str]) -> Iterator[CompilerEnvState]:
+        """The states of several CSVs: file paths, ``-`` (standard input) or http(s) URLs."""
+        for path in paths:
+            if path == "-":
+                yield from CompilerEnvStateReader(sys.stdin)
+            elif path.startswith(("http://", "https://")) and path.endswith(".csv"):
+                import requests
+
+                response = requests.get(path, timeout=60)
+                if response.status_code != 200:
+                    raise requests.exceptions.InvalidURL(
+                        f"{path}: HTTP status {response.status_code}")
+                yield from CompilerEnvStateReader(io.StringIO(response.text))
+            else:
+                with open(path) as f:
+                    yield from CompilerEnvStateReader(f)
+
+
 @dataclass
 class ValidationResult:
     """The outcome of replaying a state with the real `opt-19`."""
@@ -278,6 +401,19 @@ class ValidationResult:
     output_checked: bool = False
     #: Calls to ``always_inline`` functions left in the replayed module.
     always_inline_calls: int | None = None
+    # CompilerGym's fields: what was checked and what failed.
+    #: Seconds the validation took.
+    walltime: float = 0.0
+    #: The command line could not be read or replayed by `opt-19`.
+    actions_replay_failed: bool = False
+    #: The state had a reward and it was recomputed.
+    reward_validated: bool = False
+    #: ... and it differed.
+    reward_validation_failed: bool = False
+    #: The program was built and run against its unoptimized build's output.
+    benchmark_semantics_validated: bool = False
+    #: ... and its output differed.
+    benchmark_semantics_validation_failed: bool = False
 
     @property
     def ok(self) -> bool:

@@ -1,8 +1,10 @@
-"""Builds and loads optgym's native helper: our own C over the LLVM-C API, compiled with clang-19.
+"""Builds and loads optgym's native helper: our own C over the LLVM-C API (and, for the walk every
+step makes, C++ over LLVM's classes), compiled with clang-19.
 
-The helper computes what would be slow through ctypes (counts, features, program graphs). It is
-compiled on first use into the cache directory, keyed by a hash of its sources and the LLVM
-version, so an upgrade or an edit rebuilds it and concurrent processes never see a partial file.
+The helper computes what would be slow through ctypes (counts, features, program graphs, the
+change fingerprint). It is compiled on first use into the cache directory, keyed by a hash of
+its sources and the LLVM version, so an upgrade or an edit rebuilds it and concurrent processes
+never see a partial file.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import fcntl
 import functools
 import hashlib
 import subprocess
+import tempfile
 from pathlib import Path
 
 from optgym import LLVM_VERSION
@@ -23,7 +26,7 @@ SOURCE_DIR = Path(__file__).parent
 
 
 def _sources() -> list[Path]:
-    return sorted(SOURCE_DIR.glob("*.c"))
+    return sorted([*SOURCE_DIR.glob("*.c"), *SOURCE_DIR.glob("*.cpp")])
 
 
 def library_path() -> Path:
@@ -47,19 +50,33 @@ def build() -> Path:
             return lib
         tmp = lib.with_suffix(".so.tmp")
         libdir = toolchain.libllvm_path().parent
-        cmd = [
-            toolchain.clang(), "-O2", "-shared", "-fPIC", "-Wall",
-            f"-I{toolchain.include_dir()}",
-            *map(str, _sources()),
-            f"-L{libdir}", f"-Wl,-rpath,{libdir}", f"-lLLVM-{LLVM_VERSION}",
-            "-o", str(tmp),
-        ]
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        if proc.returncode != 0:
-            tmp.unlink(missing_ok=True)
-            raise ToolchainError(f"building the native helper failed:\n{proc.stderr}")
+        include = f"-I{toolchain.include_dir()}"
+        with tempfile.TemporaryDirectory(dir=lib.parent) as objdir:
+            objects = []
+            for src in _sources():
+                obj = str(Path(objdir) / f"{src.name}.o")
+                # C++ as LLVM itself is built (its headers assume these flags), C as plain C.
+                cpp = src.suffix == ".cpp"
+                lang = [*_config_flags("--cxxflags"), "-x", "c++"] if cpp else [include, "-x", "c"]
+                _run([toolchain.tool("clang++") if cpp else toolchain.clang(), "-O2", "-fPIC",
+                      "-Wall", *lang, "-c", str(src), "-o", obj], tmp)
+                objects.append(obj)
+            _run([toolchain.tool("clang++"), "-shared", *objects, f"-L{libdir}",
+                  f"-Wl,-rpath,{libdir}", f"-lLLVM-{LLVM_VERSION}", "-o", str(tmp)], tmp)
         tmp.replace(lib)
     return lib
+
+
+def _config_flags(flag: str) -> list[str]:
+    return subprocess.run([toolchain.llvm_config(), flag], capture_output=True, text=True,
+                          check=True).stdout.split()
+
+
+def _run(cmd: list[str], tmp: Path) -> None:
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        tmp.unlink(missing_ok=True)
+        raise ToolchainError(f"building the native helper failed:\n{proc.stderr}")
 
 
 @functools.cache
@@ -72,10 +89,15 @@ def load() -> ctypes.CDLL:
         path.unlink(missing_ok=True)
         lib = ctypes.CDLL(str(build()))
     i64p = ctypes.POINTER(ctypes.c_int64)
-    for name in ("optgym_counts", "optgym_instcount", "optgym_autophase"):
+    for name in ("optgym_counts", "optgym_instcount", "optgym_autophase", "optgym_step_stats"):
         fn = getattr(lib, name)
         fn.argtypes = [ctypes.c_void_p, i64p]
         fn.restype = ctypes.c_int
+    lib.optgym_run_passes.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p,
+                                      ctypes.c_int, ctypes.POINTER(ctypes.c_int)]
+    lib.optgym_run_passes.restype = ctypes.c_void_p
+    lib.optgym_free_message.argtypes = [ctypes.c_void_p]
+    lib.optgym_free_message.restype = None
     lib.optgym_fingerprint.argtypes = [ctypes.c_void_p]
     lib.optgym_fingerprint.restype = ctypes.c_uint64
     lib.optgym_always_inline_calls.argtypes = [ctypes.c_void_p]

@@ -248,47 +248,7 @@ int optgym_autophase(LLVMModuleRef mod, int64_t *out) {
   return 0;
 }
 
-/* ---- change detection ---- */
-static inline uint64_t mix(uint64_t h, uint64_t v) {
-  h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
-  return h * 0xBF58476D1CE4E5B9ull;
-}
-
-/* A fingerprint of the module's current structure, for telling whether a pass changed it.
- *
- * It hashes object identities (LLVM uniques constants and types, and a pass that rewrites an
- * instruction creates a new one) plus opcodes, linkage and attribute counts, so it costs about as
- * much as counting instructions. It is only comparable before/after on the same in-memory module;
- * it is not a content hash (use the bitcode digest for that). Metadata-only edits are not seen.
- */
-uint64_t optgym_fingerprint(LLVMModuleRef mod) {
-  uint64_t h = 0x12345678ull;
-  for (LLVMValueRef g = LLVMGetFirstGlobal(mod); g; g = LLVMGetNextGlobal(g)) {
-    h = mix(h, (uint64_t)(uintptr_t)g);
-    h = mix(h, (uint64_t)LLVMGetLinkage(g));
-    h = mix(h, (uint64_t)(uintptr_t)LLVMGetInitializer(g));
-    h = mix(h, (uint64_t)LLVMIsGlobalConstant(g));
-  }
-  for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f)) {
-    h = mix(h, (uint64_t)(uintptr_t)f);
-    h = mix(h, (uint64_t)LLVMGetLinkage(f));
-    h = mix(h, (uint64_t)LLVMGetAttributeCountAtIndex(f, LLVMAttributeFunctionIndex));
-    h = mix(h, (uint64_t)LLVMGetAttributeCountAtIndex(f, LLVMAttributeReturnIndex));
-    unsigned nparams = LLVMCountParams(f);
-    for (unsigned p = 0; p < nparams; ++p)
-      h = mix(h, (uint64_t)LLVMGetAttributeCountAtIndex(f, p + 1));
-    for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(f); bb; bb = LLVMGetNextBasicBlock(bb)) {
-      h = mix(h, (uint64_t)(uintptr_t)bb);
-      for (LLVMValueRef i = LLVMGetFirstInstruction(bb); i; i = LLVMGetNextInstruction(i)) {
-        h = mix(h, (uint64_t)(uintptr_t)i);
-        h = mix(h, (uint64_t)LLVMGetInstructionOpcode(i));
-        int nops = LLVMGetNumOperands(i);
-        for (int k = 0; k < nops; ++k) h = mix(h, (uint64_t)(uintptr_t)LLVMGetOperand(i, k));
-      }
-    }
-  }
-  return h;
-}
+/* Change detection (the fingerprint) and the step's counts are in walk.cpp. */
 
 /* ---- clang's contracts ---- */
 

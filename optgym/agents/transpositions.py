@@ -1,10 +1,11 @@
 """A transposition cache: (module hash, action) → resulting module hash and costs.
 
 Searches revisit states constantly (greedy tries every action from the same state; beam and
-evolutionary searches share prefixes). With the cache, an environment that steps into a known
-transition answers from memory without touching LLVM, and only runs the passes when an
-observation needs the module itself. Entries are bounded in memory (least recently used go
-first) and can be kept in a SQLite file shared across runs and processes.
+evolutionary searches share prefixes; restarts of a random search walk known paths). With the
+cache, a search that steps into a known transition knows the resulting module's hash and
+instruction count without running LLVM, and runs the passes only when it needs the module
+itself (:class:`~optgym.agents.search.SearchState`). Entries are bounded in memory (least
+recently used go first) and can be kept in a SQLite file shared across runs and processes.
 """
 
 from __future__ import annotations

@@ -1,15 +1,18 @@
-"""CompilerGym's wrappers, same names and behaviour, for both of optgym's APIs.
+"""CompilerGym's wrappers (``compiler_gym.wrappers``), same names and behaviour, for both
+of optgym's APIs.
 
 Each wrapper is a :class:`gymnasium.Wrapper` and speaks the API of what it wraps: around a
 CompilerGym-style env (:func:`optgym.compat.make`) ``reset()`` returns the observation and
 ``step()`` returns ``(observation, reward, done, info)``, lists of actions included; around a
-Gymnasium env (``gymnasium.make("optgym/llvm-v0")`` or :class:`~optgym.envs.llvm.LlvmEnv`)
-they keep Gymnasium's five-tuple, so Gymnasium's own wrappers stack above and below them.
-CompilerGym's attributes (``fork``, ``observation``, ``state``, ...) are reachable through any
-of these wrappers.
+Gymnasium env (``gymnasium.make("optgym/llvm-v0")``, :class:`~optgym.envs.llvm.LlvmEnv`, or a
+compat env whose episode Gymnasium's tooling started) they keep Gymnasium's five-tuple, so
+Gymnasium's own wrappers stack above and below them. CompilerGym's attributes (``fork``,
+``observation``, ``state``, ...) are reachable through any of these wrappers.
+:class:`ObservationWrapper` and :class:`RewardWrapper` take CompilerGym's
+``convert_observation``/``convert_reward`` or Gymnasium's ``observation``/``reward``.
 
 >>> from optgym import compat
->>> from optgym.wrappers import CycleOverBenchmarks, TimeLimit
+>>> from optgym.compat.wrappers import CycleOverBenchmarks, TimeLimit
 >>> env = TimeLimit(compat.make("llvm-autophase-ic-v0"), max_episode_steps=10)
 >>> env = CycleOverBenchmarks(env, ["builtin-v0/crc32", "builtin-v0/sort_quick"])
 """
@@ -18,14 +21,13 @@ from __future__ import annotations
 
 import itertools
 import threading
-from abc import abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import gymnasium
 import numpy as np
 
-from optgym.compat.datasets import resolve_uri
+from optgym.compat.datasets import Benchmark, resolve_uri
 from optgym.compat.env import CompilerGymEnv
 from optgym.envs.llvm.spaces import Commandline
 from optgym.errors import ArgumentKindError, OptgymError
@@ -33,8 +35,9 @@ from optgym.llvm.passes import LEFT_OUT, Action, ActionSet
 
 __all__ = [
     "ActionWrapper", "CommandlineWithTerminalAction", "CompilerEnvWrapper",
-    "ConstrainedCommandline", "CycleOverBenchmarks", "ForkOnStep", "IterateOverBenchmarks",
-    "ObservationWrapper", "RandomOrderBenchmarks", "RewardWrapper", "TimeLimit",
+    "ConstrainedCommandline", "Counter", "CycleOverBenchmarks", "CycleOverBenchmarksIterator",
+    "ForkOnStep", "IterateOverBenchmarks", "ObservationWrapper", "RandomOrderBenchmarks",
+    "RewardWrapper", "RuntimePointEstimateReward", "TimeLimit", "ValidateBenchmarkAfterEveryStep",
 ]
 
 
@@ -57,8 +60,19 @@ class CompilerEnvWrapper(gymnasium.Wrapper):
 
     @property
     def compilergym_api(self) -> bool:
-        """Whether the wrapped env speaks CompilerGym's API (else Gymnasium's)."""
-        return isinstance(self.env.unwrapped, CompilerGymEnv)
+        """Whether the wrapped env speaks CompilerGym's API (else Gymnasium's): a compat env
+        whose episode was not started by Gymnasium's tooling."""
+        base = self.env.unwrapped
+        return isinstance(base, CompilerGymEnv) and not base.gymnasium_api
+
+    @property
+    def benchmark(self) -> Benchmark | None:
+        """The wrapped env's benchmark; assigning one sets the env's."""
+        return self.env.unwrapped.benchmark
+
+    @benchmark.setter
+    def benchmark(self, benchmark: str | Benchmark | None) -> None:
+        self.env.unwrapped.benchmark = benchmark
 
     def __getattr__(self, name: str) -> Any:
         # CompilerGym's extra surface; Gymnasium's wrappers below hide it, its env does not.
@@ -127,9 +141,10 @@ class ActionWrapper(CompilerEnvWrapper):
     def multistep(self, actions: Iterable[Any], *args: Any, **kwargs: Any) -> Any:
         return self.env.multistep([self.action(a) for a in actions], *args, **kwargs)
 
-    @abstractmethod
     def action(self, action: Any) -> Any:
-        """Translate an action of this space to the wrapped env's."""
+        """Translate an action of this space to the wrapped env's (the same, unless a
+        subclass says otherwise)."""
+        return action
 
     def reverse_action(self, action: Any) -> Any:
         """Translate an action of the wrapped env's space to this one's."""
@@ -137,7 +152,14 @@ class ActionWrapper(CompilerEnvWrapper):
 
 
 class ObservationWrapper(CompilerEnvWrapper):
-    """Transforms every observation with :meth:`convert_observation`."""
+    """Transforms every observation with :meth:`convert_observation` (CompilerGym's name) or
+    :meth:`observation` (Gymnasium's); a subclass defines one of them (TypeError otherwise)."""
+
+    def __init__(self, env: gymnasium.Env):
+        if not _overrides(self, ObservationWrapper, ("convert_observation", "observation")):
+            raise TypeError(f"{type(self).__name__} must define convert_observation() "
+                            "(or Gymnasium's observation())")
+        super().__init__(env)
 
     def reset(self, *args: Any, **kwargs: Any) -> Any:
         out = self.env.reset(*args, **kwargs)
@@ -156,14 +178,22 @@ class ObservationWrapper(CompilerEnvWrapper):
         observation, reward, done, info = self.env.multistep(list(actions), *args, **kwargs)
         return self.convert_observation(observation), reward, done, info
 
-    @abstractmethod
     def convert_observation(self, observation: Any) -> Any:
-        """The observation in this wrapper's space."""
+        """The observation in this wrapper's space (by default, a Gymnasium-style subclass's
+        ``observation()``; the name is not defined here, so that ``env.observation["Ir"]``
+        still reaches the env's observations through this wrapper)."""
+        return type(self).observation(self, observation)
 
 
 class RewardWrapper(CompilerEnvWrapper):
-    """Transforms every reward with :meth:`convert_reward`; ``episode_reward`` sums the
-    converted rewards (CompilerGym's API)."""
+    """Transforms every reward with :meth:`convert_reward` (CompilerGym's name) or
+    :meth:`reward` (Gymnasium's); ``episode_reward`` sums the converted rewards."""
+
+    def __init__(self, env: gymnasium.Env):
+        if not _overrides(self, RewardWrapper, ("convert_reward", "reward")):
+            raise TypeError(f"{type(self).__name__} must define convert_reward() "
+                            "(or Gymnasium's reward())")
+        super().__init__(env)
 
     def step(self, action: Any, *args: Any, **kwargs: Any) -> Any:
         if self.compilergym_api:
@@ -173,17 +203,24 @@ class RewardWrapper(CompilerEnvWrapper):
 
     def multistep(self, actions: Iterable[Any], *args: Any, **kwargs: Any) -> Any:
         observation, reward, done, info = self.env.multistep(list(actions), *args, **kwargs)
-        if reward is not None and not isinstance(reward, list):
+        if not isinstance(reward, list):
             converted = self.convert_reward(reward)
             base = self.env.unwrapped
-            if base.episode_reward is not None:
+            if base.episode_reward is not None and reward is not None and converted is not None:
                 base.episode_reward = base.episode_reward - reward + converted
             reward = converted
         return observation, reward, done, info
 
-    @abstractmethod
     def convert_reward(self, reward: float) -> float:
-        """The reward in this wrapper's terms."""
+        """The reward in this wrapper's terms (by default, a Gymnasium-style subclass's
+        ``reward()``; not defined here, so that ``env.reward["Name"]`` still works)."""
+        return type(self).reward(self, reward)
+
+
+def _overrides(obj: object, base: type, names: tuple[str, ...]) -> bool:
+    """Whether ``obj``'s class defines one of ``names`` itself (not only ``base``)."""
+    return any(getattr(type(obj), n, None) not in (None, getattr(base, n, None))
+               for n in names)
 
 
 class TimeLimit(CompilerEnvWrapper):
@@ -256,13 +293,13 @@ class IterateOverBenchmarks(CompilerEnvWrapper):
     iterator when ``fork_shares_iterator``, otherwise it gets an independent copy of what is left.
     """
 
-    def __init__(self, env: gymnasium.Env, benchmarks: Iterable[Any],
+    def __init__(self, env: gymnasium.Env, benchmarks: Iterable[str | Benchmark],
                  fork_shares_iterator: bool = False):
         super().__init__(env)
         self.benchmarks: Iterator[Any] = iter(benchmarks)
         self.fork_shares_iterator = fork_shares_iterator
 
-    def reset(self, benchmark: Any = None, **kwargs: Any) -> Any:
+    def reset(self, benchmark: str | Benchmark | None = None, **kwargs: Any) -> Any:
         options = dict(kwargs.pop("options", None) or {})
         if benchmark is not None or "benchmark" in options:
             raise ArgumentKindError(f"{type(self).__name__} chooses the benchmarks; reset() "
@@ -284,7 +321,7 @@ class IterateOverBenchmarks(CompilerEnvWrapper):
 class CycleOverBenchmarks(IterateOverBenchmarks):
     """Like :class:`IterateOverBenchmarks`, starting over when the list is spent."""
 
-    def __init__(self, env: gymnasium.Env, benchmarks: Iterable[Any],
+    def __init__(self, env: gymnasium.Env, benchmarks: Iterable[str | Benchmark],
                  fork_shares_iterator: bool = False):
         super().__init__(env, itertools.cycle(benchmarks), fork_shares_iterator)
 
@@ -296,7 +333,7 @@ class RandomOrderBenchmarks(IterateOverBenchmarks):
     the list in order instead).
     """
 
-    def __init__(self, env: gymnasium.Env, benchmarks: Iterable[Any],
+    def __init__(self, env: gymnasium.Env, benchmarks: Iterable[str | Benchmark],
                  rng: np.random.Generator | None = None):
         self._all_benchmarks = list(benchmarks)
         if not self._all_benchmarks:
@@ -340,8 +377,11 @@ class CommandlineWithTerminalAction(CompilerEnvWrapper):
         if int(action) != self.terminal_action:
             return self.env.step(action)
         base = self.env.unwrapped
-        spec = base.observation_space_spec
-        observation = base.observation[spec.name] if spec is not None else 0
+        if isinstance(base, CompilerGymEnv):
+            observation = base._default_observation()
+        else:
+            spec = base.observation_spec
+            observation = base.observe(spec.name) if spec is not None else 0
         return observation, 0.0, True, False, {"terminal_action": True}
 
     def multistep(self, actions: Iterable[Any], *args: Any, **kwargs: Any) -> Any:
@@ -449,3 +489,171 @@ class ForkOnStep(CompilerEnvWrapper):
 
     def fork(self) -> Any:
         raise NotImplementedError("a ForkOnStep env cannot be forked; fork the env it wraps")
+
+
+class Counter(CompilerEnvWrapper):
+    """Counts the calls to ``close``, ``fork``, ``reset`` and ``step`` (``counters``)."""
+
+    def __init__(self, env: gymnasium.Env):
+        super().__init__(env)
+        self.counters = {"close": 0, "fork": 0, "reset": 0, "step": 0}
+
+    def close(self) -> None:
+        self.counters["close"] += 1
+        self.env.close()
+
+    def fork(self) -> Counter:
+        self.counters["fork"] += 1
+        return Counter(self.env.fork())
+
+    def reset(self, *args: Any, **kwargs: Any) -> Any:
+        self.counters["reset"] += 1
+        return self.env.reset(*args, **kwargs)
+
+    def step(self, action: Any, *args: Any, **kwargs: Any) -> Any:
+        self.counters["step"] += 1
+        return super().step(action, *args, **kwargs)
+
+
+class ValidateBenchmarkAfterEveryStep(CompilerEnvWrapper):
+    """Runs the benchmark's validation callbacks after every step; an error ends the episode
+    with ``reward_penalty`` as the reward and the error in ``info["error_details"]``."""
+
+    def __init__(self, env: gymnasium.Env, reward_penalty: float = -1e3):
+        super().__init__(env)
+        self.reward_penalty = reward_penalty
+
+    def multistep(self, actions: Iterable[Any], *args: Any, **kwargs: Any) -> Any:
+        observation, reward, done, info = self.env.multistep(list(actions), *args, **kwargs)
+        errors = list(self.env.unwrapped.benchmark.ivalidate(self.env))
+        if errors:
+            return observation, self.reward_penalty, True, {**info, "error_details": errors[0]}
+        return observation, reward, done, info
+
+    def fork(self) -> ValidateBenchmarkAfterEveryStep:
+        return ValidateBenchmarkAfterEveryStep(self.env.fork(), self.reward_penalty)
+
+
+class CycleOverBenchmarksIterator(CompilerEnvWrapper):
+    """Each reset takes the next benchmark of ``make_benchmark_iterator()``, starting it over
+    when it is spent (for iterators too long to hold as a list)."""
+
+    def __init__(self, env: gymnasium.Env,
+                 make_benchmark_iterator: Callable[[], Iterable[str | Benchmark]]):
+        super().__init__(env)
+        self.make_benchmark_iterator = make_benchmark_iterator
+        self.benchmarks: Iterator[Any] = iter(make_benchmark_iterator())
+
+    def reset(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            chosen = next(self.benchmarks)
+        except StopIteration:
+            self.benchmarks = iter(self.make_benchmark_iterator())
+            chosen = next(self.benchmarks)
+        if isinstance(self.env.unwrapped, CompilerGymEnv):
+            return self.env.reset(*args, benchmark=chosen, **kwargs)
+        options = dict(kwargs.pop("options", None) or {})
+        return self.env.reset(options={**options, "benchmark": resolve_uri(chosen)}, **kwargs)
+
+    def fork(self) -> CycleOverBenchmarksIterator:
+        return CycleOverBenchmarksIterator(self.env.fork(), self.make_benchmark_iterator)
+
+
+class RuntimeRewardSpec:
+    """The reward of :class:`RuntimePointEstimateReward`: ``id`` ``runtime``, and how each
+    runtime is estimated."""
+
+    id = name = "runtime"  # noqa: A003 - CompilerGym's attribute name
+    deterministic = False
+    platform_dependent = True
+    range = (-np.inf, np.inf)  # noqa: A003 - CompilerGym's attribute name
+
+    def __init__(self, runtime_count: int, warmup_count: int,
+                 estimator: Callable[[list[float]], float]):
+        self.runtime_count = runtime_count
+        self.warmup_count = warmup_count
+        self.estimator = estimator
+
+
+class RuntimePointEstimateReward(CompilerEnvWrapper):
+    """Reward: the drop in the program's runtime since the previous step, each runtime the
+    ``estimator`` of ``runtime_count`` runs after ``warmup_count`` unmeasured ones (runnable
+    benchmarks only; builds with the code generator the ``Runtime`` observation uses)."""
+
+    def __init__(self, env: gymnasium.Env, runtime_count: int = 30, warmup_count: int = 0,
+                 estimator: Callable[[list[float]], float] = np.median):
+        super().__init__(env)
+        self.spec_ = RuntimeRewardSpec(runtime_count, warmup_count, estimator)
+        self._previous: float | None = None
+
+    @property
+    def reward_space_spec(self) -> RuntimeRewardSpec:
+        """The runtime reward's spec."""
+        return self.spec_
+
+    @property
+    def reward_space(self) -> RuntimeRewardSpec:
+        return self.spec_
+
+    @reward_space.setter
+    def reward_space(self, name: Any) -> None:
+        raise OptgymError("RuntimePointEstimateReward fixes the reward to runtime")
+
+    @property
+    def reward_range(self) -> tuple[float, float]:
+        return (-float("inf"), float("inf"))
+
+    def reset(self, *args: Any, **kwargs: Any) -> Any:
+        spec = self.spec_
+        if spec.runtime_count < 1:
+            raise ValueError("runtimes_per_observation_count must be >= 1. "
+                             f"Received: {spec.runtime_count}")
+        if spec.warmup_count < 0:
+            raise ValueError("warmup_runs_count_per_runtime_observation must be >= 0. "
+                             f"Received: {spec.warmup_count}")
+        out = self.env.reset(*args, **kwargs)
+        base = self.env.unwrapped
+        if not base.benchmark.core.runnable:
+            from optgym.compat.errors import BenchmarkInitError
+
+            raise BenchmarkInitError(f"Benchmark is not runnable: {base.benchmark.uri}")
+        self._previous = self._runtime()
+        base.episode_reward = 0.0
+        return out
+
+    def multistep(self, actions: Iterable[Any], *args: Any, **kwargs: Any) -> Any:
+        observation, _, done, info = self.env.multistep(list(actions), *args, **kwargs)
+        runtime = self._runtime()
+        reward = float(self._previous - runtime)
+        self._previous = runtime
+        base = self.env.unwrapped
+        base.episode_reward = (base.episode_reward or 0.0) + reward
+        return observation, reward, done, info
+
+    def _runtime(self) -> float:
+        import tempfile
+        from pathlib import Path
+
+        from optgym.datasets import build_executable, run_executable
+
+        base = self.env.unwrapped
+        spec = self.spec_
+        with tempfile.TemporaryDirectory(prefix="optgym-runtime-") as tmp:
+            exe = Path(tmp) / "a.out"
+            build_executable(bytes(base.gymnasium_env.observe("Bitcode")), exe,
+                             what=str(base.benchmark.uri))
+            times = []
+            for i in range(spec.warmup_count + spec.runtime_count):
+                run = run_executable(exe, timeout=60.0)
+                if run.timed_out:
+                    raise OptgymError(f"{base.benchmark.uri}: the program timed out")
+                if i >= spec.warmup_count:
+                    times.append(run.seconds)
+        return float(spec.estimator(times))
+
+    def fork(self) -> RuntimePointEstimateReward:
+        spec = self.spec_
+        other = RuntimePointEstimateReward(self.env.fork(), spec.runtime_count,
+                                           spec.warmup_count, spec.estimator)
+        other._previous = self._previous
+        return other

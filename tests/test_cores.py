@@ -1,0 +1,46 @@
+"""Sizing threads and workers from the cores really free (optgym.cores)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+from optgym import cores
+from optgym.errors import OptgymError
+
+HOG = "import os\nparent = os.getppid()\nwhile os.getppid() == parent:\n    pass\n"
+
+
+def test_busy_processes_leave_fewer_free_cores():
+    hogs = [subprocess.Popen([sys.executable, "-c", HOG]) for _ in range(2)]
+    try:
+        time.sleep(0.3)
+        assert cores.busy_elsewhere(samples=5) >= 2
+        assert cores.free_cores(samples=5) <= max(1, cores.allowed_cores() - 2)
+    finally:
+        for h in hogs:
+            h.kill()
+            h.wait()
+
+
+def test_the_setting_overrides_and_bad_values_are_named(monkeypatch):
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.setenv("OPTGYM_THREADS", "3")
+        assert cores.free_cores() == 3
+        assert cores.set_torch_threads() == 3 and torch.get_num_threads() == 3
+        assert cores.set_torch_threads(2) == 2 and torch.get_num_threads() == 2  # argument wins
+        monkeypatch.delenv("OPTGYM_THREADS")
+        n = cores.set_torch_threads(share=64)
+        assert n == 1 and torch.get_num_threads() == 1  # a 64th of this machine is one thread
+    finally:
+        torch.set_num_threads(before)
+    for bad in ("two", "0"):
+        monkeypatch.setenv("OPTGYM_THREADS", bad)
+        with pytest.raises(OptgymError, match="OPTGYM_THREADS"):
+            cores.free_cores()
