@@ -30,9 +30,8 @@ def pick_module(target: int) -> str:
     from optgym.datasets import get_dataset
 
     realc = get_dataset("realc-v0")
-    entries = realc._index().entries  # noqa: SLF001 - a benchmark reads the dataset's index
-    names = realc.benchmark_names("test")
-    name = min(names, key=lambda n: (abs(entries[n][1]["instructions"] - target), n))
+    sizes = {n: realc.benchmark(n).instructions for n in realc.benchmark_names("test")}
+    name = min(sizes, key=lambda n: (abs(sizes[n] - target), n))
     return f"{realc.uri_prefix}/{name}"
 
 
