@@ -75,6 +75,7 @@ def measure(uri: str, budget: int | None, policy: str | None = None) -> dict[str
     return {"uri": uri, "clang_text": elf_text_size(theirs), "text": elf_text_size(shipped),
             "clang_size": elf_size_text(theirs), "size": elf_size_text(shipped),
             "ours_won": shipped is ours, "pipeline": choice.pipeline, "codegen": choice.codegen,
+            "inliner": shipped is ours and choice.inline is not None,
             "always_inline_calls": calls, "clang_seconds": clang_seconds,
             "seconds": clang_seconds + our_seconds}
 
@@ -100,6 +101,7 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "clang_text": sum(r["clang_text"] for r in rows), "text": sum(r["text"] for r in rows),
         "larger": sum(r["text"] > r["clang_text"] or r["size"] > r["clang_size"] for r in rows),
         "won": sum(r["ours_won"] for r in rows),
+        "inliner": sum(r.get("inliner", False) for r in rows),
         "always_inline_calls": sum(r["always_inline_calls"] for r in rows),
         "time_ratio": sum(r["seconds"] for r in rows) / max(sum(r["clang_seconds"] for r in rows),
                                                             1e-9),
@@ -124,7 +126,8 @@ def print_report(rows: list[dict[str, Any]]) -> dict[str, Any]:
           f"{s['clang_text'] / max(s['text'], 1):>8.4f}{s['geomean']:>9.4f}{s['larger']:>7}"
           f"{s['time_ratio']:>6.1f}x")
     print(f"geomean over modules {s['geomean']:.4f}, over projects (each weighed alike) "
-          f"{per_project:.4f}; always_inline calls left: {s['always_inline_calls']}")
+          f"{per_project:.4f}; always_inline calls left: {s['always_inline_calls']}; "
+          f"the learned inliner's candidate shipped on {s['inliner']}")
     report["projects_geomean"] = per_project
     return report
 

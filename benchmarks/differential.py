@@ -8,6 +8,12 @@ Every runnable built-in program and N csmith programs are built three ways and r
    benchmark's bitcode, then clang -Oz's code generator;
 3. ``optgym-cc -Oz -c`` on the C source (the real command), linked by clang-19.
 
+With ``--inline`` each program is also built with inlining decisions forced through LLVM's
+replay (the learned inliner's at both operating points, one random decision vector, and every
+offered call site inlined), compiled as the drop-ins make an inliner output (the marked module
+through clang -Oz's pipeline obeying the decisions, then without the synthetic locations), then
+clang -Oz's code generator: the inliner path is tested whether or not it wins.
+
 With ``--transforms`` each program is also built with each of LLVM's size transformations
 forced on after -Oz (``mergefunc``, ``iroutliner``, the machine outliner, and all three):
 ``opt-19 -passes='default<Oz>,...'``, then ``llc-19`` with the code-generation options. A
@@ -85,8 +91,44 @@ def check_transforms(benchmark, expected: tuple[int | None, str]) -> list[dict]:
     return problems
 
 
+def check_inline(benchmark, expected: tuple[int | None, str], env: LlvmEnv) -> list[dict]:
+    """Differences of the forced inlining builds of one program."""
+    import random
+
+    from optgym.agents.inliner.policy import shipped_policy
+    from optgym.agents.inliner.search import random_decisions, walk
+    from optgym.envs.llvm.inline import InlineCompiler
+    from optgym.llvm.inlining import replay, replay_text
+
+    compiler = InlineCompiler(session=env.session)
+    try:
+        prepared = compiler.prepare(benchmark)
+    except OptgymError:
+        return []  # not markable (debug information): the drop-ins do not inline it either
+    forced = {"random decisions": random_decisions(prepared, random.Random(benchmark.uri)),
+              "inline everything": walk(prepared, lambda e, s: True)[1]}
+    policy = shipped_policy()
+    if policy is not None:
+        forced["inliner (drop-in)"] = policy.operating_point("drop_in").decide(prepared)
+        forced["inliner (alone)"] = policy.operating_point("alone").decide(prepared)
+    problems = []
+    for name, decisions in forced.items():
+        text = replay_text(decisions, prepared.names)
+        output = replay(prepared.marked, text, what=benchmark.uri)
+        handle = env.session.load(output, f"{benchmark.uri} (inlined)")
+        try:
+            module = handle.observe("BitcodeWithoutDebugInfo")["BitcodeWithoutDebugInfo"]
+        finally:
+            handle.close()
+        got = _outcome(benchmark.run(module, timeout=TIMEOUT))
+        if got != expected:
+            problems.append({"drop-in": f"forced {name}", "module": module,
+                             "pipeline": text, "expected": expected, "got": got})
+    return problems
+
+
 def check(uri: str, env: LlvmEnv, work: Path, budget: int | None = None,
-          transforms: str = "") -> tuple[list[dict], dict]:
+          transforms: str = "", inline: str = "") -> tuple[list[dict], dict]:
     """The differences (as reproducer records) of one program ([] when all builds agree), and
     the sizes: -Oz's and optgym-opt's IR instructions, clang -Oz's and optgym-cc's .text.
     ``transforms``: "" (the drop-ins only), "also" (and the forced size transformations) or
@@ -99,8 +141,9 @@ def check(uri: str, env: LlvmEnv, work: Path, budget: int | None = None,
     subprocess.run(["clang-19", "-O0", "-w", *flags, str(source), "-o", str(ref_exe), "-lm"],
                    check=True)
     expected = _run(ref_exe)
-    if transforms == "only":
-        problems = check_transforms(benchmark, expected)
+    if transforms == "only" or inline == "only":
+        problems = check_transforms(benchmark, expected) if transforms else []
+        problems += check_inline(benchmark, expected, env) if inline else []
         for p in problems:
             p["uri"], p["source"] = uri, source
         return problems, {}
@@ -129,6 +172,8 @@ def check(uri: str, env: LlvmEnv, work: Path, budget: int | None = None,
                              "module": b"", "expected": expected, "got": got})
     if transforms:
         problems += check_transforms(benchmark, expected)
+    if inline:
+        problems += check_inline(benchmark, expected, env)
     for p in problems:
         p["uri"], p["source"] = uri, source
     # optgym-opt promises "never larger than opt-19 -Oz" (choice.oz_cost, the objective being
@@ -148,15 +193,21 @@ def check(uri: str, env: LlvmEnv, work: Path, budget: int | None = None,
 _ENV: LlvmEnv | None = None
 
 
-def _check_in_worker(task: tuple[str, int | None, str]
+def _inliner_ships() -> bool:
+    from optgym.agents.inliner.policy import shipped_policy
+
+    return shipped_policy() is not None
+
+
+def _check_in_worker(task: tuple[str, int | None, str, str]
                      ) -> tuple[str, tuple[list[dict], dict] | str]:
     global _ENV
     if _ENV is None:
         _ENV = LlvmEnv(observation_space=None, action_space=SAFE_FLAGS.name)
-    uri, budget, transforms = task
+    uri, budget, transforms, inline = task
     with tempfile.TemporaryDirectory(prefix="optgym-diff-") as tmp:
         try:
-            return uri, check(uri, _ENV, Path(tmp), budget, transforms)
+            return uri, check(uri, _ENV, Path(tmp), budget, transforms, inline)
         except (OptgymError, subprocess.CalledProcessError) as exc:
             return uri, str(exc)
 
@@ -175,9 +226,12 @@ def save(problem: dict, out: Path, index: int) -> Path:
     return d
 
 
-def _builds(transforms: str) -> int:
+def _builds(transforms: str, inline: str, inliner: bool) -> int:
     """Builds compared per program."""
-    return {"": 2, "also": 2 + len(FORCED), "only": len(FORCED)}[transforms]
+    forced_inline = 4 if inliner else 2
+    drop_ins = 0 if "only" in (transforms, inline) else 2
+    return (drop_ins + (len(FORCED) if transforms else 0)
+            + (forced_inline if inline else 0))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -192,6 +246,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="also (or only) build each program with each size transformation "
                              "forced on after -Oz, and all of them: the test that admits them "
                              "to the safe set")
+    parser.add_argument("--inline", choices=("also", "only"), default="",
+                        help="also (or only) build each program with inlining decisions forced "
+                             "through LLVM's replay (the learned inliner's, a random vector, "
+                             "everything inlined)")
     parser.add_argument("--out", type=Path, default=None,
                         help="where reproducers go (default <cache>/differential)")
     args = parser.parse_args(argv)
@@ -202,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     differences = errors = 0
     all_sizes: list[dict] = []
     started = time.monotonic()
-    tasks = [(uri, args.budget, args.transforms) for uri in uris]
+    tasks = [(uri, args.budget, args.transforms, args.inline) for uri in uris]
     with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
         for i, (uri, outcome) in enumerate(pool.imap_unordered(_check_in_worker, tasks), 1):
             problems: list[dict] = []
@@ -220,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"[{i}/{len(uris)}] {differences} differences, {errors} not checked, "
                       f"{time.monotonic() - started:.0f} s", flush=True)
     print(f"programs: {len(uris)} ({len(uris) - len(seeds)} built-in, {len(seeds)} csmith); "
-          f"builds compared: {_builds(args.transforms) * (len(uris) - errors)}; "
+          f"builds compared: {_builds(args.transforms, args.inline, _inliner_ships()) * (len(uris) - errors)}; "
           f"behaviour differences: {differences}; "
           f"not checked: {errors}")
     ir = [s["oz_ir"] / max(s["opt_ir"], 1) for s in all_sizes]

@@ -30,7 +30,13 @@ from typing import TYPE_CHECKING, Any
 
 from optgym.cache import atomic_write
 from optgym.errors import CompilerCrash, LlvmError, OptgymError
-from optgym.llvm.passes import is_codegen_step, join_steps, only_step, split_codegen
+from optgym.llvm.passes import (
+    CLANG_OZ_PIPELINE,
+    is_codegen_step,
+    join_steps,
+    only_step,
+    split_codegen,
+)
 from optgym.llvm.toolchain import OPT_TARGET_FLAGS
 from optgym.scratch import scratch_dir
 
@@ -119,6 +125,27 @@ class Selection:
     oz_cost: int = 0  # and of -Oz
     #: ``llc-19`` options the object must be made with (code-generation steps chosen)
     codegen: tuple[str, ...] = ()
+    #: When the learned inliner's candidate won: its decisions (call site -> inline), the
+    #: steps run after clang -Oz's pipeline, and the marked module and replay file that make
+    #: it (see :mod:`optgym.llvm.inlining`); ``pipeline`` is then clang -Oz's.
+    inline: dict | None = None
+    inline_steps: tuple[str, ...] = ()
+    inline_replay: tuple[bytes, str] | None = None
+
+    @property
+    def commandline(self) -> str:
+        """The commands that make the output with the real opt-19 from the input."""
+        from optgym.llvm.inlining import replay_commandline
+
+        if self.inline is None:
+            return " ".join(["opt-19", *OPT_TARGET_FLAGS, shlex.quote(f"-passes={self.pipeline}"),
+                             "input.bc", "-o", "output.bc"])
+        line = replay_commandline(self.inline, output_name="inlined.bc")
+        if self.inline_steps:
+            line += " && " + " ".join(["opt-19", *OPT_TARGET_FLAGS,
+                                       shlex.quote(f"-passes={join_steps(self.inline_steps)}"),
+                                       "inlined.bc", "-o", "inlined.bc"])
+        return line + " && opt-19 --strip-debug inlined.bc -o output.bc"
 
     @property
     def oz_ratio(self) -> float:
@@ -184,7 +211,7 @@ def default_policy() -> str:
 def select(data: bytes, name: str = "<stdin>", *, policy: str | None = None,
            budget: Budget | None = None, seed: int = 0, env: LlvmEnv | None = None,
            objective: str = "instructions", unsafe_passes: bool = False, codegen: bool = False,
-           per_function: int = 0) -> Selection:
+           per_function: int = 0, inliner: bool | None = None) -> Selection:
     """Search a pipeline for the module ``data`` (IR text or bitcode); never worse than -Oz by
     ``objective`` (``instructions`` or ``text``, see :data:`OBJECTIVES`).
 
@@ -192,7 +219,10 @@ def select(data: bytes, name: str = "<stdin>", *, policy: str | None = None,
     (:data:`IR_FINISHERS`, and with ``codegen`` the code-generation ones, for callers that
     make the object themselves: optgym-cc), and with ``per_function`` that many compilations
     go to per-function sequences (:func:`per_function_phase`); all come out of ``budget``'s
-    compilations.
+    compilations. With ``inliner`` (default: when the learned inliner ships and
+    ``$OPTGYM_INLINER`` is not 0), one more candidate is the shipped inliner's decisions with
+    clang -Oz's pipeline, the size transformations tried on top (:func:`_inliner_candidate`);
+    it also comes out of the budget.
     Raises :class:`~optgym.errors.BenchmarkError` when the module does not load. ``env`` is
     an :class:`~optgym.envs.llvm.LlvmEnv` to reuse (its compiler worker), else one is made.
     """
@@ -212,13 +242,24 @@ def select(data: bytes, name: str = "<stdin>", *, policy: str | None = None,
         measured = _Candidates(env, measure_name)
         started = time.monotonic()
         oz = measured([OZ_PIPELINE])  # -Oz as opt-19 -Oz makes it: the promise
-        budget = fit_budget(budget, time.monotonic() - started)
+        oz_seconds = time.monotonic() - started
+        budget = fit_budget(budget, oz_seconds)
         if budget is None:  # the module is too large to search within the time cap
             return Selection(OZ_PIPELINE, oz["IrInstructionCount"], o0, oz["IrInstructionCount"],
                              "oz (module too large to search)", 0, 0.0, objective,
                              oz[measure_name], oz[measure_name])
         finishers = IR_FINISHERS + (CODEGEN_FINISHERS if codegen else ())
-        search_budget = _reserve(budget, len(finishers) + per_function)
+        inliner_policy = _inliner_policy() if inliner is not False else None
+        if inliner and inliner_policy is None:
+            raise OptgymError("no learned inliner ships with this optgym")
+        inliner_cost = 1 + len(finishers) if inliner_policy is not None else 0
+        search_budget = _reserve(budget, len(finishers) + per_function + inliner_cost)
+        if inliner_cost and search_budget.seconds is not None:
+            # the inliner's candidate comes after the search: its compilations, and the
+            # analysis of the module's call sites, out of the time too
+            search_budget = Budget(compilations=search_budget.compilations,
+                                   seconds=max(oz_seconds, search_budget.seconds
+                                               - (inliner_cost + 1) * oz_seconds))
         try:
             result = _search(env, name, seed, search_budget, objective)
         except OptgymError as exc:
@@ -234,9 +275,24 @@ def select(data: bytes, name: str = "<stdin>", *, policy: str | None = None,
             steps = per_function_phase(measured, steps, per_function)
         compilations = result.compilations + len(finishers) + per_function
         ours = measured(steps)
+        inlined = None
+        if inliner_policy is not None:
+            inlined = _inliner_candidate(env, benchmark, inliner_policy, measured, finishers)
+            compilations += inliner_cost
+            if inlined is not None and _better(inlined[2], ours, measure_name):
+                steps, ours = inlined[1], inlined[2]
+            else:
+                inlined = None
         if ours[measure_name] >= oz[measure_name]:
             # ties go to -Oz: LLVM's own pipeline, and its usual code quality
-            steps, ours = [OZ_PIPELINE], oz
+            steps, ours, inlined = [OZ_PIPELINE], oz, None
+        if inlined is not None:
+            decisions, inline_steps, _, replay = inlined
+            ir, llc = split_codegen(inline_steps)
+            return Selection(CLANG_OZ_PIPELINE, ours["IrInstructionCount"], o0,
+                             oz["IrInstructionCount"], f"{name} + inliner", compilations,
+                             result.walltime, objective, ours[measure_name], oz[measure_name],
+                             llc, decisions, tuple(ir), replay)
         ir, llc = split_codegen(steps)
         return Selection(join_steps(ir), ours["IrInstructionCount"], o0,
                          oz["IrInstructionCount"], name, compilations, result.walltime,
@@ -281,6 +337,62 @@ def _reserve(budget: Budget, compilations: int) -> Budget:
     if budget.compilations is None:
         return budget
     return Budget(compilations=max(1, budget.compilations - compilations), seconds=budget.seconds)
+
+
+def _inliner_policy() -> Any:
+    """The shipped learned inliner, or None when none ships or ``$OPTGYM_INLINER`` is 0."""
+    if os.environ.get("OPTGYM_INLINER", "") == "0":
+        return None
+    try:
+        from optgym.agents.inliner.policy import shipped_policy
+
+        return shipped_policy()
+    except OptgymError:  # a model this optgym cannot read must not break opt
+        return None
+
+
+def _better(candidate: dict[str, int], best: dict[str, int], measure: str) -> bool:
+    """Whether a candidate beats the best so far: smaller by the objective and, judged by
+    ``.text``, no larger in what ``size`` counts."""
+    others = [n for n in candidate if n not in (measure, "IrInstructionCount")]
+    return candidate[measure] < best[measure] and all(candidate[n] <= best[n] for n in others)
+
+
+def _inliner_candidate(env: Any, benchmark: Any, policy: Any, measured: _Candidates,
+                       finishers: tuple[str, ...]) -> tuple | None:
+    """The learned inliner's candidate: its decisions (one episode of the inlining
+    environment's model, no compilation), clang -Oz's pipeline with them (the real opt-19, as
+    the replay runs it), then each size transformation kept when it makes that smaller (one
+    compilation each). Returns (decisions, steps after the pipeline, measures, (marked module,
+    replay file)); None when the module cannot be marked (it has debug information) or LLVM
+    fails on the candidate."""
+    from optgym.envs.llvm.inline import InlineCompiler
+    from optgym.llvm import inlining
+
+    try:
+        prepared = InlineCompiler(session=env.session).prepare(benchmark)
+        decisions = policy.decide(prepared)
+        replay_text = inlining.replay_text(decisions, prepared.names)
+        output = inlining.replay(prepared.marked, replay_text, what=benchmark.uri)
+    except (OptgymError, OSError):
+        return None
+    handle = env.session.load(output, f"{benchmark.uri} (inlined)")
+    try:
+        values = {n: int(v) for n, v in handle.observe(*measured.names).items()}
+        steps: list[str] = []
+        for finisher in finishers:
+            try:
+                trial = {n: int(v) for n, v in
+                         handle.try_pipeline(finisher, measured.names).items()}
+            except (CompilerCrash, LlvmError):
+                continue
+            if _better(trial, values, measured.measure):
+                handle.run(finisher)
+                steps.append(finisher)
+                values = trial
+    finally:
+        handle.close()
+    return decisions, steps, values, (prepared.marked, replay_text)
 
 
 class _Candidates:
@@ -463,11 +575,13 @@ def optimize(data: bytes, source: str | None = None, *, text: bool = False,
     try:
         choice = select(data, source or "<stdin>", policy=policy, budget=budget, seed=seed,
                         env=env, objective=objective, codegen=codegen)
-        output = run_opt(data, source, choice.pipeline, text)
+        output = (run_inlined(choice, text, env.session) if choice.inline is not None
+                  else run_opt(data, source, choice.pipeline, text))
         ours = measure(output, env.session, OBJECTIVES[objective], choice.codegen)
         if choice.pipeline != OZ_PIPELINE and (
                 ours.cost > choice.oz_cost or _breaks_always_inline(ours, data, source, env)):
             choice.pipeline, choice.codegen = OZ_PIPELINE, ()
+            choice.inline, choice.inline_steps, choice.inline_replay = None, (), None
             output = run_opt(data, source, OZ_PIPELINE, text)
             ours = measure(output, env.session, OBJECTIVES[objective])
         choice.instruction_count, choice.cost = ours.instruction_count, ours.cost
@@ -475,6 +589,27 @@ def optimize(data: bytes, source: str | None = None, *, text: bool = False,
     finally:
         if own:
             env.close()
+
+
+def run_inlined(choice: Selection, text: bool, session: Any) -> bytes:
+    """The output of an inliner selection, made with the real opt-19: the marked module through
+    clang -Oz's pipeline obeying the decisions, then the steps chosen after it, then without
+    the synthetic debug locations that named the call sites."""
+    from optgym.llvm import inlining, toolchain
+
+    marked, replay_text = choice.inline_replay
+    output = inlining.replay(marked, replay_text)
+    if choice.inline_steps:
+        output = run_opt(output, None, join_steps(list(choice.inline_steps)), False)
+    module = session.load(output, "inlined output")
+    try:
+        output = module.observe("BitcodeWithoutDebugInfo")["BitcodeWithoutDebugInfo"]
+    finally:
+        module.close()
+    if text:
+        output = toolchain.run_tool([toolchain.opt(), "-S", "-", "-o", "-"], what="output",
+                                    input=output, error=OptgymError)
+    return output
 
 
 def _codegen_step(option: str) -> str:
@@ -669,7 +804,8 @@ def _search_mode(own: dict[str, Any], source: str, started: float | None = None)
                                           f"OPTGYM_OPT_MAX_SECONDS={cap:g} s")
     except OptgymError as exc:  # the module does not load, or our machinery failed on it
         return _plain_oz(own, data, path, f"{shown}: {str(exc).splitlines()[0]}")
-    return _finish(own, output, choice.pipeline)
+    return _finish(own, output, choice.pipeline,
+                   choice.commandline if choice.inline is not None else None)
 
 
 def _read_input(source: str) -> tuple[bytes | None, str | None]:
@@ -686,14 +822,18 @@ def _read_input(source: str) -> tuple[bytes | None, str | None]:
         return None, None
 
 
-def _finish(own: dict[str, Any], output: bytes, pipeline: str) -> int:
+def _finish(own: dict[str, Any], output: bytes, pipeline: str,
+            commandline: str | None = None) -> int:
     from optgym import interrupts
 
     if interrupts.received():  # an interrupt whose exception was swallowed on its way out
         return interrupts.exit_code()
     if own["print_pipeline"]:
-        print(" ".join([*OPT_TARGET_FLAGS, shlex.quote(f"-passes={pipeline}")]),
-              file=sys.stderr)
+        if commandline is not None:  # the learned inliner's: a marked module and a replay
+            print(commandline, file=sys.stderr)
+        else:
+            print(" ".join([*OPT_TARGET_FLAGS, shlex.quote(f"-passes={pipeline}")]),
+                  file=sys.stderr)
     try:
         with interrupts.committing():  # written whole, or not at all
             write_output(output, own["output"])

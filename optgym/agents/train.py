@@ -43,6 +43,7 @@ RECIPES = LazyRegistry("recipe", {
     "autophase-oz": "optgym.agents.autophase_oz:train_autophase_oz",
     "memory-ppo": "optgym.memory.agents.recipes:train_memory_ppo",
     "memory-mcts": "optgym.memory.agents.recipes:train_memory_mcts",
+    "inliner": "optgym.agents.inliner.train:train_inliner",
 })
 
 

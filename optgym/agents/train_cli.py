@@ -17,6 +17,8 @@ recipes (each one's settings and defaults: optgym train RECIPE --print-config):
   autophase-oz   small supervised MLP on Autophase features (the framework's reference recipe)
   memory-ppo     MaskablePPO on the memory-mapping environment
   memory-mcts    AlphaZero-style MCTS self-play on the memory-mapping environment
+  inliner        the learned size inliner (imitation of LLVM's, then evolution strategies on
+                 realc-v0's train projects; chosen on its validation projects)
   module:function  your own recipe, called as function(config, ctx: TrainContext); annotate
                    config with a dataclass to get typed, checked settings (else a dict)
 

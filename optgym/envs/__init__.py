@@ -1,4 +1,5 @@
-"""Gymnasium environments: LLVM pass ordering (`optgym/llvm-*`) and memory mapping (`optgym/memory-*`).
+"""Gymnasium environments: LLVM pass ordering (`optgym/llvm-*`), inlining
+(`optgym/llvm-inline-*`) and memory mapping (`optgym/memory-*`).
 
 Registration is by entry-point string, so importing this package stays cheap: the LLVM worker,
 torch and OR-Tools load only when an environment is made.
@@ -14,7 +15,8 @@ def register_envs() -> None:
     registry = gymnasium.envs.registration.registry
     for env_id, entry_point, kwargs in _ENVS:
         if env_id not in registry:
-            llvm = env_id.startswith("optgym/llvm")
+            # the pass-ordering environments; the inlining ones end when their call sites do
+            llvm = env_id.startswith("optgym/llvm") and "inline" not in env_id
             gymnasium.register(
                 id=env_id, entry_point=entry_point, kwargs=kwargs,
                 max_episode_steps=LLVM_MAX_EPISODE_STEPS if llvm else None,
@@ -37,6 +39,9 @@ _ENVS: list[tuple[str, str, dict]] = [
     ("optgym/llvm-safe-ic-v0", "optgym.envs.llvm:LlvmEnv",
      {"observation_space": "Autophase", "reward_space": "IrInstructionCountOz",
       "action_space": "flags-safe-pipelines-v0"}),
+    ("optgym/llvm-inline-v0", "optgym.envs.llvm.inline:InliningEnv", {}),
+    ("optgym/llvm-inline-text-v0", "optgym.envs.llvm.inline:InliningEnv",
+     {"reward_space": "ObjectTextSize"}),
     ("optgym/memory-v1", "optgym.memory:MemoryMappingEnv", {}),
     ("optgym/memory-packing-v0", "optgym.memory:MemoryPackingEnv", {}),
 ]

@@ -46,6 +46,9 @@ def evaluate(
         raise OptgymError(why)
     budget = budget or task.budget
     task.check_budget(budget)
+    if task.environment == "inline":
+        return _evaluate_inline(task, policy, budget, policy_name, policy_args, progress,
+                                on_result)
     if isinstance(policy, str):
         policy_name = policy_name or policy
         policy = get_policy(policy, **(policy_args or {}))
@@ -107,3 +110,57 @@ def evaluate_to_file(task: Task | str, policy: Policy | str, output: str | os.Pa
     """:func:`evaluate`, then write the result CSV and its header (atomically)."""
     header, states = evaluate(task, policy, **kwargs)
     return write_results(output, header, states)
+
+
+def _evaluate_inline(task: Task, policy: Any, budget: Budget, policy_name: str | None,
+                     policy_args: dict[str, Any] | None, progress: bool,
+                     on_result: Callable[[Any], Any] | None) -> tuple[ResultHeader, list[Any]]:
+    """:func:`evaluate` for an inlining task: the policy plays one episode of an
+    :class:`~optgym.envs.llvm.inline.InliningEnv` per benchmark (see
+    :mod:`optgym.agents.inliner.policies`); the row is the episode's state."""
+    from optgym.agents.inliner.policies import get_inline_policy
+    from optgym.envs.llvm.inline import InliningEnv, InliningState
+    from optgym.llvm.inlining import replay_commandline
+
+    if isinstance(policy, str):
+        policy_name = policy_name or policy
+        policy = get_inline_policy(policy, **(policy_args or {}))
+    policy_name = policy_name or getattr(policy, "__name__", type(policy).__name__)
+    header = ResultHeader(
+        task=task.name, policy=policy_name, budget=budget_json(budget),
+        llvm_full_version=llvm_full_version(), date=now_iso(), machine=machine_info(),
+        policy_args=dict(policy_args or {}),
+    )
+    env = InliningEnv(reward_space="ObjectTextSize" if task.reward == "ObjectTextSizeOz"
+                      else "IrInstructionCount", allow_defer=True)
+    states = []
+    uris = task.benchmark_uris
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(uris), desc=f"{task.name} / {policy_name}", unit="prog")
+    try:
+        for uri in uris:
+            env.reset(options={"benchmark": uri})
+            started = time.monotonic()
+            try:
+                policy(env, budget)
+                if env.compiled is None:
+                    raise OptgymError("the policy returned before the episode ended")
+                state = env.state
+                state = InliningState(uri, state.commandline, time.monotonic() - started,
+                                      state.reward)
+            except Exception as exc:  # noqa: BLE001 - any failure of a user's policy is recorded
+                header.failures[uri] = f"{type(exc).__name__}: {exc}"
+                state = InliningState(uri, replay_commandline({}), time.monotonic() - started, 0.0)
+            states.append(state)
+            if on_result is not None:
+                on_result(state)
+            if bar is not None:
+                bar.update()
+    finally:
+        if bar is not None:
+            bar.close()
+        env.close()
+    return header, states

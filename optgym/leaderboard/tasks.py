@@ -43,6 +43,10 @@ class Task:
     #: episode runs the always-inliner first, and validation refuses a replay that leaves more
     #: calls to ``always_inline`` functions than clang -Oz does.
     honor_always_inline: bool = False
+    #: ``llvm`` (pass ordering: a row is an opt-19 command line) or ``inline`` (inlining: a row
+    #: is the decisions of :mod:`optgym.envs.llvm.inline`, replayed by ``optgym inline-mark``
+    #: and opt-19; its reward is the fraction of clang -Oz's cost saved).
+    environment: str = "llvm"
 
     @property
     def benchmark_uris(self) -> list[str]:
@@ -88,6 +92,7 @@ class Task:
             "name": self.name, "dataset": self.dataset, "benchmarks": list(self.benchmarks),
             "reward": self.reward, "budget": budget_json(self.budget),
             "llvm_version": self.llvm_version, "honor_always_inline": self.honor_always_inline,
+            "environment": self.environment,
         }
 
 
@@ -158,7 +163,11 @@ def _load_tasks() -> dict[str, Task]:
             budget=budget_from_json(entry["budget"], what=f"task {entry['name']}'s budget"),
             action_space=entry.get("action_space", "flags-pipelines-v0"),
             honor_always_inline=bool(entry.get("honor_always_inline", False)),
+            environment=entry.get("environment", "llvm"),
         )
+        if tasks[entry["name"]].environment not in ("llvm", "inline"):
+            raise OptgymError(f"{TASKS_FILE}: task {entry['name']} has unknown environment "
+                              f"{tasks[entry['name']].environment!r}")
     return tasks
 
 

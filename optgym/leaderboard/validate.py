@@ -121,6 +121,10 @@ def validate_states(task: Task, states: list[CompilerEnvState], header: ResultHe
         report.errors.append(why)
         return report
     limit = _walltime_limit(task, header)
+    if task.environment == "inline":
+        _check_inline_rows(task, [by_uri[uri] for uri in expected if uri in by_uri], limit,
+                           report, progress)
+        return report
     env = LlvmEnv(expected[0], observation_space=None, reward_space=task.reward,
                   honor_always_inline=task.honor_always_inline)
     todo = [by_uri[uri] for uri in expected if uri in by_uri]
@@ -227,6 +231,50 @@ def _check_row(env: LlvmEnv, task: Task, state: CompilerEnvState, walltime_limit
         scale = max(row.o0_cost - row.oz_cost, 1.0)
         row.cost = row.o0_cost - result.reproduced_reward * scale
     return row
+
+
+def _check_inline_rows(task: Task, states: list, limit: float | None,
+                       report: ValidationReport, progress: bool) -> None:
+    """Replay an inlining task's rows (``optgym inline-mark`` + opt-19, in the inlining
+    environment's :meth:`~optgym.envs.llvm.inline.InliningEnv.validate`)."""
+    from optgym.envs.llvm.inline import InliningEnv, InliningState
+    from optgym.llvm.inlining import parse_commandline
+
+    text = task.reward == "ObjectTextSizeOz"
+    env = InliningEnv(reward_space="ObjectTextSize" if text else "IrInstructionCount")
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(states), desc=f"replay with opt-{LLVM_VERSION}", unit="row")
+    try:
+        for state in states:
+            row = RowCheck(state)
+            report.rows.append(row)
+            try:
+                parse_commandline(state.commandline)
+            except OptgymError as exc:
+                row.errors.append(str(exc))
+            if not row.errors and (state.reward is None or not math.isfinite(state.reward)):
+                row.errors.append("the row has no reward")
+            if not math.isfinite(state.walltime) or state.walltime < 0:
+                row.errors.append(f"walltime {state.walltime!r} is not a time")
+            elif limit is not None and state.walltime > limit:
+                row.errors.append(f"walltime {state.walltime:.1f} s exceeds the budget")
+            if not row.errors:
+                result = env.validate(InliningState(state.benchmark, state.commandline,
+                                                    state.walltime, state.reward))
+                row.errors.extend(result.errors)
+                if result.ok:
+                    row.oz_cost = float(result.oz_cost)
+                    row.cost = float(result.text_size if text else result.instruction_count)
+            report.errors.extend(f"{state.benchmark}: {e}" for e in row.errors)
+            if bar is not None:
+                bar.update()
+    finally:
+        if bar is not None:
+            bar.close()
+        env.close()
 
 
 def _foreign_step(task: Task, steps: list[str]) -> str | None:

@@ -1,4 +1,5 @@
-"""`optgym demo` and `optgym passes`: a first look at the compiler and at the action table."""
+"""`optgym demo`, `optgym passes` and `optgym inline-mark`: a first look at the compiler, the
+action table, and the tool that writes inlining decisions for LLVM to replay."""
 
 from __future__ import annotations
 
@@ -47,6 +48,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     passes.set_defaults(handler=_passes)
 
+    mark = subparsers.add_parser(
+        "inline-mark",
+        help="write a module's inlining decisions for opt-19 to replay (see the inlining env)",
+        description=(
+            "Gives every call of INPUT a synthetic debug location whose line is its call id + 1 "
+            "(so that LLVM names a call site, and every copy inlining makes of it, by its "
+            "chain of call ids), writes that module to -o, and writes the decisions to --replay "
+            "in the form of LLVM's replay inline advisor. Then `opt-19 --relocation-model=pic "
+            "-passes='<clang -Oz>' -cgscc-inline-replay=REPLAY -cgscc-inline-replay-scope=Module "
+            "-cgscc-inline-replay-format=Line -cgscc-inline-replay-fallback=Original OUT` "
+            "inlines as decided and leaves every other call site to LLVM. A call site is a call "
+            "id (12) or the copy of it that inlining other calls made (12@5: call 12 inlined "
+            "through call 5)."
+        ),
+    )
+    mark.add_argument("input", type=Path, help="the module (.bc or .ll)")
+    mark.add_argument("-o", dest="output", type=Path, required=True, help="the marked module")
+    mark.add_argument("--replay", type=Path, required=True, help="the decisions file to write")
+    mark.add_argument("--inline", default="", metavar="SITES",
+                      help="comma-separated call sites to inline")
+    mark.add_argument("--noinline", default="", metavar="SITES",
+                      help="comma-separated call sites not to inline")
+    mark.set_defaults(handler=_inline_mark)
+
 
 def _demo(args: argparse.Namespace) -> int:
     from optgym.errors import BenchmarkError
@@ -88,4 +113,24 @@ def _passes(args: argparse.Namespace) -> int:
         return 0
     for i, action in enumerate(action_set(args.set).actions):
         print(f"{i:>4}  {action.flag:<32} {action.pipeline}")
+    return 0
+
+
+def _inline_mark(args: argparse.Namespace) -> int:
+    from optgym.cache import atomic_write
+    from optgym.errors import BenchmarkError
+    from optgym.llvm.inlining import CallNames, decisions_from_args, replay_text
+    from optgym.llvm.session import CompilerSession
+
+    decisions = decisions_from_args([s for s in args.inline.split(",") if s],
+                                    [s for s in args.noinline.split(",") if s])
+    if not args.input.exists():
+        raise BenchmarkError(f"{args.input}: no such file")
+    with CompilerSession() as session:
+        module = session.load(args.input.read_bytes(), name=str(args.input))
+        obs = module.observe("InlineMarkedBitcode", "InlineCallSites")
+    sites = obs["InlineCallSites"]
+    text = replay_text(decisions, CallNames.of(sites["original"], sites["call_functions"]))
+    atomic_write(args.output, obs["InlineMarkedBitcode"])
+    atomic_write(args.replay, text.encode())
     return 0

@@ -70,6 +70,7 @@ def lib() -> ctypes.CDLL:
         "LLVMSetLinkage": (None, [_ref, c_int]),
         "LLVMSetVisibility": (None, [_ref, c_int]),
         "LLVMGetValueName2": (c_void_p, [_ref, POINTER(c_size_t)]),
+        "LLVMStripModuleDebugInfo": (c_int, [_ref]),
     }
     for name, (restype, argtypes) in sigs.items():
         fn = getattr(so, name)
@@ -126,6 +127,22 @@ def _target_machine(triple: bytes) -> int:
         raise LlvmError(f"no LLVM target for triple {triple.decode()}: {_take_message(err.value)}")
     # LLVMCodeGenLevelDefault=2, LLVMRelocPIC=2, LLVMCodeModelDefault=0
     return llvm.LLVMCreateTargetMachine(target, triple, b"", b"", 2, 2, 0)
+
+
+#: Columns of :meth:`Module.call_site_table`'s function table (one row per function, module
+#: order, declarations included), as the native helper fills them (``native/inline.c``).
+INLINE_FUNCTION_COLUMNS: tuple[str, ...] = (
+    "defined", "local", "instructions", "blocks", "uses", "call_uses", "cond_blocks",
+    "calls_defined", "max_loop_depth", "top_loops", "noinline", "alwaysinline", "viable",
+    "interposable", "scc", "level", "body_cost", "args", "varargs", "address_taken", "calls",
+    "memory", "single_block",
+)
+#: Columns of its call-site table (one row per direct call to a defined function).
+INLINE_SITE_COLUMNS: tuple[str, ...] = (
+    "caller", "callee", "loop_depth", "args", "const_args", "alloca_args", "invoke", "noinline",
+    "alwaysinline", "entry_block", "cond_block", "chain_start", "chain_len", "compatible",
+    "position", "const_arg_uses", "cost",
+)
 
 
 class Module:
@@ -380,6 +397,53 @@ class Module:
         out = (ctypes.c_int64 * max(len(names), 1))()
         native.load().optgym_function_counts(self.ref, out, len(names))
         return {name: out[i] for i, name in enumerate(names)}
+
+    def mark_call_sites(self) -> int:
+        """Give every call a synthetic debug location whose line is its id + 1 (ids number the
+        module's calls in order), so that a call site, and every copy inlining makes of it,
+        keeps its name (see ``native/inline.c``); returns the number of calls. A module that
+        already has debug information is refused (:class:`LlvmError`): its locations are the
+        user's."""
+        n = native.load().optgym_inline_mark(self.ref)
+        if n < 0:
+            raise LlvmError("the module carries debug information; call sites are named by "
+                            "synthetic debug locations, which would overwrite it")
+        return n
+
+    def call_site_table(self) -> dict[str, object]:
+        """The functions and direct calls to defined functions of the module, with their
+        features (:data:`INLINE_FUNCTION_COLUMNS`, :data:`INLINE_SITE_COLUMNS`), each call's
+        chain of call ids read from its location (innermost first: the call it was copied
+        from, then the calls it was inlined through; -1 without a location), and the
+        functions' names."""
+        lib_ = native.load()
+        counts = (ctypes.c_int64 * 3)()
+        i64p = POINTER(ctypes.c_int64)
+        lib_.optgym_inline_table(self.ref, None, 0, None, 0, None, 0, counts)
+        nf, ns, nc = counts[0], counts[1], counts[2]
+        funcs = np.zeros((nf, len(INLINE_FUNCTION_COLUMNS)), dtype=np.int64)
+        sites = np.zeros((ns, len(INLINE_SITE_COLUMNS)), dtype=np.int64)
+        chains = np.zeros(nc, dtype=np.int64)
+        status = lib_.optgym_inline_table(
+            self.ref, funcs.ctypes.data_as(i64p), funcs.size, sites.ctypes.data_as(i64p),
+            sites.size, chains.ctypes.data_as(i64p), chains.size, counts)
+        if status:
+            raise LlvmError("call_site_table: out of memory")
+        names = [name for _, name in self._globals("LLVMGetFirstFunction", "LLVMGetNextFunction")]
+        return {"functions": funcs, "sites": sites, "chains": chains, "names": names}
+
+    def call_functions(self) -> np.ndarray:
+        """For each call id (the module's calls in order), the index of its function (in
+        module order, declarations included)."""
+        lib_ = native.load()
+        n = lib_.optgym_inline_call_functions(self.ref, None, 0)
+        out = np.zeros(n, dtype=np.int64)
+        lib_.optgym_inline_call_functions(self.ref, out.ctypes.data_as(POINTER(ctypes.c_int64)), n)
+        return out
+
+    def strip_debug_info(self) -> None:
+        """Remove all debug information (``opt-19 --strip-debug``)."""
+        lib().LLVMStripModuleDebugInfo(self.ref)
 
     def instruction_count(self) -> int:
         """Number of instructions in all functions (CompilerGym's IrInstructionCount)."""

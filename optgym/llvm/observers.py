@@ -38,6 +38,10 @@ OBSERVERS: dict[str, Observer] = {
 LAZY_OBSERVERS: dict[str, str] = {
     "Programl": "optgym.programgraphs.builder:build_arrays",
     "ProgramlFullText": "optgym.programgraphs.builder:build_arrays_full_text",
+    # the inlining environment's (imported on first use so that other workers start as fast)
+    "InlineCallSites": "optgym.llvm.inlining:call_sites_observation",
+    "InlineMarkedBitcode": "optgym.llvm.inlining:marked_bitcode",
+    "BitcodeWithoutDebugInfo": "optgym.llvm.inlining:bitcode_without_debug_info",
 }
 
 

@@ -436,6 +436,89 @@ SAFE_FLAGS_AND_PIPELINES = ActionSet(
 ALWAYS_INLINE = "always-inline"
 
 
+#: clang-19 -Oz's IR pipeline, as ``clang-19 -Oz -mllvm -print-pipeline-passes`` prints it (the
+#: bitcode writer left out), one top-level pass per element: run as one ``-passes=`` string by
+#: ``opt-19 --relocation-model=pic`` or in-process, it makes the same module as ``clang-19 -Oz``
+#: does of the same bitcode (unlike ``default<Oz>``, which leaves out clang's SLP vectorizer;
+#: tests/test_inline.py checks both). The inlining environment runs it after its decisions.
+CLANG_OZ_STEPS: tuple[str, ...] = (
+    "annotation2metadata",
+    "forceattrs",
+    "declare-to-assign",
+    "inferattrs",
+    "coro-early",
+    ("function<eager-inv>(ee-instrument<>,lower-expect,"
+     "simplifycfg<bonus-inst-threshold=1;no-forward-switch-cond;no-switch-range-to-icmp;no-switch-to-lookup;keep-loops;no-hoist-common-insts;no-sink-common-insts;speculate-blocks;simplify-cond-branch;no-speculate-unpredictables>,"
+     "sroa<modify-cfg>,early-cse<>)"),
+    "openmp-opt",
+    "ipsccp",
+    "called-value-propagation",
+    "globalopt",
+    ("function<eager-inv>(mem2reg,"
+     "instcombine<max-iterations=1;no-use-loop-info;no-verify-fixpoint>,"
+     "simplifycfg<bonus-inst-threshold=1;no-forward-switch-cond;switch-range-to-icmp;no-switch-to-lookup;keep-loops;no-hoist-common-insts;no-sink-common-insts;speculate-blocks;simplify-cond-branch;no-speculate-unpredictables>)"),
+    "always-inline",
+    "require<globals-aa>",
+    "function(invalidate<aa>)",
+    "require<profile-summary>",
+    ("cgscc(devirt<4>(inline,function-attrs<skip-non-recursive-function-attrs>,"
+     "function<eager-inv;no-rerun>(sroa<modify-cfg>,early-cse<memssa>,"
+     "speculative-execution<only-if-divergent-target>,jump-threading,correlated-propagation,"
+     "simplifycfg<bonus-inst-threshold=1;no-forward-switch-cond;switch-range-to-icmp;no-switch-to-lookup;keep-loops;no-hoist-common-insts;no-sink-common-insts;speculate-blocks;simplify-cond-branch;no-speculate-unpredictables>,"
+     "instcombine<max-iterations=1;no-use-loop-info;no-verify-fixpoint>,"
+     "aggressive-instcombine,tailcallelim,"
+     "simplifycfg<bonus-inst-threshold=1;no-forward-switch-cond;switch-range-to-icmp;no-switch-to-lookup;keep-loops;no-hoist-common-insts;no-sink-common-insts;speculate-blocks;simplify-cond-branch;no-speculate-unpredictables>,"
+     "reassociate,constraint-elimination,loop-mssa(loop-instsimplify,loop-simplifycfg,"
+     "licm<no-allowspeculation>,loop-rotate<no-header-duplication;no-prepare-for-lto>,"
+     "licm<allowspeculation>,simple-loop-unswitch<no-nontrivial;trivial>),"
+     "simplifycfg<bonus-inst-threshold=1;no-forward-switch-cond;switch-range-to-icmp;no-switch-to-lookup;keep-loops;no-hoist-common-insts;no-sink-common-insts;speculate-blocks;simplify-cond-branch;no-speculate-unpredictables>,"
+     "instcombine<max-iterations=1;no-use-loop-info;no-verify-fixpoint>,loop(loop-idiom,"
+     "indvars,simple-loop-unswitch<no-nontrivial;trivial>,loop-deletion,loop-unroll-full),"
+     "sroa<modify-cfg>,vector-combine,mldst-motion<no-split-footer-bb>,gvn<>,sccp,bdce,"
+     "instcombine<max-iterations=1;no-use-loop-info;no-verify-fixpoint>,jump-threading,"
+     "correlated-propagation,adce,memcpyopt,dse,move-auto-init,"
+     "loop-mssa(licm<allowspeculation>),coro-elide,"
+     "simplifycfg<bonus-inst-threshold=1;no-forward-switch-cond;switch-range-to-icmp;no-switch-to-lookup;keep-loops;hoist-common-insts;sink-common-insts;speculate-blocks;simplify-cond-branch;no-speculate-unpredictables>,"
+     "instcombine<max-iterations=1;no-use-loop-info;no-verify-fixpoint>),function-attrs,"
+     "function(require<should-not-run-function-passes>),coro-split))"),
+    "deadargelim",
+    "coro-cleanup",
+    "globalopt",
+    "globaldce",
+    "elim-avail-extern",
+    "rpo-function-attrs",
+    "recompute-globalsaa",
+    ("function<eager-inv>(float2int,lower-constant-intrinsics,"
+     "loop(loop-rotate<no-header-duplication;no-prepare-for-lto>,loop-deletion),"
+     "loop-distribute,inject-tli-mappings,"
+     "loop-vectorize<no-interleave-forced-only;vectorize-forced-only;>,infer-alignment,"
+     "loop-load-elim,instcombine<max-iterations=1;no-use-loop-info;no-verify-fixpoint>,"
+     "simplifycfg<bonus-inst-threshold=1;forward-switch-cond;switch-range-to-icmp;switch-to-lookup;no-keep-loops;hoist-common-insts;sink-common-insts;speculate-blocks;simplify-cond-branch;no-speculate-unpredictables>,"
+     "slp-vectorizer,vector-combine,"
+     "instcombine<max-iterations=1;no-use-loop-info;no-verify-fixpoint>,loop-unroll<O2>,"
+     "transform-warning,sroa<preserve-cfg>,infer-alignment,"
+     "instcombine<max-iterations=1;no-use-loop-info;no-verify-fixpoint>,"
+     "loop-mssa(licm<allowspeculation>),alignment-from-assumptions,loop-sink,instsimplify,"
+     "div-rem-pairs,tailcallelim,"
+     "simplifycfg<bonus-inst-threshold=1;no-forward-switch-cond;switch-range-to-icmp;no-switch-to-lookup;keep-loops;no-hoist-common-insts;no-sink-common-insts;speculate-blocks;simplify-cond-branch;speculate-unpredictables>)"),
+    "globaldce",
+    "constmerge",
+    "cg-profile",
+    "rel-lookup-table-converter",
+    "function(annotation-remarks)",
+)
+#: The whole of :data:`CLANG_OZ_STEPS` as one pipeline.
+CLANG_OZ_PIPELINE = ",".join(CLANG_OZ_STEPS)
+#: Its module simplification before the call-graph inliner runs (up to and including the
+#: always-inliner): what the inliner's first call sites look like.
+CLANG_OZ_PREINLINE = ",".join(CLANG_OZ_STEPS[:CLANG_OZ_STEPS.index(ALWAYS_INLINE) + 1])
+#: The call-graph part of :data:`CLANG_OZ_STEPS` without its inliner: what each function's
+#: own simplification makes of it, bottom-up, as the inliner would find it as a callee.
+CLANG_OZ_SIMPLIFY_NO_INLINE = next(
+    s for s in CLANG_OZ_STEPS if s.startswith("cgscc(")).replace(
+    "cgscc(devirt<4>(inline,", "cgscc(devirt<4>(", 1)
+
+
 def honors_always_inline(first_step: str) -> bool:
     """Whether a sequence starting with ``first_step`` keeps clang's ``always_inline`` promise
     by itself: it starts with the always-inliner, or with a standard pipeline

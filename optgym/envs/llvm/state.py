@@ -104,7 +104,13 @@ class CompilerEnvState:
             walltime = float(row["walltime"])
         except ValueError as exc:
             raise OptgymError(f"result row for {row['benchmark']}: {exc}") from None
-        _check_shape(row["commandline"])  # what it runs is checked by whoever replays it
+        if row["commandline"].startswith("optgym inline-mark"):
+            # an inlining task's row (optgym.envs.llvm.inline): parsed strictly here too
+            from optgym.llvm.inlining import parse_commandline
+
+            parse_commandline(row["commandline"])
+        else:
+            _check_shape(row["commandline"])  # what it runs is checked by whoever replays it
         return cls(row["benchmark"], row["commandline"], walltime, reward)
 
 

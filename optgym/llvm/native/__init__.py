@@ -104,4 +104,11 @@ def load() -> ctypes.CDLL:
     lib.optgym_always_inline_calls.restype = ctypes.c_int64
     lib.optgym_function_counts.argtypes = [ctypes.c_void_p, i64p, ctypes.c_int64]
     lib.optgym_function_counts.restype = ctypes.c_int64
+    lib.optgym_inline_mark.argtypes = [ctypes.c_void_p]
+    lib.optgym_inline_mark.restype = ctypes.c_int64
+    lib.optgym_inline_table.argtypes = [ctypes.c_void_p, i64p, ctypes.c_int64, i64p,
+                                        ctypes.c_int64, i64p, ctypes.c_int64, i64p]
+    lib.optgym_inline_table.restype = ctypes.c_int
+    lib.optgym_inline_call_functions.argtypes = [ctypes.c_void_p, i64p, ctypes.c_int64]
+    lib.optgym_inline_call_functions.restype = ctypes.c_int64
     return lib
