@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "optgym.agents.train_cli",
     "optgym.leaderboard.cli",
     "optgym.memory.cli",
+    "optgym.cc_report",
     "optgym.cache",
 )
 
