@@ -124,7 +124,7 @@ class OptgymSide:
                       observation_space="IrInstructionCount", reward_space="IrInstructionCountOz")
         env.reset()
         self.envs[name] = env
-        return int(env.observation["IrInstructionCount"])
+        return int(env.observe("IrInstructionCount"))
 
     def measure(self, name: str, metric: str, n: int, flags: list[str]) -> list[float]:
         env = self.envs[name]
@@ -149,7 +149,7 @@ class OptgymSide:
             elif metric == "fork":
                 other = env.fork()
             elif metric == "programl":
-                env.observation["Programl"]
+                env.observe("Programl")
             out.append(time.perf_counter() - t)
             if metric == "fork":
                 other.close()

@@ -84,7 +84,7 @@ def measure(size: str, modes: list[str], episodes: int, steps: int,
                 (step_t if which == 0 else pass_t).append(seconds)
         for key, seconds in env.session.worker_profile().items():
             inside[mode][key] += seconds
-        got, want = int(env.observation["IrInstructionCount"]), mirror.instruction_count()
+        got, want = int(env.observe("IrInstructionCount")), mirror.instruction_count()
         if got != want:
             raise SystemExit(f"{size}: the env has {got} instructions, LLVM alone {want}")
         mirror.close()
