@@ -69,6 +69,7 @@ environment:
                             (default: {DEFAULT_BUDGET}, or as many as fit in OPTGYM_CC_TIME_FACTOR
                             times clang-19 -Oz's time on the file, at least {MIN_SEARCH_SECONDS:g} s)
   OPTGYM_CC_TIME_FACTOR=F   that multiple of clang's time (default {DEFAULT_TIME_FACTOR:g})
+  OPTGYM_CC_MIN_SECONDS=S   the least search time per file (default {MIN_SEARCH_SECONDS:g})
   OPTGYM_CC_SECONDS=S       seconds per file instead of compilations
   OPTGYM_CC_POLICY=NAME     policy choosing the passes (default: as optgym-opt)
   OPTGYM_CC_UNSAFE_PASSES=1 allow passes that can change a program's behaviour
@@ -329,8 +330,11 @@ def default_budget(clang_seconds: float) -> Budget:
     factor = DEFAULT_TIME_FACTOR if factor is None else factor
     if not factor > 0:
         raise OptgymError(f"OPTGYM_CC_TIME_FACTOR={factor!r} must be a positive number")
-    return Budget(compilations=DEFAULT_BUDGET,
-                  seconds=max(MIN_SEARCH_SECONDS, factor * clang_seconds))
+    least = number("OPTGYM_CC_MIN_SECONDS", float)
+    least = MIN_SEARCH_SECONDS if least is None else least
+    if not least >= 0:
+        raise OptgymError(f"OPTGYM_CC_MIN_SECONDS={least!r} must be a number of seconds (>= 0)")
+    return Budget(compilations=DEFAULT_BUDGET, seconds=max(least, factor * clang_seconds))
 
 
 def _flag(name: str) -> bool:

@@ -44,6 +44,7 @@ START_SECONDS = 30.0
 #: Settings read per request (they do not change which server answers).
 _PER_REQUEST = {"OPTGYM_CC_BUDGET", "OPTGYM_CC_SECONDS", "OPTGYM_CC_POLICY",
                 "OPTGYM_CC_VERBOSE", "OPTGYM_CC_UNSAFE_PASSES", "OPTGYM_CC_TIME_FACTOR",
+                "OPTGYM_CC_MIN_SECONDS",
                 "OPTGYM_CC_SERVER", "OPTGYM_CC_SERVER_IDLE", "OPTGYM_CC_SERVER_JOBS",
                 "OPTGYM_CC_SERVER_TIMEOUT"}
 _HEADER = struct.Struct("<II")  # JSON length, payload length

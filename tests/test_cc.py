@@ -95,14 +95,21 @@ def test_other_levels_are_clangs_own_and_help_explains(tmp_path):
 def test_default_budget_is_a_multiple_of_clangs_time_unless_fixed(monkeypatch):
     import pytest
 
-    from optgym.cc import DEFAULT_BUDGET, MIN_SEARCH_SECONDS, default_budget
+    from optgym.cc import DEFAULT_BUDGET, DEFAULT_TIME_FACTOR, MIN_SEARCH_SECONDS, default_budget
     from optgym.errors import OptgymError
 
-    for name in ("OPTGYM_CC_BUDGET", "OPTGYM_CC_SECONDS", "OPTGYM_CC_TIME_FACTOR"):
+    for name in ("OPTGYM_CC_BUDGET", "OPTGYM_CC_SECONDS", "OPTGYM_CC_TIME_FACTOR",
+                 "OPTGYM_CC_MIN_SECONDS"):
         monkeypatch.delenv(name, raising=False)
-    assert default_budget(3.0).seconds == 30.0
+    assert default_budget(3.0).seconds == DEFAULT_TIME_FACTOR * 3.0
     assert default_budget(3.0).compilations == DEFAULT_BUDGET
-    assert default_budget(0.01).seconds == MIN_SEARCH_SECONDS
+    assert default_budget(0.001).seconds == MIN_SEARCH_SECONDS
+    monkeypatch.setenv("OPTGYM_CC_MIN_SECONDS", "1.5")
+    assert default_budget(0.001).seconds == 1.5
+    monkeypatch.setenv("OPTGYM_CC_MIN_SECONDS", "-2")
+    with pytest.raises(OptgymError, match="OPTGYM_CC_MIN_SECONDS=-2.0 must be a number of"):
+        default_budget(3.0)
+    monkeypatch.delenv("OPTGYM_CC_MIN_SECONDS")
     monkeypatch.setenv("OPTGYM_CC_TIME_FACTOR", "4")
     assert default_budget(3.0).seconds == 12.0
     monkeypatch.setenv("OPTGYM_CC_TIME_FACTOR", "-1")
