@@ -235,6 +235,10 @@ def select(data: bytes, name: str = "<stdin>", *, policy: str | None = None,
     name = policy or default_policy()
     own = env is None
     env = env or _env(unsafe_passes)
+    # A time budget bounds the whole selection: what follows the search (size transformations,
+    # the inliner's candidate) runs only while it fits, so small files stay a bounded multiple
+    # of clang's time.
+    deadline = None if budget.seconds is None else time.monotonic() + budget.seconds
     try:
         env.reset(options={"benchmark": benchmark})
         o0 = int(env.observe("IrInstructionCount"))
@@ -270,13 +274,13 @@ def select(data: bytes, name: str = "<stdin>", *, policy: str | None = None,
             name = DEFAULT_SEARCH
             env.reset(options={"benchmark": env.benchmark})
             result = _search(env, name, seed, search_budget, objective)
-        steps = _with_size_transforms(measured, result.steps, finishers)
+        steps = _with_size_transforms(measured, result.steps, finishers, deadline, oz_seconds)
         if per_function:
             steps = per_function_phase(measured, steps, per_function)
         compilations = result.compilations + len(finishers) + per_function
         ours = measured(steps)
         inlined = None
-        if inliner_policy is not None:
+        if inliner_policy is not None and _fits(deadline, (inliner_cost + 1) * oz_seconds):
             inlined = _inliner_candidate(env, benchmark, inliner_policy, measured, finishers)
             compilations += inliner_cost
             if inlined is not None and _better(inlined[2], ours, measure_name):
@@ -412,8 +416,10 @@ class _Candidates:
         key = tuple(steps)
         if key not in self.memo:
             self.env.reset(options={"benchmark": self.env.benchmark})
-            values = self.env.try_steps(list(steps), self.names)
+            # the IR's hash comes with the walk: a later "did a finisher change it?" is free
+            values = self.env.try_steps(list(steps), (*self.names, "IrHash"))
             self.memo[key] = {n: int(values[n]) for n in self.names}
+            self.hashes[key] = values["IrHash"]
         return self.memo[key]
 
     def unchanged(self, steps: list[str], base: list[str]) -> bool:
@@ -429,14 +435,22 @@ class _Candidates:
         return self.hashes[key]
 
 
-def _with_size_transforms(measured: _Candidates, steps: list[str],
-                          finishers: tuple[str, ...]) -> list[str]:
+def _fits(deadline: float | None, seconds: float) -> bool:
+    """Whether work of about ``seconds`` ends before ``deadline`` (None: no deadline)."""
+    return deadline is None or time.monotonic() + seconds <= deadline
+
+
+def _with_size_transforms(measured: _Candidates, steps: list[str], finishers: tuple[str, ...],
+                          deadline: float | None = None, seconds: float = 0.0) -> list[str]:
     """The search's best ``steps`` with each finisher that makes them smaller added, in turn
-    (one compilation each). Judged by ``.text``, a finisher must also not grow what ``size``
-    counts (unwind tables, read-only data): the machine outliner often shrinks ``.text`` and
-    adds more in ``.eh_frame``, and such an object would not ship anyway."""
+    (one compilation each, of about ``seconds``; those that would end after ``deadline`` are
+    not tried). Judged by ``.text``, a finisher must also not grow what ``size`` counts (unwind
+    tables, read-only data): the machine outliner often shrinks ``.text`` and adds more in
+    ``.eh_frame``, and such an object would not ship anyway."""
     first = measured.measure
     for finisher in finishers:
+        if not _fits(deadline, seconds):
+            break
         candidate = [*steps, finisher]
         try:
             if not is_codegen_step(finisher) and measured.unchanged(candidate, steps):

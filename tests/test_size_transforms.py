@@ -119,3 +119,20 @@ def test_optgym_cc_ships_the_machine_outliner_when_it_wins(tmp_path: Path) -> No
     subprocess.run(["clang-19", str(obj), "-o", str(exe), "-lm"], check=True)
     run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60)
     assert run.stdout == benchmark.expected_output
+
+
+def test_a_time_budget_bounds_the_finishers_and_the_inliner_candidate() -> None:
+    """With no time left after the search, select tries no size transformation and no learned
+    inliner (it would overrun the file's share of the build); with no time budget it does."""
+    from optgym.agents.base import Budget
+    from optgym.datasets import get_benchmark
+    from optgym.opt import select
+
+    data = get_benchmark("benchmark://builtin-v0/rpn_calc").bitcode
+    bounded = select(data, "rpn_calc", policy="oz", objective="text", codegen=True,
+                     budget=Budget(compilations=5, seconds=1e-6))
+    free = select(data, "rpn_calc", policy="oz", objective="text", codegen=True,
+                  budget=Budget(compilations=5))
+    # without a deadline the machine outliner wins here (see the test above)
+    assert "-enable-machine-outliner" in free.codegen
+    assert bounded.codegen == () and bounded.inline is None
