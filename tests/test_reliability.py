@@ -117,6 +117,23 @@ def test_cache_evicts_least_recently_used_and_keeps_what_cannot_be_rebuilt(cache
     assert (d / "llvm-stress-v0" / "new.bc").exists()
 
 
+def test_cache_evicts_once_a_minute_across_processes(cache, monkeypatch):
+    """A drop-in is a short process: the minute between scans is the machine's (a stamp in
+    the cache root), not each process's, so a build's hundreds of them scan once a minute."""
+    d = cache / "llvm19-v1"
+    monkeypatch.setenv("OPTGYM_CACHE_MAX_BYTES", "10000")
+    cache_mod.atomic_write(d / "files" / "first.bc", b"x")  # scans, and stamps
+    assert (cache / ".last-eviction").exists()
+    old = _entry(d / "csmith-v0" / "1.bc", 40_000, 3000)
+    monkeypatch.setattr(cache_mod, "_last_eviction", [0.0])  # as a new process
+    cache_mod.atomic_write(d / "files" / "second.bc", b"y")
+    assert old.exists()  # within the minute: no scan
+    os.utime(cache / ".last-eviction", (time.time() - 120, time.time() - 120))
+    monkeypatch.setattr(cache_mod, "_last_eviction", [0.0])
+    cache_mod.atomic_write(d / "files" / "third.bc", b"z")
+    assert not old.exists()
+
+
 def test_cache_cli_info_evict_clear(cache, capsys):
     d = cache / "llvm19-v1"
     _entry(d / "csmith-v0" / "1.bc", 3000, 5000)
