@@ -17,6 +17,10 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from optgym.datasets import Benchmark
 
 
 @dataclass
@@ -72,7 +76,7 @@ def _compile(argv: list[str], source: Path, out: Path, env: dict[str, str]) -> f
     return time.perf_counter() - started
 
 
-def measure(benchmark: object, work: Path, budget: int | None = None) -> Row:
+def measure(benchmark: Benchmark, work: Path, budget: int | None = None) -> Row:
     """Compile ``benchmark``'s C source with clang-19 -Oz and with optgym-cc in ``work``, link
     and run both; the row of the report."""
     from optgym.datasets import run_executable
