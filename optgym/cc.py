@@ -354,6 +354,12 @@ def main(argv: list[str] | None = None) -> int:
             return _main(list(sys.argv[1:] if argv is None else argv))
         except KeyboardInterrupt as exc:  # Terminated included
             return interrupts.exit_code(exc)
+        except Exception:
+            # A signal that lands inside a C extension's import (numpy's) comes out as that
+            # import's ImportError: it is still the signal, and nothing was written.
+            if interrupts.received():
+                return interrupts.exit_code()
+            raise
 
 
 def _main(args: list[str]) -> int:

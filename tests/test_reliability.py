@@ -629,3 +629,23 @@ def test_signal_handling_honours_nohup_and_a_background_sigint():
     finally:
         for sig, handler in before.items():
             signal.signal(sig, handler)
+
+
+@pytest.mark.parametrize("tool", ["optgym.opt", "optgym.cc"])
+def test_a_signal_turned_into_an_import_error_still_exits_as_the_signal(tool, monkeypatch):
+    """SIGTERM landing inside numpy's C import comes out as an ImportError (seen in CI): the
+    drop-in exits 128 + 15 as for any SIGTERM, with no traceback."""
+    import importlib
+
+    module = importlib.import_module(tool)
+
+    def interrupted_import(*_args):
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(1)
+        except BaseException:  # what numpy's import does with the exception
+            raise ImportError("PyCapsule_Import could not import module 'datetime'") from None
+        return 0
+
+    monkeypatch.setattr(module, "_main", interrupted_import)
+    assert module.main(["x.bc"]) == 128 + signal.SIGTERM
