@@ -17,6 +17,7 @@ import sys
 import textwrap
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -352,18 +353,20 @@ OPTGYM_CC = str(Path(sys.executable).parent / "optgym-cc")
 PROGRAMS = Path(__file__).parent.parent / "optgym" / "datasets" / "builtin" / "programs"
 
 
-def _group(pgid: int) -> list[int]:
-    """Live processes of a process group (the tool, its compiler worker, its opt-19 or clang)."""
-    out = []
+def _processes() -> Iterator[tuple[int, list[str]]]:
+    """Each live process's pid and the fields of its /proc stat after the command name (state,
+    parent, process group, ...)."""
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+                yield int(entry), Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            if int(fields[2]) == pgid and fields[0] != "Z":
-                out.append(int(entry))
-    return out
+
+
+def _group(pgid: int) -> list[int]:
+    """Live processes of a process group (the tool, its compiler worker, its opt-19 or clang)."""
+    return [pid for pid, fields in _processes() if int(fields[2]) == pgid and fields[0] != "Z"]
 
 
 def _cmdline(pid: int) -> bytes:
@@ -529,15 +532,10 @@ def _plain_oz(path: Path, *args: str) -> bytes:
 
 
 def _worker_of(pid: int) -> int | None:
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid and "optgym.llvm.worker" in Path(
-                    f"/proc/{entry}/cmdline").read_text(errors="replace"):
-                return int(entry)
+    for child, fields in _processes():
+        if int(fields[1]) == pid and "optgym.llvm.worker" in Path(
+                f"/proc/{child}/cmdline").read_text(errors="replace"):
+            return child
     return None
 
 
