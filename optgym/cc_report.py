@@ -45,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``optgym cc-report``."""
     p = subparsers.add_parser(
         "cc-report", help="optgym-cc against clang-19 -Oz on a dataset's C programs",
-        description=__doc__.split("\n\n", 1)[1].strip(),
+        description=__doc__.split("\n\n", 1)[1].strip().replace("``", "`"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="example:\n  optgym cc-report --dataset builtin-v0 --split test")
     p.add_argument("--dataset", default="builtin-v0",
