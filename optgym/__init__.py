@@ -17,3 +17,9 @@ if _os.environ.get("OPTGYM_WORKER") != "1" and _os.path.basename(
     from optgym.envs import register_envs as _register_envs
 
     _register_envs()
+elif "numpy" not in _sys.modules:
+    # The drop-ins' only matrix products rank a few hundred numbers, and OpenBLAS's idle
+    # threads spin for a while after each, holding a core their compiler workers need (on 2
+    # cores a helper worker then slowed the search down instead of halving it). The workers
+    # and build server they start inherit this; a user's own setting wins.
+    _os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")

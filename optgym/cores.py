@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import statistics
 import time
+from collections.abc import Iterable
 
 from optgym.errors import OptgymError
 
@@ -23,17 +24,22 @@ def allowed_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def busy_elsewhere(samples: int = 1) -> float:
+def busy_elsewhere(samples: int = 1, ours: Iterable[int] = ()) -> float:
     """Cores other processes keep busy now: the tasks the kernel reports running, besides the
-    caller (the median of ``samples`` readings 10 ms apart, so that a process that ran for a
-    moment does not count). The load average is not used: it trails new load by a minute."""
+    caller's threads and the processes ``ours`` (the caller's own helpers, e.g. compiler workers still
+    loading LLVM, which are work for the caller, not competition), as the median of
+    ``samples`` readings 10 ms apart, so that a process that ran for a moment does not count.
+    The load average is not used: it trails new load by a minute."""
+    ours = list(ours)
     readings = []
     for i in range(max(1, samples)):
         if i:
             time.sleep(0.01)
         try:
             with open("/proc/loadavg", "rb") as f:
-                readings.append(int(f.read().split()[3].split(b"/")[0]) - 1)
+                running = int(f.read().split()[3].split(b"/")[0])
+            readings.append(running - _own_running_threads()
+                            - sum(_running(f"/proc/{pid}/stat") for pid in ours))
         except (OSError, ValueError, IndexError):
             try:
                 return max(0.0, os.getloadavg()[0])
@@ -42,15 +48,36 @@ def busy_elsewhere(samples: int = 1) -> float:
     return max(0.0, statistics.median(readings))
 
 
-def free_cores(override: int | None = None, samples: int = 1) -> int:
+def free_cores(override: int | None = None, samples: int = 1, ours: Iterable[int] = ()) -> int:
     """Cores worth using now: ``override`` if given, else ``OPTGYM_THREADS``, else the allowed
-    cores less those busy elsewhere (rounded; ``samples`` as :func:`busy_elsewhere`), at
-    least 1."""
+    cores less those busy elsewhere (rounded; ``samples`` and ``ours`` as
+    :func:`busy_elsewhere`), at least 1."""
     if override is None:
         override = _from_environment()
     if override is not None:
         return override
-    return max(1, allowed_cores() - int(busy_elsewhere(samples) + 0.5))
+    return max(1, allowed_cores() - int(busy_elsewhere(samples, ours) + 0.5))
+
+
+def _running(stat: str) -> bool:
+    """Whether the task whose ``stat`` file this is runs or waits to run now (False if it is
+    gone)."""
+    try:
+        with open(stat, "rb") as f:
+            # The state follows the command name, which is in parentheses and may hold spaces.
+            return f.read().rsplit(b")", 1)[1].split()[0] == b"R"
+    except (OSError, IndexError):
+        return False
+
+
+def _own_running_threads() -> int:
+    """This process's threads that run now, the caller's included (at least 1): a numerical
+    library's worker threads spinning after a matrix product are this process, not load."""
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return 1
+    return max(1, sum(_running(f"/proc/self/task/{t}/stat") for t in tasks))
 
 
 def _from_environment() -> int | None:

@@ -26,6 +26,28 @@ def test_busy_processes_leave_fewer_free_cores():
             h.wait()
 
 
+def test_the_callers_own_threads_and_helpers_are_not_load():
+    # A drop-in's prestarted compiler workers and numpy's spinning BLAS threads are the caller's
+    # own work: counting them as load once kept its search on one core of two free ones.
+    import threading
+
+    before = cores.busy_elsewhere(samples=5)  # whatever else this machine is doing
+    hogs = [subprocess.Popen([sys.executable, "-c", HOG]) for _ in range(2)]
+    stop = threading.Event()
+    spinner = threading.Thread(target=lambda: [None for _ in iter(stop.is_set, True)])
+    spinner.start()
+    try:
+        time.sleep(0.3)
+        assert cores.busy_elsewhere(samples=5) >= before + 1.5  # the hogs, as others' work
+        assert cores.busy_elsewhere(samples=5, ours=[h.pid for h in hogs]) <= before + 0.5
+    finally:
+        stop.set()
+        spinner.join()
+        for h in hogs:
+            h.kill()
+            h.wait()
+
+
 def test_the_setting_overrides_and_bad_values_are_named(monkeypatch):
     import torch
 

@@ -98,6 +98,12 @@ def prestart(workers: int = 1) -> None:
             _SPARES.append(_spawn())
 
 
+def spare_pids() -> list[int]:
+    """Process ids of the workers :func:`prestart` started that no session has adopted yet."""
+    with _SPARES_LOCK:
+        return [proc.pid for proc, _ in _SPARES if proc.poll() is None]
+
+
 def _take_spare() -> tuple[subprocess.Popen, Any] | None:
     with _SPARES_LOCK:
         while _SPARES:

@@ -61,6 +61,9 @@ class Worker:
         from optgym.llvm import native
 
         native.load()  # fail at start-up, not on the first request, if the helper is missing
+        # Loaded here, before the greeting, so that a prestarted worker's first load request
+        # does not pay for it.
+        from optgym.llvm import core  # noqa: F401
         self.modules: dict[int, Any] = {}
         # Each module's fingerprint and counts as of its last walk, while they are current:
         # a step whose passes report no change needs no walk, and one that does walks once.

@@ -166,8 +166,12 @@ class _Evaluation:
         self.limit = limit
         if workers is None:
             from optgym.cores import free_cores
+            from optgym.llvm.session import spare_pids
 
-            workers = free_cores()
+            # Our own workers (one may still be loading LLVM, or spinning after a reply) are
+            # not competition for the cores.
+            workers = free_cores(samples=3, ours=[p for p in (env.session.pid, *spare_pids())
+                                                  if p is not None])
         self.helpers = max(0, min(workers, len(candidates) // self.MIN_PER_HELPER) - 1)
         self.counts: list[int | None] = [None] * len(candidates)
         self._next = 0
