@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import time
 
 import numpy as np
 import pytest
@@ -112,6 +113,28 @@ def test_every_handoff_mode_gives_the_same_steps(monkeypatch, mode):
             assert len(os.sched_getaffinity(session.pid)) == 1  # the worker kept near us
         elif mode in ("spin", "block"):
             assert used[mode] == len(steps) + 1
+
+
+def test_auto_sleeps_instead_of_spinning_while_other_processes_hold_the_cores(monkeypatch):
+    # Spinning on a busy machine takes a core from the other processes and from the worker.
+    cpus = len(os.sched_getaffinity(0))
+    if cpus > 8:
+        pytest.skip("would need a busy process per core")
+    monkeypatch.setenv("OPTGYM_HANDOFF", "auto")
+    hog = "import os\nparent = os.getppid()\nwhile os.getppid() == parent:\n    pass\n"
+    hogs = [subprocess.Popen([sys.executable, "-c", hog]) for _ in range(cpus)]
+    try:
+        time.sleep(0.3)  # until they run
+        with CompilerSession() as session:
+            handle = session.load(get_benchmark(PROGRAMS[0]).bitcode, "crc32")
+            for i in range(20):
+                handle.run(ACTIONS[i].pipeline)
+            assert session.handoff.counts["spin"] == 0
+            assert session.handoff.counts["block"] == 21
+    finally:
+        for h in hogs:
+            h.kill()
+            h.wait()
 
 
 def test_an_unknown_handoff_mode_is_named(monkeypatch):

@@ -3,36 +3,44 @@
 A step is two wake-ups: the parent wakes the worker with a request, the worker wakes the parent
 with the reply. On virtual machines a wake-up that lands on another, idle core costs 0.1-1 ms
 (the idle virtual CPU has halted and the hypervisor must run it again), more than a small
-pass. There are two cheap ways round it, and each is right in one situation:
+pass. The regimes:
 
 * **spin**: when the machine has a core to spare for each side, the waiting side busy-polls
   its pipe for a short while instead of sleeping, so neither virtual CPU halts. The worker is
   kept off the parent's core, so the two never spin against each other.
-* **follow**: when it does not (other processes want the cores, or the pass is long enough
-  that spinning through it would waste a core), nobody spins: the worker is pinned to the core
-  the parent runs on and the parent pins itself there while it waits, so each wake-up hands the
-  core over directly instead of waking another one. The parent's own affinity is restored
-  before the reply is returned.
+* **block**: sleep in the kernel (the plain pipe): when other processes want the cores, a
+  spinning side would take a core from them and from its own partner.
+* **follow** (only when asked for): no spinning; the worker is pinned to the core the parent
+  runs on and the parent pins itself there while it waits, so each wake-up hands the core
+  over. It costs two ``sched_setaffinity`` calls per request (about 38 us each on this VM),
+  and measured on Linux 6.18 (``benchmarks/step_limit.py``) it was never faster than block,
+  quiet or loaded, so ``auto`` does not choose it.
 
-:class:`Handoff` picks one of them before each request, from the runnable tasks the kernel
-reports (``/proc/loadavg``, sampled at most every 20 ms) and how long recent requests took.
-``OPTGYM_HANDOFF`` forces one (``spin``, ``follow``, or ``block``: sleep in the kernel with no
-spinning or pinning, the plain pipe), ``OPTGYM_SPIN_US`` sets how long a side spins (default
-300; 0 turns spinning off). ``benchmarks/handoff.py`` measures the choices.
+:class:`Handoff` picks spin or block before each request in ``auto`` mode: spin while the
+last few readings of the runnable tasks (``/proc/loadavg`` less this process's own threads and
+its worker, sampled at most every 20 ms) left a core for each side, and recent requests were
+short enough to be worth spinning through. ``OPTGYM_HANDOFF`` forces one (``spin``,
+``follow``, ``block``), ``OPTGYM_SPIN_US`` sets how long a side spins (default 300; 0 turns
+spinning off). ``benchmarks/handoff.py`` measures the regimes alone.
 """
 
 from __future__ import annotations
 
+import collections
 import ctypes
 import os
 import select
 import time
 
+from optgym.cores import busy_elsewhere
+
 #: How long a waiting side busy-polls before sleeping in the kernel, when spinning at all.
 SPIN_SECONDS = float(os.environ.get("OPTGYM_SPIN_US", "300")) * 1e-6
 MODES = ("auto", "spin", "follow", "block")
-#: How often the runnable-task count is read (it costs a few microseconds).
+#: How often the runnable-task count is read (it costs a few tens of microseconds).
 _SAMPLE_SECONDS = 0.02
+#: Readings the spin decision looks back over (60 ms).
+_HISTORY = 3
 
 
 def wait_readable(fd: int, timeout: float | None, spin: float = 0.0) -> bool:
@@ -85,33 +93,35 @@ class Handoff:
         self.spin = spin
         self._sampled = -1.0
         self._spare = False
-        self._recent = 0.0  # smoothed duration of recent requests, seconds
+        # Durations of the last few requests, seconds: their minimum is the work a request
+        # carries, without the tail that a wake-up or another process adds to some of them.
+        self._recent: collections.deque[float] = collections.deque(maxlen=8)
         self._worker: int | None = None
         self._placement: tuple[str, int] | None = None  # how the worker is pinned now
-        self._worker_spins_until = 0.0
+        self._busy: list[float] = []
         self._regime = "block"
         #: Requests answered in each regime (for benchmarks and tests).
         self.counts = {"spin": 0, "follow": 0, "block": 0}
 
     def new_worker(self, pid: int) -> None:
         """A worker (re)started: nothing is known about where it runs."""
-        self._worker, self._placement, self._worker_spins_until = pid, None, 0.0
+        self._worker, self._placement = pid, None
 
     # -- deciding -------------------------------------------------------------------------------
     def _spare_cores(self, now: float) -> bool:
-        """Whether a core is free for each side to spin on, beyond what other tasks use."""
+        """Whether a core is free for each side to spin on: the fewest other runnable tasks
+        over the last :data:`_HISTORY` readings, so that a task that ran for a moment does not
+        stop the spinning, while steady load does."""
         if now - self._sampled < _SAMPLE_SECONDS:
             return self._spare
         self._sampled = now
         try:
-            with open("/proc/loadavg", "rb") as f:
-                running = int(f.read().split()[3].split(b"/")[0])
+            busy = busy_elsewhere(1, () if self._worker is None else (self._worker,))
             cpus = len(os.sched_getaffinity(0))
-        except (OSError, ValueError, IndexError):
-            self._spare = False
-            return False
-        ours = 1 + (now < self._worker_spins_until)  # this thread, and the worker if spinning
-        self._spare = cpus - max(0, running - ours) >= 2
+        except OSError:
+            busy, cpus = float("inf"), 1
+        self._busy = [*self._busy[-(_HISTORY - 1):], busy]
+        self._spare = cpus - min(self._busy) >= 2
         return self._spare
 
     def before_request(self) -> float:
@@ -120,12 +130,11 @@ class Handoff:
         mode = self.mode
         now = time.perf_counter()
         if mode == "auto":
-            if self.spin > 0 and self._recent < self.spin / 2 and self._spare_cores(now):
-                mode = "spin"
-            elif _sched_getcpu is not None:
-                mode = "follow"
-            else:
-                mode = "block"
+            # A request much longer than the spin is slept through anyway: spinning first
+            # would only burn a core.
+            short = not self._recent or min(self._recent) < self.spin
+            spin = self.spin > 0 and short and self._spare_cores(now)
+            mode = "spin" if spin else "block"
         self._regime = mode
         if mode in ("spin", "follow") and self._worker is not None:
             cpu = _sched_getcpu()
@@ -162,8 +171,6 @@ class Handoff:
                     os.sched_setaffinity(0, mask)
         if ready:
             end = time.perf_counter()
-            self._recent = 0.7 * self._recent + 0.3 * (end - self._started)
-            if regime == "spin":
-                self._worker_spins_until = end + self.spin
+            self._recent.append(end - self._started)
             self.counts[regime] += 1
         return ready
