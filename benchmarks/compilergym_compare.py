@@ -10,7 +10,10 @@ not know dropped, assembled by llvmlite 0.35, which is LLVM 10.0.1). Both envs o
 IrInstructionCount with reward IrInstructionCountOz; random steps draw from the flags both
 action spaces have, the same sequence on both sides. The two take turns round by round, so
 machine load falls on both alike. Prints each metric's median on each side and the ratio
-(CompilerGym / optgym: above 1, optgym is faster).
+(CompilerGym / optgym: above 1, optgym is faster), and the floor under optgym's time: the same
+LLVM 19 work in this process with no environment around it (a step's passes, a fork's or
+reset's ``CloneModule``), with CompilerGym's time over it as the ``ceiling`` any LLVM 19
+environment could reach.
 
 CompilerGym 0.2.5 needs Python 3.7-3.9 and fetches its LLVM 10 tools from
 dl.fbaipublicfiles.com on first use. Where that host cannot be reached, ``--cg-tools DIR``
@@ -46,6 +49,7 @@ from _modules import c_source, sized_module  # noqa: E402
 
 from optgym.cache import cache_root  # noqa: E402
 from optgym.envs.llvm import LlvmEnv  # noqa: E402
+from optgym.llvm.core import Module  # noqa: E402
 
 SIZES = {"small": "crc32", "medium": "medium-3k"}
 METRICS = ("reset", "step", "step-gvn", "fork", "programl")
@@ -160,6 +164,52 @@ class OptgymSide:
             env.close()
 
 
+class LlvmAlone:
+    """The floor under optgym's times: the LLVM 19 work of each metric, in this process, with
+    no environment, worker or pipe (a step: the flag's passes; a fork or reset: one
+    ``CloneModule``). CompilerGym's time over this is the most any LLVM 19 environment could
+    reach against it (the ``ceiling`` column)."""
+
+    def __init__(self, ours: OptgymSide) -> None:
+        self.ours = ours
+        self.modules: dict[str, Module] = {}
+
+    def measure(self, name: str, metric: str, n: int, flags: list[str]) -> list[float]:
+        env = self.ours.envs[name]
+        if name not in self.modules:
+            self.modules[name] = Module.parse(env.benchmark.bitcode, name)
+        base = self.modules[name]
+        pipeline = {f: env.actions[i].pipeline for i, f in enumerate(env.action_space.flags)}
+        out: list[float] = []
+        if metric == "programl":
+            return out
+        if metric == "step":
+            mirror = base.clone()
+            for i, flag in enumerate(flags[:n]):
+                if i and i % 20 == 0:
+                    mirror.close()
+                    mirror = base.clone()
+                t = time.perf_counter()
+                mirror.run_passes(pipeline[flag])
+                out.append(time.perf_counter() - t)
+            mirror.close()
+            return out
+        for _ in range(n):
+            copy = base.clone()
+            t = time.perf_counter()
+            if metric in ("reset", "fork"):
+                copy.clone().close()
+            else:  # step-gvn
+                copy.run_passes(pipeline["-gvn"])
+            out.append(time.perf_counter() - t)
+            copy.close()
+        return out
+
+    def close(self) -> None:
+        for module in self.modules.values():
+            module.close()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -179,32 +229,39 @@ def main(argv: list[str] | None = None) -> None:
         bitcode = {size: llvm10_bitcode(size, args.python, args.cg_clang, work)
                    for size in args.sizes.split(",")}
         cg, ours = CompilerGymSide(args.python, site), OptgymSide()
+        alone = LlvmAlone(ours)
         try:
             with busy_processes(args.load):
                 print(describe(args.load))
                 print(f"{'program':<8} {'instrs cg/ours':>15} {'metric':<9} {'CompilerGym ms':>15} "
-                      f"{'optgym ms':>10} {'ratio':>7}")
+                      f"{'optgym ms':>10} {'ratio':>7} {'LLVM 19 alone ms':>17} {'ceiling':>8}")
                 for size, path in bitcode.items():
                     counts = (cg.call("open", size, str(path)), ours.open(size))
                     common = sorted(set(cg.call("flags", size)) & set(
                         ours.envs[size].action_space.flags))
                     rng = np.random.default_rng(0)
-                    times = {m: ([], []) for m in METRICS}
+                    times: dict[str, tuple[list[float], ...]] = {
+                        m: ([], [], []) for m in METRICS}
+                    sides = (lambda *a: cg.call("measure", *a), ours.measure, alone.measure)
                     for round_ in range(args.rounds):
                         for metric in METRICS:
                             n = PER_ROUND[metric]
                             flags = [common[int(i)] for i in rng.integers(len(common), size=n)]
-                            for which in ((1, 0) if round_ % 2 else (0, 1)):
-                                times[metric][which].extend(
-                                    cg.call("measure", size, metric, n, flags) if which == 0
-                                    else ours.measure(size, metric, n, flags))
+                            for k in range(3):  # each side goes first in turn
+                                which = (round_ + k) % 3
+                                times[metric][which].extend(sides[which](size, metric, n, flags))
                     for metric in METRICS:
-                        theirs, mine = (statistics.median(t) * 1e3 for t in times[metric])
+                        theirs, mine = (statistics.median(t) * 1e3 for t in times[metric][:2])
+                        floor = f"{'-':>17} {'-':>8}"
+                        if times[metric][2]:
+                            alone_ms = statistics.median(times[metric][2]) * 1e3
+                            floor = f"{alone_ms:>17.3f} {theirs / alone_ms:>7.1f}x"
                         print(f"{size:<8} {counts[0]:>7}/{counts[1]:<7} {metric:<9} "
-                              f"{theirs:>15.3f} {mine:>10.3f} {theirs / mine:>6.1f}x",
+                              f"{theirs:>15.3f} {mine:>10.3f} {theirs / mine:>6.1f}x {floor}",
                               flush=True)
         finally:
             cg.close()
+            alone.close()
             ours.close()
 
 
