@@ -6,8 +6,11 @@ with the reply. On virtual machines a wake-up that lands on another, idle core c
 pass. The regimes:
 
 * **spin**: when the machine has a core to spare for each side, the waiting side busy-polls
-  its pipe for a short while instead of sleeping, so neither virtual CPU halts. The worker is
-  kept off the parent's core, so the two never spin against each other.
+  its pipe instead of sleeping, so neither virtual CPU halts: the parent for twice a typical
+  recent request (at least ``OPTGYM_SPIN_US``, default 300 us, at most
+  ``OPTGYM_SPIN_MAX_US``, default 2,000 us), the worker for ``OPTGYM_SPIN_US`` after each
+  reply. The worker is kept off the parent's core, so the two never spin against each other.
+  The price is a core busy while a pass runs, which only a quiet machine pays.
 * **block**: sleep in the kernel (the plain pipe): when other processes want the cores, a
   spinning side would take a core from them and from its own partner.
 * **follow** (only when asked for): no spinning; the worker is pinned to the core the parent
@@ -18,10 +21,9 @@ pass. The regimes:
 
 :class:`Handoff` picks spin or block before each request in ``auto`` mode: spin while the
 last few readings of the runnable tasks (``/proc/loadavg`` less this process's own threads and
-its worker, sampled at most every 20 ms) left a core for each side, and recent requests were
-short enough to be worth spinning through. ``OPTGYM_HANDOFF`` forces one (``spin``,
-``follow``, ``block``), ``OPTGYM_SPIN_US`` sets how long a side spins (default 300; 0 turns
-spinning off). ``benchmarks/handoff.py`` measures the regimes alone.
+its worker, sampled at most every 20 ms) left a core for each side. ``OPTGYM_HANDOFF`` forces
+one (``spin``, ``follow``, ``block``); ``OPTGYM_SPIN_US=0`` turns spinning off.
+``benchmarks/handoff.py`` measures the regimes alone.
 """
 
 from __future__ import annotations
@@ -30,12 +32,16 @@ import collections
 import ctypes
 import os
 import select
+import statistics
 import time
 
 from optgym.cores import busy_elsewhere
 
 #: How long a waiting side busy-polls before sleeping in the kernel, when spinning at all.
 SPIN_SECONDS = float(os.environ.get("OPTGYM_SPIN_US", "300")) * 1e-6
+#: The longest the parent spins for a reply: it spins for twice a typical recent request, at
+#: least :data:`SPIN_SECONDS`, at most this.
+SPIN_MAX_SECONDS = float(os.environ.get("OPTGYM_SPIN_MAX_US", "2000")) * 1e-6
 MODES = ("auto", "spin", "follow", "block")
 #: How often the runnable-task count is read (it costs a few tens of microseconds).
 _SAMPLE_SECONDS = 0.02
@@ -83,7 +89,8 @@ _sched_getcpu = _getcpu()
 class Handoff:
     """The parent side's choice of how to wait for each reply (see the module docstring)."""
 
-    def __init__(self, mode: str | None = None, spin: float = SPIN_SECONDS):
+    def __init__(self, mode: str | None = None, spin: float = SPIN_SECONDS,
+                 spin_max: float = SPIN_MAX_SECONDS):
         mode = mode or os.environ.get("OPTGYM_HANDOFF", "") or "auto"
         if mode not in MODES:
             raise ValueError(f"OPTGYM_HANDOFF={mode!r}: expected one of {', '.join(MODES)}")
@@ -91,10 +98,11 @@ class Handoff:
             mode = "block"
         self.mode = mode
         self.spin = spin
+        self.spin_max = max(spin, spin_max)
+        self._spin_now = spin
         self._sampled = -1.0
         self._spare = False
-        # Durations of the last few requests, seconds: their minimum is the work a request
-        # carries, without the tail that a wake-up or another process adds to some of them.
+        # Durations of the last few requests, seconds (their median sizes the spin).
         self._recent: collections.deque[float] = collections.deque(maxlen=8)
         self._worker: int | None = None
         self._placement: tuple[str, int] | None = None  # how the worker is pinned now
@@ -130,12 +138,15 @@ class Handoff:
         mode = self.mode
         now = time.perf_counter()
         if mode == "auto":
-            # A request much longer than the spin is slept through anyway: spinning first
-            # would only burn a core.
-            short = not self._recent or min(self._recent) < self.spin
-            spin = self.spin > 0 and short and self._spare_cores(now)
-            mode = "spin" if spin else "block"
+            mode = "spin" if self.spin > 0 and self._spare_cores(now) else "block"
         self._regime = mode
+        if mode == "spin":
+            # Long enough to cover a typical request, so that the reply finds this side awake:
+            # a reply to a sleeping side costs the wake-up of a halted virtual CPU (0.1-0.4 ms
+            # here), which spinning through a 0.5 ms pass avoids. Bounded, since a pass may
+            # take seconds.
+            typical = statistics.median(self._recent) if self._recent else 0.0
+            self._spin_now = min(self.spin_max, max(self.spin, 2 * typical))
         if mode in ("spin", "follow") and self._worker is not None:
             cpu = _sched_getcpu()
             want = (mode, cpu)
@@ -155,7 +166,7 @@ class Handoff:
         """Wait for the reply to the request :meth:`before_request` prepared; False on time-out."""
         regime = self._regime
         if regime != "follow":
-            ready = wait_readable(fd, timeout, self.spin if regime == "spin" else 0.0)
+            ready = wait_readable(fd, timeout, self._spin_now if regime == "spin" else 0.0)
         else:
             mask = os.sched_getaffinity(0)
             cpu = self._placement[1] if self._placement else _sched_getcpu()
