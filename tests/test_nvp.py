@@ -378,6 +378,28 @@ def test_shipped_model_within_budget_and_never_worse_than_oz():
         env.close()
 
 
+def test_helper_workers_measure_the_same_choice_as_one_worker():
+    # With helpers (started before ranking, one measuring -Oz meanwhile) the search must choose
+    # what one worker measuring every candidate in turn chooses, within the same budget.
+    from optgym.agents import Budget, get_policy
+    from optgym.envs.llvm import LlvmEnv
+
+    env = LlvmEnv(observation_space=None)
+    try:
+        env.reset(options={"benchmark": "benchmark://builtin-v0/huffman"})
+        results = []
+        for workers in (1, 3):
+            policy = get_policy("nvp")
+            policy.workers = workers
+            results.append(policy.search(env, Budget(compilations=13)))
+        one, three = results
+        assert three.compilations == one.compilations == 13
+        assert (three.steps, three.instruction_count) == (one.steps, one.instruction_count)
+        assert one.instruction_count <= one.oz_count
+    finally:
+        env.close()
+
+
 @pytest.mark.slow
 def test_recipe_trains_data_parallel_on_two_gloo_processes(tiny_pool: Path, tmp_path: Path):
     import yaml

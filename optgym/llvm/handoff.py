@@ -21,7 +21,8 @@ pass. The regimes:
 
 :class:`Handoff` picks spin or block before each request in ``auto`` mode: spin while the
 last few readings of the runnable tasks (``/proc/loadavg`` less this process's own threads and
-its worker, sampled at most every 20 ms) left a core for each side. ``OPTGYM_HANDOFF`` forces
+its worker, sampled at most every 20 ms) left a core for each side and a typical recent
+request was shorter than the longest spin. ``OPTGYM_HANDOFF`` forces
 one (``spin``, ``follow``, ``block``); ``OPTGYM_SPIN_US=0`` turns spinning off.
 ``benchmarks/handoff.py`` measures the regimes alone.
 """
@@ -137,15 +138,18 @@ class Handoff:
         the next request after replying (0: sleep at once)."""
         mode = self.mode
         now = time.perf_counter()
+        typical = statistics.median(self._recent) if self._recent else 0.0
         if mode == "auto":
-            mode = "spin" if self.spin > 0 and self._spare_cores(now) else "block"
+            # Requests longer than the longest spin (a search's whole pipelines) are slept
+            # through anyway: spinning first would only take a core from the other workers.
+            spin = self.spin > 0 and typical < self.spin_max and self._spare_cores(now)
+            mode = "spin" if spin else "block"
         self._regime = mode
         if mode == "spin":
             # Long enough to cover a typical request, so that the reply finds this side awake:
             # a reply to a sleeping side costs the wake-up of a halted virtual CPU (0.1-0.4 ms
             # here), which spinning through a 0.5 ms pass avoids. Bounded, since a pass may
             # take seconds.
-            typical = statistics.median(self._recent) if self._recent else 0.0
             self._spin_now = min(self.spin_max, max(self.spin, 2 * typical))
         if mode in ("spin", "follow") and self._worker is not None:
             cpu = _sched_getcpu()

@@ -123,16 +123,22 @@ class NvpPolicy:
         clock = budget.clock()
         if env.actions_taken:
             env.reset(options={"benchmark": env.benchmark})
-        ranked = self.rank(env)
-        if env.actions.safe:
-            # The drop-ins ask for safe passes: a model trained with more can never ship one.
-            ranked = [steps for steps in ranked if is_safe_pipeline(join_steps(steps))]
-        limit = budget.compilations if budget.compilations is not None else len(ranked) + 1
+        _, sequences, _ = self._model()
+        limit = budget.compilations if budget.compilations is not None else len(sequences) + 1
         # -Oz first, always measured: the fallback. Then the ranked sequences while the budget
-        # lasts, on this env's worker and on helper workers when cores are free.
-        candidates = [[OZ], *ranked[:max(0, limit - 1)]]
-        counts = _Evaluation(env, candidates, self.cost, clock, limit,
-                             self.workers).run()
+        # lasts, on this env's worker and on helper workers when cores are free. The helpers
+        # start, and one measures -Oz, while the model ranks.
+        evaluation = _Evaluation(env, self.cost, clock, limit, self.workers)
+        try:
+            ranked = self.rank(env)
+            if env.actions.safe:
+                # The drop-ins ask for safe passes: a model trained with more can never ship
+                # one.
+                ranked = [steps for steps in ranked if is_safe_pipeline(join_steps(steps))]
+            candidates = [[OZ], *ranked[:max(0, limit - 1)]]
+            counts = evaluation.run(candidates)
+        finally:
+            evaluation.close()
         if counts[0] is None:
             raise CompilerCrash(f"-Oz failed on {env.benchmark.uri}")
         best_steps, best_count = [OZ], counts[0]
@@ -154,16 +160,16 @@ class _Evaluation:
 
     Every candidate's measure is what ``env.try_steps`` gives, so the choice does not depend on
     which worker measured what: the results are read in candidate order afterwards. Helpers are
-    used only when cores are free and there are enough candidates to pay for starting one.
+    used only when cores are free and the budget is large enough to pay for starting one. They
+    start when this is made, before the candidates are known: the first candidate is always
+    -Oz, which a helper measures while the caller ranks the rest.
     """
 
     #: Candidates per helper worker below which starting it costs more than it saves.
     MIN_PER_HELPER = 4
 
-    def __init__(self, env: LlvmEnv, candidates: list[list[str]], cost: str, clock: Any,
-                 limit: int, workers: int | None):
-        self.env, self.candidates, self.cost, self.clock = env, candidates, cost, clock
-        self.limit = limit
+    def __init__(self, env: LlvmEnv, cost: str, clock: Any, limit: int, workers: int | None):
+        self.env, self.cost, self.clock, self.limit = env, cost, clock, limit
         if workers is None:
             from optgym.cores import free_cores
             from optgym.llvm.session import spare_pids
@@ -172,20 +178,38 @@ class _Evaluation:
             # not competition for the cores.
             workers = free_cores(samples=3, ours=[p for p in (env.session.pid, *spare_pids())
                                                   if p is not None])
-        self.helpers = max(0, min(workers, len(candidates) // self.MIN_PER_HELPER) - 1)
-        self.counts: list[int | None] = [None] * len(candidates)
+        helpers = max(0, min(workers, limit // self.MIN_PER_HELPER) - 1)
+        self.candidates: list[list[str]] = [[OZ]]  # all of them once run() is given them
+        self.counts: list[int | None] = [None]
+        self._known = threading.Event()  # set when the candidates are all known
         self._next = 0
         self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._measure_on_helper, daemon=True)
+                         for _ in range(helpers)]
+        for t in self._threads:
+            t.start()
 
-    def _take(self) -> int | None:
-        with self._lock:
-            i = self._next
-            if (i >= len(self.candidates) or self.clock.compilations >= self.limit
-                    or (i and self.clock.exhausted)):
+    @property
+    def helpers(self) -> int:
+        """Helper workers measuring besides the env's own."""
+        return len(self._threads)
+
+    def _take(self, wait: bool = True) -> int | None:
+        """The next candidate to measure, counted against the budget; None when there is none
+        (or, with ``wait`` False, none yet)."""
+        while True:
+            with self._lock:
+                i = self._next
+                if self._known.is_set() or i < len(self.candidates):
+                    if (i >= len(self.candidates) or self.clock.compilations >= self.limit
+                            or (i and self.clock.exhausted)):
+                        return None
+                    self._next += 1
+                    self.clock.spend()
+                    return i
+            if not wait:
                 return None
-            self._next += 1
-            self.clock.spend()
-            return i
+            self._known.wait()
 
     def _measure_on_env(self) -> None:
         while (i := self._take()) is not None:
@@ -214,21 +238,28 @@ class _Evaluation:
         finally:
             session.close()
 
-    def run(self) -> list[int | None]:
-        """Each candidate's measure (None: not measured within the budget, or LLVM failed)."""
-        # -Oz, the fallback, is always measured, on the env's own worker (while the helpers
-        # start); the rest are shared out as workers come free.
-        self._next = 1
-        self.clock.spend()
-        threads = [threading.Thread(target=self._measure_on_helper, daemon=True)
-                   for _ in range(self.helpers)]
-        for t in threads:
-            t.start()
-        self._measure_one_on_env(0)
+    def run(self, candidates: list[list[str]]) -> list[int | None]:
+        """Each candidate's measure (None: not measured within the budget, or LLVM failed);
+        ``candidates[0]`` must be -Oz, the fallback, which is always measured."""
+        if candidates[:1] != [[OZ]]:
+            raise ValueError("the first candidate must be -Oz")
+        with self._lock:
+            self.candidates = [list(c) for c in candidates]
+            self.counts += [None] * (len(candidates) - 1)
+            self._known.set()
+        # -Oz, unless a helper has taken it already, then the rest as workers come free.
         self._measure_on_env()
-        for t in threads:
+        for t in self._threads:
             t.join()
+        if self.counts[0] is None and self._threads:
+            self._measure_one_on_env(0)  # a helper took -Oz and failed: try it here
         return self.counts
+
+    def close(self) -> None:
+        """Let the helpers end (when :meth:`run` was never called) and wait for them."""
+        self._known.set()
+        for t in self._threads:
+            t.join()
 
 
 def _coreset_and_metadata(directory: Path, hparams: dict[str, Any]
