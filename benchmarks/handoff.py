@@ -11,8 +11,9 @@ named otherwise:
 * ``spin``: poll for 300 us without yielding (what :mod:`optgym.llvm.handoff` does when the
   machine has a core to spare for each side);
 * ``follow``: no spinning; the child is pinned to the parent's core and the parent pins itself
-  there while it waits, so each wake-up hands the core over (optgym's choice otherwise);
-* ``auto``: :class:`optgym.llvm.handoff.Handoff` choosing between the two;
+  there while it waits, so each wake-up hands the core over (only when asked for);
+* ``auto``: :class:`optgym.llvm.handoff.Handoff` choosing between spin (for twice a typical
+  request, 300 us to 2 ms) and block;
 * ``eventfd``: eventfd wake-ups with the message in shared memory, sleeping;
 * ``shm-spin``: a shared-memory sequence number both sides poll, never sleeping (a tenth of
   the requests, and at most 20 s of them: when the two share a core, each handoff waits out a
