@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -66,3 +67,16 @@ def test_the_setting_overrides_and_bad_values_are_named(monkeypatch):
         monkeypatch.setenv("OPTGYM_THREADS", bad)
         with pytest.raises(OptgymError, match="OPTGYM_THREADS"):
             cores.free_cores()
+
+
+@pytest.mark.parametrize("program", ["optgym-opt", "optgym-cc"])
+def test_the_drop_ins_keep_openblas_to_one_thread_unless_told(program):
+    # Its idle threads spin after each matrix product, on the cores the compiler workers need.
+    script = (f"import sys; sys.argv[0] = {program!r}; import os, optgym, numpy; "
+              "print(os.environ.get('OPENBLAS_NUM_THREADS'))")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    assert out.stdout.strip() == "1", out.stderr
+    env["OPENBLAS_NUM_THREADS"] = "3"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    assert out.stdout.strip() == "3", out.stderr

@@ -160,3 +160,27 @@ def test_a_prestarted_worker_is_adopted_and_one_never_adopted_ends_with_the_proc
                          text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert wait_gone(int(out.stdout))
+
+
+def test_a_worker_serves_steps_without_loading_numpy(tmp_path):
+    # numpy is a tenth of a second of every worker's start; a worker that only runs passes
+    # and counts instructions (the drop-ins' searches) must not pay it.
+    script = textwrap.dedent("""
+        import sys
+        from optgym.llvm.worker import Worker
+        w = Worker()
+        w.load(1, open(sys.argv[1], "rb").read(), "crc32")
+        w.clone(1, 2)
+        changed, obs = w.run(2, "function(mem2reg),function(instcombine<no-verify-fixpoint>)",
+                             ("IrInstructionCount",))
+        _, after = w.pipeline_result(1, "function(sroa)", ("IrInstructionCount",))
+        assert changed and 0 < obs["IrInstructionCount"] and 0 < after["IrInstructionCount"]
+        print("numpy" in sys.modules)
+        """)
+    bitcode = tmp_path / "crc32.bc"
+    bitcode.write_bytes(get_benchmark(PROGRAMS[0]).bitcode)
+    env = dict(os.environ, OPTGYM_WORKER="1")
+    out = subprocess.run([sys.executable, "-c", script, str(bitcode)], capture_output=True,
+                         text=True, timeout=120, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
