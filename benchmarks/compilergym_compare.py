@@ -12,8 +12,8 @@ action spaces have, the same sequence on both sides. The two take turns round by
 machine load falls on both alike. Prints each metric's median on each side and the ratio
 (CompilerGym / optgym: above 1, optgym is faster), and the floor under optgym's time: the same
 LLVM 19 work in this process with no environment around it (a step's passes, a fork's or
-reset's ``CloneModule``), with CompilerGym's time over it as the ``ceiling`` any LLVM 19
-environment could reach.
+reset's ``CloneModule``), timed item by item beside optgym's, with CompilerGym's time over it
+as the ``ceiling`` any LLVM 19 environment could reach.
 
 CompilerGym 0.2.5 needs Python 3.7-3.9 and fetches its LLVM 10 tools from
 dl.fbaipublicfiles.com on first use. Where that host cannot be reached, ``--cg-tools DIR``
@@ -117,10 +117,15 @@ def llvm10_bitcode(size: str, python: str, clang: str, work: Path) -> Path:
 
 
 class OptgymSide:
-    """The same measurements on optgym's environment, in this process."""
+    """The same measurements on optgym's environment, in this process, each interleaved item
+    by item with its floor: the same LLVM 19 work in this process with no environment, worker
+    or pipe (a step: the flag's passes on a mirror of the module; a fork or reset: one
+    ``CloneModule``), the two taking turns at going first. CompilerGym's time over the floor is
+    the most any LLVM 19 environment could reach against it (the ``ceiling`` column)."""
 
     def __init__(self) -> None:
         self.envs: dict[str, LlvmEnv] = {}
+        self.modules: dict[str, Module] = {}
 
     def open(self, name: str) -> int:
         sized_module(SIZES[name])
@@ -128,84 +133,68 @@ class OptgymSide:
                       observation_space="IrInstructionCount", reward_space="IrInstructionCountOz")
         env.reset()
         self.envs[name] = env
+        self.modules[name] = Module.parse(env.benchmark.bitcode, name)
         return int(env.observe("IrInstructionCount"))
 
-    def measure(self, name: str, metric: str, n: int, flags: list[str]) -> list[float]:
-        env = self.envs[name]
+    def measure(self, name: str, metric: str, n: int, flags: list[str]
+                ) -> tuple[list[float], list[float]]:
+        """``n`` timings of ``metric`` on the environment, and as many of its floor (none for
+        ProGraML, whose work has no LLVM-only counterpart)."""
+        env, base = self.envs[name], self.modules[name]
         index = {f: i for i, f in enumerate(env.action_space.flags)}
-        out = []
-        if metric == "step":
-            env.reset()
-            for i, flag in enumerate(flags[:n]):
-                if i and i % 20 == 0:
-                    env.reset()
-                t = time.perf_counter()
-                env.step(index[flag])
-                out.append(time.perf_counter() - t)
-            return out
-        for _ in range(n):
-            env.reset()
-            t = time.perf_counter()
-            if metric == "reset":
+        ours: list[float] = []
+        floor: list[float] = []
+        mirror = None
+        for i in range(n):
+            if metric != "step" or i % 20 == 0:  # steps: a reset every 20, as CompilerGym's side
                 env.reset()
-            elif metric == "step-gvn":
-                env.step(index["-gvn"])
-            elif metric == "fork":
-                other = env.fork()
-            elif metric == "programl":
-                env.observe("Programl")
-            out.append(time.perf_counter() - t)
-            if metric == "fork":
-                other.close()
-        return out
+                if mirror is not None:
+                    mirror.close()
+                mirror = base.clone()
+            flag = flags[i] if metric == "step" else "-gvn"
+            for first in ((0, 1) if i % 2 else (1, 0)):
+                if first == 0:
+                    ours.append(self._time_env(env, metric, index[flag]))
+                elif metric != "programl":
+                    floor.append(self._time_llvm(mirror, metric, env.actions[index[flag]].pipeline))
+            if metric == "step-gvn":  # each -gvn on a fresh module
+                mirror.close()
+                mirror = None
+        if mirror is not None:
+            mirror.close()
+        return ours, floor
+
+    @staticmethod
+    def _time_env(env: LlvmEnv, metric: str, action: int) -> float:
+        other = None
+        t = time.perf_counter()
+        if metric == "reset":
+            env.reset()
+        elif metric in ("step", "step-gvn"):
+            env.step(action)
+        elif metric == "fork":
+            other = env.fork()
+        elif metric == "programl":
+            env.observe("Programl")
+        seconds = time.perf_counter() - t
+        if other is not None:
+            other.close()
+        return seconds
+
+    @staticmethod
+    def _time_llvm(mirror: Module, metric: str, pipeline: str) -> float:
+        t = time.perf_counter()
+        if metric in ("reset", "fork"):
+            copy = mirror.clone()
+            seconds = time.perf_counter() - t
+            copy.close()
+            return seconds
+        mirror.run_passes(pipeline)
+        return time.perf_counter() - t
 
     def close(self) -> None:
         for env in self.envs.values():
             env.close()
-
-
-class LlvmAlone:
-    """The floor under optgym's times: the LLVM 19 work of each metric, in this process, with
-    no environment, worker or pipe (a step: the flag's passes; a fork or reset: one
-    ``CloneModule``). CompilerGym's time over this is the most any LLVM 19 environment could
-    reach against it (the ``ceiling`` column)."""
-
-    def __init__(self, ours: OptgymSide) -> None:
-        self.ours = ours
-        self.modules: dict[str, Module] = {}
-
-    def measure(self, name: str, metric: str, n: int, flags: list[str]) -> list[float]:
-        env = self.ours.envs[name]
-        if name not in self.modules:
-            self.modules[name] = Module.parse(env.benchmark.bitcode, name)
-        base = self.modules[name]
-        pipeline = {f: env.actions[i].pipeline for i, f in enumerate(env.action_space.flags)}
-        out: list[float] = []
-        if metric == "programl":
-            return out
-        if metric == "step":
-            mirror = base.clone()
-            for i, flag in enumerate(flags[:n]):
-                if i and i % 20 == 0:
-                    mirror.close()
-                    mirror = base.clone()
-                t = time.perf_counter()
-                mirror.run_passes(pipeline[flag])
-                out.append(time.perf_counter() - t)
-            mirror.close()
-            return out
-        for _ in range(n):
-            copy = base.clone()
-            t = time.perf_counter()
-            if metric in ("reset", "fork"):
-                copy.clone().close()
-            else:  # step-gvn
-                copy.run_passes(pipeline["-gvn"])
-            out.append(time.perf_counter() - t)
-            copy.close()
-        return out
-
-    def close(self) -> None:
         for module in self.modules.values():
             module.close()
 
@@ -229,7 +218,6 @@ def main(argv: list[str] | None = None) -> None:
         bitcode = {size: llvm10_bitcode(size, args.python, args.cg_clang, work)
                    for size in args.sizes.split(",")}
         cg, ours = CompilerGymSide(args.python, site), OptgymSide()
-        alone = LlvmAlone(ours)
         try:
             with busy_processes(args.load):
                 print(describe(args.load))
@@ -242,14 +230,18 @@ def main(argv: list[str] | None = None) -> None:
                     rng = np.random.default_rng(0)
                     times: dict[str, tuple[list[float], ...]] = {
                         m: ([], [], []) for m in METRICS}
-                    sides = (lambda *a: cg.call("measure", *a), ours.measure, alone.measure)
                     for round_ in range(args.rounds):
                         for metric in METRICS:
                             n = PER_ROUND[metric]
                             flags = [common[int(i)] for i in rng.integers(len(common), size=n)]
-                            for k in range(3):  # each side goes first in turn
-                                which = (round_ + k) % 3
-                                times[metric][which].extend(sides[which](size, metric, n, flags))
+                            for which in ((1, 0) if round_ % 2 else (0, 1)):
+                                if which == 0:
+                                    times[metric][0].extend(
+                                        cg.call("measure", size, metric, n, flags))
+                                else:
+                                    mine, floor = ours.measure(size, metric, n, flags)
+                                    times[metric][1].extend(mine)
+                                    times[metric][2].extend(floor)
                     for metric in METRICS:
                         theirs, mine = (statistics.median(t) * 1e3 for t in times[metric][:2])
                         floor = f"{'-':>17} {'-':>8}"
@@ -261,7 +253,6 @@ def main(argv: list[str] | None = None) -> None:
                               flush=True)
         finally:
             cg.close()
-            alone.close()
             ours.close()
 
 

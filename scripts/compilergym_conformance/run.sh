@@ -7,6 +7,7 @@ repo="$(cd "$here/../.." && pwd)"
 dir="$(cd "${1:?usage: run.sh DIR [pytest args]}" && pwd)"
 shift
 python="${PYTHON:-$repo/.venv/bin/python}"
+case "$python" in /*) ;; */*) python="$PWD/$python" ;; esac  # relative to the caller: we cd below
 [ -x "$python" ] || python="$(command -v python3)"
 mkdir -p "$dir/tests/pytest_plugins"
 cp "$here/support/conftest.py" "$dir/conftest.py"
