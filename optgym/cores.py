@@ -26,8 +26,8 @@ def allowed_cores() -> int:
 
 def busy_elsewhere(samples: int = 1, ours: Iterable[int] = ()) -> float:
     """Cores other processes keep busy now: the tasks the kernel reports running, besides the
-    caller's threads and the processes ``ours`` (the caller's own helpers, e.g. compiler workers still
-    loading LLVM, which are work for the caller, not competition), as the median of
+    caller's threads and the processes ``ours`` (the caller's own helpers, e.g. compiler
+    workers still loading LLVM: work for the caller, not competition), as the median of
     ``samples`` readings 10 ms apart, so that a process that ran for a moment does not count.
     The load average is not used: it trails new load by a minute."""
     ours = list(ours)

@@ -33,7 +33,6 @@ import collections
 import ctypes
 import os
 import select
-import statistics
 import time
 
 from optgym.cores import busy_elsewhere
@@ -103,7 +102,7 @@ class Handoff:
         self._spin_now = spin
         self._sampled = -1.0
         self._spare = False
-        # Durations of the last few requests, seconds (their median sizes the spin).
+        # Durations of the last few requests, seconds (their middle one sizes the spin).
         self._recent: collections.deque[float] = collections.deque(maxlen=8)
         self._worker: int | None = None
         self._placement: tuple[str, int] | None = None  # how the worker is pinned now
@@ -138,7 +137,7 @@ class Handoff:
         the next request after replying (0: sleep at once)."""
         mode = self.mode
         now = time.perf_counter()
-        typical = statistics.median(self._recent) if self._recent else 0.0
+        typical = sorted(self._recent)[len(self._recent) // 2] if self._recent else 0.0
         if mode == "auto":
             # Requests longer than the longest spin (a search's whole pipelines) are slept
             # through anyway: spinning first would only take a core from the other workers.

@@ -194,9 +194,9 @@ class _Evaluation:
         """Helper workers measuring besides the env's own."""
         return len(self._threads)
 
-    def _take(self, wait: bool = True) -> int | None:
-        """The next candidate to measure, counted against the budget; None when there is none
-        (or, with ``wait`` False, none yet)."""
+    def _take(self) -> int | None:
+        """The next candidate to measure, counted against the budget (waiting, before
+        :meth:`run`, until the candidates are known); None when there is none."""
         while True:
             with self._lock:
                 i = self._next
@@ -207,8 +207,6 @@ class _Evaluation:
                     self._next += 1
                     self.clock.spend()
                     return i
-            if not wait:
-                return None
             self._known.wait()
 
     def _measure_on_env(self) -> None:
