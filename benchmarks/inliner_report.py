@@ -28,7 +28,8 @@ Reported per group: the geomean of clang -Oz's ``.text`` over each method's (abo
 than -Oz) and on how many modules it is smaller/larger; the learned inliner against each other
 method on the same modules (geomean ratio, paired 95% bootstrap interval over modules, modules
 each one wins); and for realc, per project. Rows go to ``--out`` (JSON lines) as they finish,
-so a stopped run resumes.
+so a stopped run resumes; each row records the model (by content) and the ``--random`` and
+``--greedy`` budgets, and a run with other settings refuses to add to that file.
 
     .venv/bin/python benchmarks/inliner_report.py --out inliner_report.jsonl --jobs 2
     .venv/bin/python benchmarks/inliner_report.py --out inliner_report.jsonl --summary
@@ -39,6 +40,7 @@ so a stopped run resumes.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import random
@@ -196,6 +198,19 @@ def _tasks(args: argparse.Namespace) -> list[tuple[str, str]]:
     return tasks
 
 
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    """What decides a row besides its module: the model (by content), and the random and
+    greedy budgets."""
+    from optgym.agents.inliner.policy import MODEL_FILE
+
+    path = Path(args.model) if args.model else MODEL_FILE
+    try:
+        digest = hashlib.blake2b(path.read_bytes(), digest_size=8).hexdigest()
+    except OSError as exc:
+        raise SystemExit(f"inliner_report: cannot read the model {path}: {exc}") from None
+    return {"model": digest, "random": args.random, "greedy": args.greedy}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      epilog=__doc__.split("\n\n", 1)[1],
@@ -219,6 +234,15 @@ def main(argv: list[str] | None = None) -> int:
 
     out = Path(args.out)
     rows = [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []
+    settings = _settings(args)
+    mixed = [r for r in rows if r.get("settings") != settings]
+    if mixed:
+        # A resumed run must not mix rows of another model or search budget into its tables.
+        print(f"inliner_report: {out} holds {len(mixed)} rows measured with other settings "
+              f"({mixed[0].get('settings', 'not recorded')}, not {settings}); give another "
+              "--out, or the same --model, --random and --greedy", file=sys.stderr)
+        if not args.summary:
+            return 2
     if not args.summary:
         done = {(r["group"], r["uri"]) for r in rows}
         skipped_file = out.with_suffix(".skipped")
@@ -235,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
                     skip_log.write(futures[future][1] + "\n")
                     skip_log.flush()
                     continue
+                row["settings"] = settings
                 rows.append(row)
                 log.write(json.dumps(row) + "\n")
                 log.flush()
