@@ -24,12 +24,13 @@ def allowed_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def busy_elsewhere(samples: int = 1, ours: Iterable[int] = ()) -> float:
+def busy_elsewhere(samples: int = 1, ours: Iterable[int] = (), threads: bool = True) -> float:
     """Cores other processes keep busy now: the tasks the kernel reports running, besides the
-    caller's threads and the processes ``ours`` (the caller's own helpers, e.g. compiler
-    workers still loading LLVM: work for the caller, not competition), as the median of
-    ``samples`` readings 10 ms apart, so that a process that ran for a moment does not count.
-    The load average is not used: it trails new load by a minute."""
+    caller's threads (only the calling one with ``threads=False``) and the processes ``ours``
+    (the caller's own helpers, e.g. compiler workers still loading LLVM: work for the caller,
+    not competition), as the median of ``samples`` readings 10 ms apart, so that a process
+    that ran for a moment does not count. The load average is not used: it trails new load by
+    a minute."""
     ours = list(ours)
     readings = []
     for i in range(max(1, samples)):
@@ -38,8 +39,8 @@ def busy_elsewhere(samples: int = 1, ours: Iterable[int] = ()) -> float:
         try:
             with open("/proc/loadavg", "rb") as f:
                 running = int(f.read().split()[3].split(b"/")[0])
-            readings.append(running - _own_running_threads()
-                            - sum(_running(f"/proc/{pid}/stat") for pid in ours))
+            own = _own_running_threads() if threads else 1
+            readings.append(running - own - sum(_running(f"/proc/{pid}/stat") for pid in ours))
         except (OSError, ValueError, IndexError):
             try:
                 return max(0.0, os.getloadavg()[0])

@@ -137,6 +137,38 @@ def test_auto_sleeps_instead_of_spinning_while_other_processes_hold_the_cores(mo
             h.wait()
 
 
+def test_auto_does_not_spin_while_this_processs_own_threads_hold_the_cores(monkeypatch):
+    # A learner training beside the environment wants its cores as much as anyone else does.
+    import hashlib
+    import threading
+
+    cpus = len(os.sched_getaffinity(0))
+    if cpus > 8:
+        pytest.skip("would need a busy thread per core")
+    monkeypatch.setenv("OPTGYM_HANDOFF", "auto")
+    stop = threading.Event()
+    data = bytes(1 << 24)
+
+    def hash_until_stopped() -> None:  # hashlib lets go of the GIL on large buffers
+        while not stop.is_set():
+            hashlib.sha256(data).digest()
+
+    busy = [threading.Thread(target=hash_until_stopped) for _ in range(cpus)]
+    for t in busy:
+        t.start()
+    try:
+        time.sleep(0.3)
+        with CompilerSession() as session:
+            handle = session.load(get_benchmark(PROGRAMS[0]).bitcode, "crc32")
+            for i in range(20):
+                handle.run(ACTIONS[i].pipeline)
+            assert session.handoff.counts["spin"] == 0
+    finally:
+        stop.set()
+        for t in busy:
+            t.join()
+
+
 def test_an_unknown_handoff_mode_is_named(monkeypatch):
     monkeypatch.setenv("OPTGYM_HANDOFF", "fast")
     with pytest.raises(ValueError, match="OPTGYM_HANDOFF='fast'"):

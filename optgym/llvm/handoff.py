@@ -20,8 +20,8 @@ pass. The regimes:
   quiet or loaded, so ``auto`` does not choose it.
 
 :class:`Handoff` picks spin or block before each request in ``auto`` mode: spin while the
-last few readings of the runnable tasks (``/proc/loadavg`` less this process's own threads and
-its worker, sampled at most every 20 ms) left a core for each side and a typical recent
+last few readings of the runnable tasks (``/proc/loadavg`` less this thread and its worker,
+sampled at most every 20 ms) left a core for each side and a typical recent
 request was shorter than the longest spin. ``OPTGYM_HANDOFF`` forces
 one (``spin``, ``follow``, ``block``); ``OPTGYM_SPIN_US=0`` turns spinning off.
 ``benchmarks/handoff.py`` measures the regimes alone.
@@ -124,7 +124,10 @@ class Handoff:
             return self._spare
         self._sampled = now
         try:
-            busy = busy_elsewhere(1, () if self._worker is None else (self._worker,))
+            # This process's other threads count: a spinning side would take a core from them
+            # as from anyone (a learner training beside the env, say).
+            busy = busy_elsewhere(1, () if self._worker is None else (self._worker,),
+                                  threads=False)
             cpus = len(os.sched_getaffinity(0))
         except OSError:
             busy, cpus = float("inf"), 1
