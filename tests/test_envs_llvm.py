@@ -242,8 +242,8 @@ def test_unparsable_benchmark_gives_llvm_message(tmp_path):
 
 
 def test_pass_timeout_ends_episode_and_env_recovers():
-    # -gvn on the largest builtin program takes about 20 ms; the worker is given 0.1 ms (plus
-    # the 0.3 ms it spins before blocking), so the time-out fires on any machine.
+    # -gvn on the largest builtin program takes about 20 ms; the worker is given 0.1 ms, so
+    # the time-out fires on any machine.
     env = LlvmEnv("benchmark://builtin-v0/interp_ast", observation_space="IrInstructionCount")
     env.reset()
     env.session.timeout = 0.0001

@@ -71,7 +71,9 @@ def test_timeout_kills_and_restarts(csmith_modules):
         session.timeout = 0.005
         pid = session.pid
         with pytest.raises(PassTimeout, match="time-out"):
-            module.run("default<O3>")
+            # Far longer than the time-out, so that this process being descheduled for a few
+            # milliseconds on a busy machine cannot let the reply in first.
+            module.run(",".join(["default<O3>"] * 8))
         assert wait_gone(pid)
         session.timeout = 60
         assert module.pipelines == ()

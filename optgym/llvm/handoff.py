@@ -53,6 +53,8 @@ def wait_readable(fd: int, timeout: float | None, spin: float = 0.0) -> bool:
     """Wait until ``fd`` has data: busy-poll for ``spin`` seconds, then sleep in the kernel;
     False if ``timeout`` passes first."""
     start = time.perf_counter()
+    if timeout is not None:
+        spin = min(spin, timeout)  # a spin never outlasts the time-out
     if spin > 0:
         poll = select.poll()
         poll.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
