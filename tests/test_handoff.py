@@ -15,7 +15,7 @@ import pytest
 from conftest import wait_gone
 
 from optgym.datasets import get_benchmark
-from optgym.errors import LlvmError
+from optgym.errors import LlvmError, OptgymError
 from optgym.llvm.core import Module
 from optgym.llvm.handoff import Handoff
 from optgym.llvm.passes import ACTION_SETS
@@ -167,6 +167,14 @@ def test_auto_does_not_spin_while_this_processs_own_threads_hold_the_cores(monke
         stop.set()
         for t in busy:
             t.join()
+
+
+@pytest.mark.parametrize("name", ["OPTGYM_SPIN_US", "OPTGYM_SPIN_MAX_US"])
+@pytest.mark.parametrize("value", ["fast", "-5", "nan"])
+def test_a_bad_spin_setting_is_named(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(OptgymError, match=f"{name}='{value}' must be a number of microseconds"):
+        Handoff()
 
 
 def test_an_unknown_handoff_mode_is_named(monkeypatch):

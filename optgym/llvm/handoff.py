@@ -36,12 +36,20 @@ import select
 import time
 
 from optgym.cores import busy_elsewhere
+from optgym.errors import OptgymError
 
-#: How long a waiting side busy-polls before sleeping in the kernel, when spinning at all.
-SPIN_SECONDS = float(os.environ.get("OPTGYM_SPIN_US", "300")) * 1e-6
-#: The longest the parent spins for a reply: it spins for twice a typical recent request, at
-#: least :data:`SPIN_SECONDS`, at most this.
-SPIN_MAX_SECONDS = float(os.environ.get("OPTGYM_SPIN_MAX_US", "2000")) * 1e-6
+
+def _microseconds(name: str, default: str) -> float:
+    """The setting ``name`` (microseconds, >= 0) in seconds; a clear error if it is not one."""
+    value = os.environ.get(name, "").strip() or default
+    try:
+        seconds = float(value) * 1e-6
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:  # also NaN
+        raise OptgymError(f"{name}={value!r} must be a number of microseconds (>= 0)")
+    return seconds
+
 MODES = ("auto", "spin", "follow", "block")
 #: How often the runnable-task count is read (it costs a few tens of microseconds).
 _SAMPLE_SECONDS = 0.02
@@ -91,8 +99,15 @@ _sched_getcpu = _getcpu()
 class Handoff:
     """The parent side's choice of how to wait for each reply (see the module docstring)."""
 
-    def __init__(self, mode: str | None = None, spin: float = SPIN_SECONDS,
-                 spin_max: float = SPIN_MAX_SECONDS):
+    def __init__(self, mode: str | None = None, spin: float | None = None,
+                 spin_max: float | None = None):
+        """``spin``: how long a waiting side busy-polls before sleeping, when it spins at all
+        (default ``OPTGYM_SPIN_US``, 300 us); ``spin_max``: the longest the parent spins for
+        a reply, which it does for twice a typical recent request (default
+        ``OPTGYM_SPIN_MAX_US``, 2,000 us); both in seconds."""
+        spin = _microseconds("OPTGYM_SPIN_US", "300") if spin is None else spin
+        if spin_max is None:
+            spin_max = _microseconds("OPTGYM_SPIN_MAX_US", "2000")
         mode = mode or os.environ.get("OPTGYM_HANDOFF", "") or "auto"
         if mode not in MODES:
             raise ValueError(f"OPTGYM_HANDOFF={mode!r}: expected one of {', '.join(MODES)}")
