@@ -35,7 +35,7 @@ import os
 import select
 import time
 
-from optgym.cores import busy_elsewhere
+from optgym.cores import allowed_cores, busy_elsewhere
 from optgym.errors import OptgymError
 
 
@@ -140,16 +140,11 @@ class Handoff:
         if now - self._sampled < _SAMPLE_SECONDS:
             return self._spare
         self._sampled = now
-        try:
-            # This process's other threads count: a spinning side would take a core from them
-            # as from anyone (a learner training beside the env, say).
-            busy = busy_elsewhere(1, () if self._worker is None else (self._worker,),
-                                  threads=False)
-            cpus = len(os.sched_getaffinity(0))
-        except OSError:
-            busy, cpus = float("inf"), 1
+        # This process's other threads count: a spinning side would take a core from them as
+        # from anyone (a learner training beside the env, say).
+        busy = busy_elsewhere(1, () if self._worker is None else (self._worker,), threads=False)
         self._busy = [*self._busy[-(_HISTORY - 1):], busy]
-        self._spare = cpus - min(self._busy) >= 2
+        self._spare = allowed_cores() - min(self._busy) >= 2
         return self._spare
 
     def before_request(self) -> float:
@@ -157,7 +152,9 @@ class Handoff:
         the next request after replying (0: sleep at once)."""
         mode = self.mode
         now = time.perf_counter()
-        typical = sorted(self._recent)[len(self._recent) // 2] if self._recent else 0.0
+        typical = 0.0
+        if mode in ("auto", "spin") and self._recent:
+            typical = sorted(self._recent)[len(self._recent) // 2]
         if mode == "auto":
             # Requests longer than the longest spin (a search's whole pipelines) are slept
             # through anyway: spinning first would only take a core from the other workers.

@@ -189,11 +189,6 @@ class _Evaluation:
         for t in self._threads:
             t.start()
 
-    @property
-    def helpers(self) -> int:
-        """Helper workers measuring besides the env's own."""
-        return len(self._threads)
-
     def _take(self) -> int | None:
         """The next candidate to measure, counted against the budget (waiting, before
         :meth:`run`, until the candidates are known); None when there is none."""
